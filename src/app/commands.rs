@@ -1,0 +1,149 @@
+//! Commands sent by the UI; the only place the document (`AppState`) changes.
+
+use std::path::PathBuf;
+
+use crate::imaging::{Spacing, SpacingSource, voi::{VoiFunction, Window}};
+
+use super::hanging::{Layout, hang};
+use super::open_image::{Measurement, OpenImage, PreparedImage};
+use super::state::{AppState, Severity};
+
+/// Something the user asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Open files or folders in the background.
+    Open(Vec<PathBuf>),
+    /// Show the system file dialog (in the background), then open what was picked.
+    OpenDialog,
+    /// Stop all loading jobs.
+    CancelLoading,
+    SetWindow { image: u64, window: Window },
+    ApplyPreset { image: u64, index: usize },
+    SetFunction { image: u64, function: VoiFunction },
+    SetInverted { image: u64, inverted: bool },
+    SetGamma { image: u64, gamma: f32 },
+    /// Use the file's VOI LUT `index`, or the window when `None`.
+    SetLut { image: u64, index: Option<usize> },
+    SetFrame { image: u64, frame: usize },
+    /// Pixel spacing in mm for an image that has none (research PNG/TIFF/PGM, digitised film).
+    SetUserSpacing { image: u64, spacing_mm: f64 },
+    AddMeasurement { image: u64, measurement: Measurement },
+    ClearMeasurements { image: u64 },
+    SetLayout(Layout),
+    ShowInSlot { slot: usize, image: u64 },
+    SetActiveSlot(usize),
+    CloseImage(u64),
+    DismissNotification(usize),
+}
+
+/// Where a command sends work it cannot do itself (background jobs live in the App).
+pub trait Effects {
+    fn start_loading(&mut self, paths: Vec<PathBuf>);
+    fn start_file_dialog(&mut self);
+    fn cancel_loading(&mut self);
+    fn forget_image(&mut self, image: u64);
+}
+
+impl AppState {
+    /// Apply one command.
+    pub fn apply(&mut self, command: Command, effects: &mut dyn Effects) {
+        match command {
+            Command::Open(paths) => effects.start_loading(paths),
+            Command::OpenDialog => effects.start_file_dialog(),
+            Command::CancelLoading => effects.cancel_loading(),
+            Command::SetWindow { image, window } => self.with_image(image, |img| {
+                img.voi.window = Window { center: window.center, width: window.width.max(1e-3) };
+                img.voi.preset = None;
+                img.voi.lut = None;
+            }),
+            Command::ApplyPreset { image, index } => self.with_image(image, |img| {
+                if let Some(preset) = img.meta.voi.presets.get(index) {
+                    img.voi.window = preset.window;
+                    img.voi.preset = Some(index);
+                    img.voi.lut = None;
+                }
+            }),
+            Command::SetFunction { image, function } => self.with_image(image, |img| img.voi.function = function),
+            Command::SetInverted { image, inverted } => self.with_image(image, |img| img.voi.user_inverted = inverted),
+            Command::SetGamma { image, gamma } => self.with_image(image, |img| img.voi.gamma = gamma.clamp(0.1, 5.0)),
+            Command::SetLut { image, index } => self.with_image(image, |img| {
+                img.voi.lut = index.filter(|&i| i < img.luts.len());
+            }),
+            Command::SetFrame { image, frame } => self.with_image(image, |img| {
+                img.frame = frame.min(img.frames.len() - 1);
+                img.ensure_pyramid();
+            }),
+            Command::SetUserSpacing { image, spacing_mm } => {
+                if spacing_mm.is_finite() && spacing_mm > 0.0 {
+                    self.with_image(image, |img| {
+                        img.meta.spacing = Some(Spacing { row_mm: spacing_mm, col_mm: spacing_mm, source: SpacingSource::User });
+                    });
+                }
+            }
+            Command::AddMeasurement { image, measurement } => self.with_image(image, |img| img.measurements.push(measurement)),
+            Command::ClearMeasurements { image } => self.with_image(image, |img| img.measurements.clear()),
+            Command::SetLayout(layout) => {
+                self.layout = layout;
+                self.rehang();
+            }
+            Command::ShowInSlot { slot, image } => {
+                if slot < self.slots.len() && self.image(image).is_some() {
+                    self.slots[slot] = Some(image);
+                    self.active_slot = slot;
+                }
+            }
+            Command::SetActiveSlot(slot) => self.active_slot = slot.min(self.layout.slots() - 1),
+            Command::CloseImage(id) => {
+                self.images.retain(|i| i.id != id);
+                effects.forget_image(id);
+                self.rehang();
+            }
+            Command::DismissNotification(index) => {
+                if index < self.notifications.len() {
+                    self.notifications.remove(index);
+                }
+            }
+        }
+    }
+
+    fn with_image(&mut self, id: u64, f: impl FnOnce(&mut OpenImage)) {
+        if let Some(img) = self.image_mut(id) {
+            f(img);
+        }
+    }
+
+    /// Add a freshly loaded image and re-hang the viewports.
+    pub fn add_image(&mut self, prepared: PreparedImage) {
+        let id = self.allocate_id();
+        tracing::info!(
+            "opened {} ({}×{}, {} frames{})",
+            prepared.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+            prepared.meta.columns,
+            prepared.meta.rows,
+            prepared.frames.len(),
+            prepared.meta.sop_instance_uid.as_deref().map(|u| format!(", SOP Instance UID {u}")).unwrap_or_default()
+        );
+        self.images.push(OpenImage::new(id, prepared));
+        self.layout = match self.images.len() {
+            1 => Layout::One,
+            2 => Layout::Two,
+            _ => Layout::Four,
+        };
+        self.rehang();
+    }
+
+    pub fn report_failure(&mut self, path: &std::path::Path, message: &str) {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        // DicomError messages end with the path; show the file name once, in front.
+        let message = message.rsplit_once(" (\"").map_or(message, |(m, _)| m);
+        self.notify(Severity::Error, format!("Could not open {name}: {message}"));
+    }
+
+    /// Hang all images by the protocol for the current layout.
+    pub fn rehang(&mut self) {
+        let metas: Vec<_> = self.images.iter().map(|i| &i.meta).collect();
+        let order = hang(&metas, self.layout);
+        self.slots = order.into_iter().map(|i| i.map(|i| self.images[i].id)).collect();
+        self.active_slot = self.active_slot.min(self.slots.len().saturating_sub(1));
+    }
+}

@@ -1,0 +1,15 @@
+//! Application state and commands (no drawing): the document (`AppState`), the visual-only `ViewState`,
+//! the hanging protocol and the loading job's work.
+
+pub mod commands;
+pub mod hanging;
+pub mod loader;
+pub mod open_image;
+pub mod state;
+pub mod view;
+
+pub use commands::{Command, Effects};
+pub use hanging::Layout;
+pub use open_image::OpenImage;
+pub use state::{AppState, Notification, Severity};
+pub use view::{Tool, ViewState, ZoomMode};

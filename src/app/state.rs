@@ -1,0 +1,72 @@
+//! The document: open images, hanging and notifications. Mutated only by `commands.rs`.
+
+use std::time::Instant;
+
+use super::hanging::Layout;
+use super::open_image::OpenImage;
+
+/// How serious a notification is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Error,
+}
+
+/// A message shown in the corner of the window (e.g. a file that could not be opened).
+#[derive(Clone, Debug)]
+pub struct Notification {
+    pub severity: Severity,
+    pub text: String,
+    pub created: Instant,
+}
+
+/// Everything the user opened and how it is hung.
+#[derive(Default)]
+pub struct AppState {
+    pub images: Vec<OpenImage>,
+    pub layout: Layout,
+    /// Image id shown in each viewport.
+    pub slots: Vec<Option<u64>>,
+    pub active_slot: usize,
+    pub notifications: Vec<Notification>,
+    /// Progress of background loading: (done, total, label) per running job.
+    pub loading: Vec<(u32, u32, String)>,
+    next_id: u64,
+}
+
+impl AppState {
+    pub fn new() -> Self {
+        Self { slots: vec![None; 4], ..Self::default() }
+    }
+
+    pub fn image(&self, id: u64) -> Option<&OpenImage> {
+        self.images.iter().find(|i| i.id == id)
+    }
+
+    pub fn image_mut(&mut self, id: u64) -> Option<&mut OpenImage> {
+        self.images.iter_mut().find(|i| i.id == id)
+    }
+
+    /// The image in the active viewport, else the first one.
+    pub fn active_image(&self) -> Option<&OpenImage> {
+        self.slots.get(self.active_slot).copied().flatten().and_then(|id| self.image(id)).or_else(|| self.images.first())
+    }
+
+    pub fn slot_image(&self, slot: usize) -> Option<&OpenImage> {
+        self.slots.get(slot).copied().flatten().and_then(|id| self.image(id))
+    }
+
+    pub(super) fn allocate_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn notify(&mut self, severity: Severity, text: impl Into<String>) {
+        let text = text.into();
+        match severity {
+            Severity::Error => tracing::warn!("{text}"),
+            Severity::Info => tracing::info!("{text}"),
+        }
+        self.notifications.push(Notification { severity, text, created: Instant::now() });
+    }
+}

@@ -1,0 +1,176 @@
+//! The command line, declared with clap. `main.rs` parses it; each subcommand lives in its own file.
+//!
+//! Paths and subcommands coexist: `mammoscope a.dcm b.dcm` opens the viewer, `mammoscope info a.dcm`
+//! runs a subcommand. Once a path is given, later words are paths too, so a file literally named
+//! `info` opens with `mammoscope ./info` (or `mammoscope a.dcm info`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::cli::synth::SynthCommand;
+use crate::imaging::voi::{VoiFunction, Window};
+
+/// Native desktop viewer for mammography. Not for clinical use.
+#[derive(Debug, Parser)]
+#[command(name = "mammoscope", version, about, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Images to open in the viewer (DICOM, PNG, TIFF, PGM); the built-in sample exam when none.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Pixel spacing in mm for research images (PNG/TIFF/PGM), which carry none.
+    #[arg(long, value_name = "MM", value_parser = parse_spacing_mm)]
+    pub pixel_spacing: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print an image's header facts, display presets and pixel statistics.
+    Info(InfoArgs),
+    /// Render an image to an 8-bit grey PNG with the viewer's VOI (CPU reference renderer).
+    Render(RenderArgs),
+    /// Write simulated images.
+    #[command(subcommand)]
+    Synth(SynthCommand),
+    /// Measure how fast images open.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The image file.
+    pub file: PathBuf,
+    /// Print a JSON object (stable keys) instead of aligned text.
+    #[arg(long)]
+    pub json: bool,
+    /// Include patient identifiers (name, ID, birth date). Off by default.
+    #[arg(long)]
+    pub phi: bool,
+    /// Frame index (0-based) for the pixel statistics.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub frame: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// The image file.
+    pub file: PathBuf,
+    /// Output PNG (written atomically: a temporary file in the same folder, then renamed).
+    #[arg(long, value_name = "OUT.png")]
+    pub out: PathBuf,
+    /// Window centre and width in modality units, e.g. `2047,4095` (default: the file's first preset).
+    #[arg(long, value_name = "C,W", value_parser = parse_window, allow_hyphen_values = true, conflicts_with_all = ["preset", "lut"])]
+    pub window: Option<Window>,
+    /// A window preset by name (case-insensitive) or 0-based index, as listed by `info`.
+    #[arg(long, value_name = "NAME|INDEX", conflicts_with = "lut")]
+    pub preset: Option<String>,
+    /// VOI LUT function (default: the file's VOI LUT Function, else linear).
+    #[arg(long, value_enum)]
+    pub function: Option<FunctionArg>,
+    /// Invert grey levels (combines with MONOCHROME1 by XOR).
+    #[arg(long)]
+    pub invert: bool,
+    /// Output width in pixels (area-average resampling; the height keeps the aspect ratio).
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(1..=65_535))]
+    pub width: Option<u32>,
+    /// Frame index (0-based).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub frame: usize,
+    /// Use the file's first VOI LUT instead of a window.
+    #[arg(long)]
+    pub lut: bool,
+}
+
+/// `--function` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FunctionArg {
+    Linear,
+    LinearExact,
+    Sigmoid,
+}
+
+impl From<FunctionArg> for VoiFunction {
+    fn from(f: FunctionArg) -> Self {
+        match f {
+            FunctionArg::Linear => Self::Linear,
+            FunctionArg::LinearExact => Self::LinearExact,
+            FunctionArg::Sigmoid => Self::Sigmoid,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time decoding and time to first frame (decode + default VOI + 1024-px CPU render) per file.
+    Open(BenchOpenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchOpenArgs {
+    /// Image files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Runs per file; the table shows the median, minimum and maximum.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+}
+
+fn parse_spacing_mm(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v < 100.0 => Ok(v),
+        Ok(_) => Err("pixel spacing must be a positive number of mm below 100".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Parse `C,W` (centre, width) into a window; the width must be at least 1.
+pub fn parse_window(s: &str) -> Result<Window, String> {
+    let (c, w) = s.split_once(',').ok_or_else(|| format!("expected CENTER,WIDTH, got {s:?}"))?;
+    let center: f64 = c.trim().parse().map_err(|e| format!("bad window centre {c:?}: {e}"))?;
+    let width: f64 = w.trim().parse().map_err(|e| format!("bad window width {w:?}: {e}"))?;
+    if !center.is_finite() || !width.is_finite() || width < 1.0 {
+        return Err(format!("window centre must be finite and width at least 1, got {s:?}"));
+    }
+    Ok(Window { center, width })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn paths_and_subcommands_coexist() {
+        let cli = Cli::try_parse_from(["mammoscope", "./info", "b.dcm"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.paths, [PathBuf::from("./info"), PathBuf::from("b.dcm")]);
+        let cli = Cli::try_parse_from(["mammoscope", "a.dcm", "info"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.paths.len(), 2);
+        let cli = Cli::try_parse_from(["mammoscope", "info", "a.dcm", "--json"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Info(InfoArgs { json: true, .. }))));
+        let cli = Cli::try_parse_from(["mammoscope", "--pixel-spacing", "0.07", "a.png"]).unwrap();
+        assert_eq!(cli.pixel_spacing, Some(0.07));
+        assert!(Cli::try_parse_from(["mammoscope", "--pixel-spacing", "-1", "a.png"]).is_err());
+    }
+
+    #[test]
+    fn window_parsing() {
+        assert_eq!(parse_window("-100, 400"), Ok(Window { center: -100.0, width: 400.0 }));
+        assert!(parse_window("100").is_err());
+        assert!(parse_window("100,0").is_err());
+        let cli = Cli::try_parse_from(["mammoscope", "render", "a.dcm", "--out", "o.png", "--window", "-5,10"]).unwrap();
+        let Some(Command::Render(r)) = cli.command else { panic!("not render") };
+        assert_eq!(r.window, Some(Window { center: -5.0, width: 10.0 }));
+    }
+}

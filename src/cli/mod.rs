@@ -1,0 +1,86 @@
+//! Command-line subcommands, one file each, and what they share: logging, dispatch and one-line errors.
+//!
+//! Every subcommand returns `anyhow::Result`; [`run`] turns an error (or a panic) into exactly one line
+//! `mammoscope: <message>` on stderr and exit status 2.
+
+pub mod args;
+pub mod bench;
+pub mod info;
+pub mod info_report;
+pub mod render;
+pub mod synth;
+
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use crate::dicom::LoadedImage;
+use crate::imaging::{Image, histogram::robust_window, voi::Window};
+use args::Command;
+
+/// Log to stderr, filtered by `RUST_LOG` (default `warn`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(tracing_subscriber::filter::LevelFilter::WARN.into())
+        .from_env_lossy();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Run one subcommand; errors and panics become one stderr line and exit status 2.
+#[must_use]
+pub fn run(command: Command) -> ExitCode {
+    // A panic in a decoder must not print a backtrace banner: report it as one line instead.
+    panic::set_hook(Box::new(|info| {
+        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::debug!("panic{location}");
+    }));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| dispatch(command)));
+    drop(panic::take_hook());
+    match result {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => fail(&format!("{err:#}")),
+        Err(payload) => fail(&format!("internal error (please report): {}", panic_message(payload.as_ref()))),
+    }
+}
+
+fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Info(a) => info::run(&a),
+        Command::Render(a) => render::run(&a),
+        Command::Synth(c) => synth::run(c),
+        Command::Bench(c) => bench::run(&c),
+    }
+}
+
+/// Print `mammoscope: <message>` as a single line and return exit status 2.
+#[must_use]
+pub fn fail(message: &str) -> ExitCode {
+    let one_line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    eprintln!("mammoscope: {one_line}");
+    ExitCode::from(2)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
+
+/// Frame `index` (0-based) of an opened image, or an error naming the frame count.
+pub(crate) fn frame(loaded: &LoadedImage, index: usize) -> anyhow::Result<&Image> {
+    loaded.frames.get(index).with_context(|| {
+        format!("frame {index} out of range: the image has {} frame(s), numbered from 0 ({})", loaded.frames.len(), loaded.path.display())
+    })
+}
+
+/// The window the viewer shows first: the file's first preset (the reader lists them in order, with an
+/// automatic one when the file has none), else the robust histogram window of the frame.
+pub(crate) fn default_window(loaded: &LoadedImage, image: &Image) -> Window {
+    loaded.meta.voi.presets.first().map_or_else(|| robust_window(image), |p| p.window)
+}

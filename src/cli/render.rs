@@ -1,0 +1,120 @@
+//! `mammoscope render FILE --out OUT.png [...]`: the viewer's display image as an 8-bit grey PNG.
+//!
+//! The pixels come from [`cpu_render::render_grey8`], the CPU reference of the shader. The PNG is written
+//! atomically (a temporary file in the output folder, then a rename) and never over the input file.
+
+use std::fs;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use image::{ExtendedColorType, ImageEncoder as _, codecs::png::PngEncoder};
+
+use super::args::RenderArgs;
+use crate::dicom::{self, LoadedImage, OpenOptions};
+use crate::imaging::{Image, cpu_render, voi::{Display, Window}};
+
+pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
+    let out = &args.out;
+    if same_file(&args.file, out) {
+        bail!("refusing to overwrite the input file with the rendering ({})", out.display());
+    }
+    let loaded = dicom::open(&args.file, &OpenOptions::default())?;
+    let image = super::frame(&loaded, args.frame)?;
+    let display = display_for(args, &loaded, image)?;
+    let lut = if args.lut { loaded.meta.voi.luts.first() } else { None };
+    let out_width = args.width.map(|w| w as usize);
+    let (width, height, grey) = cpu_render::render_grey8(image, &display, lut, out_width);
+    write_png_atomically(out, width, height, &grey)?;
+    tracing::info!("wrote {width}×{height} to {out:?}");
+    Ok(())
+}
+
+/// The display settings `args` ask for, defaulting to what the viewer shows first.
+pub fn display_for(args: &RenderArgs, loaded: &LoadedImage, image: &Image) -> anyhow::Result<Display> {
+    let voi = &loaded.meta.voi;
+    if args.lut && voi.luts.is_empty() {
+        bail!("--lut: the file has no VOI LUT ({})", loaded.path.display());
+    }
+    let window = match (&args.window, &args.preset) {
+        (Some(w), _) => *w,
+        (None, Some(p)) => preset_window(loaded, p)?,
+        (None, None) => super::default_window(loaded, image),
+    };
+    Ok(Display {
+        window,
+        function: args.function.map_or(voi.function, Into::into),
+        inverted: loaded.meta.is_monochrome1() ^ args.invert,
+        gamma: 1.0,
+        use_lut: args.lut,
+    })
+}
+
+/// A preset by 0-based index or by name (case-insensitive).
+fn preset_window(loaded: &LoadedImage, wanted: &str) -> anyhow::Result<Window> {
+    let presets = &loaded.meta.voi.presets;
+    let by_index = wanted.trim().parse::<usize>().ok().and_then(|i| presets.get(i));
+    let by_name = || presets.iter().find(|p| p.name.eq_ignore_ascii_case(wanted.trim()));
+    if let Some(p) = by_index.or_else(by_name) {
+        return Ok(p.window);
+    }
+    let names: Vec<String> = presets.iter().enumerate().map(|(i, p)| format!("[{i}] {}", p.name)).collect();
+    bail!("no window preset {wanted:?}; the file has: {} ({})", names.join(", "), loaded.path.display())
+}
+
+/// True when `a` and `b` name the same existing file (through links or `..` too).
+fn same_file(a: &Path, b: &Path) -> bool {
+    if let (Ok(a), Ok(b)) = (fs::canonicalize(a), fs::canonicalize(b)) { a == b } else { false }
+}
+
+/// Encode an 8-bit grey PNG into a temporary file beside `out`, then rename it over `out`.
+pub fn write_png_atomically(out: &Path, width: usize, height: usize, grey: &[u8]) -> anyhow::Result<()> {
+    let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
+        bail!("image too large for PNG: {width}×{height}");
+    };
+    let name = out.file_name().with_context(|| format!("--out must name a file ({})", out.display()))?;
+    if out.is_dir() {
+        bail!("--out is a directory ({})", out.display());
+    }
+    let dir = match out.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| -> anyhow::Result<()> {
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        let mut writer = BufWriter::new(file);
+        PngEncoder::new(&mut writer)
+            .write_image(grey, w, h, ExtendedColorType::L8)
+            .with_context(|| format!("cannot encode PNG ({})", out.display()))?;
+        let file = writer.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()?;
+        fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
+    })();
+    if result.is_err() {
+        fs::remove_file(&tmp).ok();
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn png_written_atomically_and_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("o.png");
+        write_png_atomically(&out, 3, 2, &[0, 10, 20, 30, 40, 255]).unwrap();
+        let img = image::open(&out).unwrap().into_luma8();
+        assert_eq!(img.dimensions(), (3, 2));
+        assert_eq!(img.into_raw(), vec![0, 10, 20, 30, 40, 255]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "temporary file left behind");
+        assert!(write_png_atomically(dir.path(), 1, 1, &[0]).is_err());
+        assert!(same_file(&out, &dir.path().join(".").join("o.png")));
+    }
+}

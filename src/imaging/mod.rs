@@ -1,0 +1,12 @@
+//! Pure image processing: buffers, VOI math, histograms. No GUI, GPU or file I/O.
+
+pub mod cpu_render;
+pub mod histogram;
+pub mod image;
+pub mod pyramid;
+pub mod spacing;
+pub mod spectrum;
+pub mod voi;
+
+pub use image::{Image, PixelStats};
+pub use spacing::{Spacing, SpacingSource};

@@ -1,0 +1,15 @@
+//! Mammoscope: a native desktop viewer for mammography.
+//!
+//! Layers, lowest first (a layer never imports a higher one):
+//! `imaging` (pure pixel math) → `dicom` (files in and out) → `synth` (simulators) → `jobs` (threads) →
+//! `render` (wgpu) → `app` (state and commands) → `ui` (egui) → `gui` (the eframe app) → `cli` (subcommands). See ARCHITECTURE.md.
+
+pub mod app;
+pub mod cli;
+pub mod dicom;
+pub mod gui;
+pub mod imaging;
+pub mod jobs;
+pub mod render;
+pub mod synth;
+pub mod ui;

@@ -1,0 +1,1 @@
+//! Seeded, deterministic simulators of mammography images.

@@ -1,0 +1,132 @@
+//! The right panel: display controls of the active image (presets, VOI function, LUT, invert, gamma, frame),
+//! pixel spacing, measurements and metadata.
+
+use crate::app::{Command, OpenImage, ViewState};
+use crate::imaging::voi::VoiFunction;
+
+use super::metadata::metadata_ui;
+
+pub fn image_panel_ui(ui: &mut egui::Ui, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading(image.title());
+        ui.label(egui::RichText::new(image.path.display().to_string()).small().weak());
+        ui.separator();
+        display_controls_ui(ui, image, cmds);
+        if image.frames.len() > 1 {
+            let mut frame = image.frame + 1;
+            let slider = egui::Slider::new(&mut frame, 1..=image.frames.len()).text("frame");
+            if ui.add(slider).changed() {
+                cmds.push(Command::SetFrame { image: image.id, frame: frame - 1 });
+            }
+        }
+        ui.separator();
+        spacing_ui(ui, image, cmds);
+        measurements_list_ui(ui, image, cmds);
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.toggle_value(&mut view.show_metadata, "Metadata");
+            if view.show_metadata {
+                ui.checkbox(&mut view.show_phi, "show patient identifiers");
+            }
+        });
+        if view.show_metadata {
+            metadata_ui(ui, image, view.show_phi);
+        }
+        ui.separator();
+        if ui.button("Close image").clicked() {
+            cmds.push(Command::CloseImage(image.id));
+        }
+    });
+}
+
+fn display_controls_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
+    let id = image.id;
+    ui.label("Window presets");
+    for (index, preset) in image.meta.voi.presets.iter().enumerate() {
+        let w = preset.window;
+        let text = format!("{}  (C {:.0} / W {:.0})", preset.name, w.center, w.width);
+        let selected = image.voi.preset == Some(index) && image.voi.lut.is_none();
+        let mut hover = preset.explanation.clone();
+        if !preset.from_file {
+            hover += " (computed by Mammoscope)";
+        }
+        if ui.selectable_label(selected, text).on_hover_text(hover).clicked() {
+            cmds.push(Command::ApplyPreset { image: id, index });
+        }
+    }
+    for (index, lut) in image.luts.iter().enumerate() {
+        let selected = image.voi.lut == Some(index);
+        let text = format!("VOI LUT: {} ({} entries)", lut.explanation, lut.data.len());
+        if ui.selectable_label(selected, text).clicked() {
+            cmds.push(Command::SetLut { image: id, index: if selected { None } else { Some(index) } });
+        }
+    }
+    let mut center = image.voi.window.center;
+    let mut width = image.voi.window.width;
+    let range = f64::from(image.stats.min)..=f64::from(image.stats.max.max(image.stats.min + 1.0));
+    let span = (*range.end() - *range.start()).max(1.0);
+    let c = ui.add(egui::Slider::new(&mut center, range).text("center"));
+    let w = ui.add(egui::Slider::new(&mut width, 1.0..=span * 2.0).logarithmic(true).text("width"));
+    if c.changed() || w.changed() {
+        cmds.push(Command::SetWindow { image: id, window: crate::imaging::voi::Window { center, width } });
+    }
+    ui.horizontal(|ui| {
+        ui.label("VOI function");
+        for function in [VoiFunction::Linear, VoiFunction::LinearExact, VoiFunction::Sigmoid] {
+            if ui.selectable_label(image.voi.function == function, function.dicom_name()).clicked() {
+                cmds.push(Command::SetFunction { image: id, function });
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        let mut inverted = image.voi.user_inverted;
+        if ui.checkbox(&mut inverted, "Invert").changed() {
+            cmds.push(Command::SetInverted { image: id, inverted });
+        }
+        if image.meta.is_monochrome1() {
+            ui.label(egui::RichText::new("MONOCHROME1: shown inverted").small());
+        }
+    });
+    let mut gamma = image.voi.gamma;
+    if ui.add(egui::Slider::new(&mut gamma, 0.3..=3.0).text("gamma")).changed() {
+        cmds.push(Command::SetGamma { image: id, gamma });
+    }
+}
+
+fn spacing_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
+    match image.meta.spacing {
+        Some(s) => {
+            ui.label(format!("Pixel spacing {:.4} × {:.4} mm", s.row_mm, s.col_mm));
+            ui.label(egui::RichText::new(format!("from {}", s.source.describe())).small());
+        }
+        None => {
+            ui.label(image.meta.spacing_note.clone().unwrap_or_else(|| "No pixel spacing: measurements in px".to_owned()));
+        }
+    }
+    ui.horizontal(|ui| {
+        let id = ui.scope_id().with(("user_spacing", image.id));
+        let mut text = ui.data_mut(|d| d.get_temp::<String>(id)).unwrap_or_default();
+        ui.label("Set spacing (mm):");
+        let edit = ui.add(egui::TextEdit::singleline(&mut text).desired_width(60.0));
+        let apply = ui.button("Apply").clicked() || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        if apply {
+            if let Ok(mm) = text.trim().parse::<f64>() {
+                cmds.push(Command::SetUserSpacing { image: image.id, spacing_mm: mm });
+            }
+        }
+        ui.data_mut(|d| d.insert_temp(id, text));
+    });
+}
+
+fn measurements_list_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
+    if image.measurements.is_empty() {
+        return;
+    }
+    ui.label("Measurements");
+    for (i, m) in image.measurements.iter().enumerate() {
+        ui.label(format!("{}: {}", i + 1, super::overlays::measurement_label(image, m.a_in_image, m.b_in_image)));
+    }
+    if ui.small_button("Clear measurements").clicked() {
+        cmds.push(Command::ClearMeasurements { image: image.id });
+    }
+}

@@ -1,0 +1,71 @@
+//! The top bar: open, layout, tools, zoom modes, loupe, links.
+
+use crate::app::{AppState, Command, Layout, Tool, ViewState, ZoomMode};
+
+pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmds: &mut Vec<Command>) {
+    ui.horizontal_wrapped(|ui| {
+        if ui.button("📂 Open…").on_hover_text("Open DICOM, PNG, TIFF or PGM files (or drop files and folders on the window)").clicked() {
+            cmds.push(Command::OpenDialog);
+        }
+        ui.separator();
+        for (layout, label) in [(Layout::One, "1×1"), (Layout::Two, "1×2"), (Layout::Four, "2×2")] {
+            if ui.selectable_label(state.layout == layout, label).on_hover_text("Hanging layout").clicked() {
+                cmds.push(Command::SetLayout(layout));
+            }
+        }
+        ui.separator();
+        for (tool, label, tip) in [
+            (Tool::Pan, "✋ Pan", "Left-drag pans (middle-drag always pans)"),
+            (Tool::WindowLevel, "◐ W/L", "Left-drag changes window/level (right-drag always does)"),
+            (Tool::Measure, "📏 Measure", "Left-drag measures a distance in mm"),
+        ] {
+            if ui.selectable_label(view.tool == tool, label).on_hover_text(tip).clicked() {
+                view.tool = tool;
+            }
+        }
+        ui.separator();
+        let active = state.active_slot;
+        for (mode, label, tip) in [
+            (ZoomMode::Fit, "Fit", "Whole image, chest wall at the midline (double-click a view)"),
+            (ZoomMode::OneToOne, "1:1", "One image pixel per screen pixel"),
+            (ZoomMode::TrueSize, "True size", "Physical size, using the pixel spacing and the screen pitch below"),
+        ] {
+            let selected = view.slots.get(active).is_some_and(|s| s.mode == mode);
+            if ui.selectable_label(selected, label).on_hover_text(tip).clicked() {
+                for (i, s) in view.slots.iter_mut().enumerate() {
+                    if i == active || view.link_views {
+                        s.mode = mode;
+                    }
+                }
+            }
+        }
+        ui.separator();
+        ui.toggle_value(&mut view.loupe, "🔍 Loupe").on_hover_text("Magnifier following the pointer, raw pixels (L)");
+        if view.loupe {
+            ui.add(egui::Slider::new(&mut view.loupe_factor, 2.0..=8.0).step_by(1.0).suffix("×"));
+        }
+        ui.toggle_value(&mut view.link_views, "🔗 Link").on_hover_text("Zoom and pan all views together");
+        ui.toggle_value(&mut view.smooth, "Smooth").on_hover_text("Bilinear instead of nearest-pixel magnification");
+    });
+    shortcuts(ui, view);
+}
+
+fn shortcuts(ui: &egui::Ui, view: &mut ViewState) {
+    if ui.ctx().egui_wants_keyboard_input() {
+        return;
+    }
+    ui.input(|i| {
+        if i.key_pressed(egui::Key::L) {
+            view.loupe = !view.loupe;
+        }
+        if i.key_pressed(egui::Key::M) {
+            view.tool = Tool::Measure;
+        }
+        if i.key_pressed(egui::Key::P) {
+            view.tool = Tool::Pan;
+        }
+        if i.key_pressed(egui::Key::W) {
+            view.tool = Tool::WindowLevel;
+        }
+    });
+}

@@ -1,0 +1,290 @@
+//! The command line end to end: runs the real `mammoscope` binary on the shared fixtures.
+//!
+//! Missing fixtures fail with instructions (see `common`), never skip.
+
+mod common;
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use mammoscope::dicom::{self, LoadedImage, OpenOptions};
+use mammoscope::imaging::cpu_render::{output_height, render_grey8};
+use mammoscope::imaging::histogram::robust_window;
+use mammoscope::imaging::voi::{Display, VoiFunction, Window};
+use serde_json::Value;
+
+fn mammoscope<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mammoscope"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run mammoscope")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(out: &Output) {
+    assert!(out.status.success(), "exit {:?}, stderr:\n{}", out.status.code(), stderr(out));
+}
+
+/// Exit status 2, exactly one stderr line `mammoscope: ...`, and no panic text.
+#[track_caller]
+fn assert_one_line_error(out: &Output) -> String {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(2), "stderr:\n{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{err}");
+    assert!(lines[0].starts_with("mammoscope: "), "{err}");
+    for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
+        assert!(!err.contains(bad), "{err}");
+    }
+    lines[0].to_owned()
+}
+
+fn info_json(path: &Path, extra: &[&str]) -> Value {
+    let mut args: Vec<&OsStr> = vec!["info".as_ref(), "--json".as_ref(), path.as_os_str()];
+    args.extend(extra.iter().map(AsRef::as_ref));
+    let out = mammoscope(&args);
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).expect("info --json prints JSON")
+}
+
+/// The display `render` uses by default: first preset, the file's VOI function, MONOCHROME1 inverted.
+fn default_display(loaded: &LoadedImage) -> Display {
+    let window = loaded.meta.voi.presets.first().map_or_else(|| robust_window(&loaded.frames[0]), |p| p.window);
+    Display { window, function: loaded.meta.voi.function, inverted: loaded.meta.is_monochrome1(), ..Display::default() }
+}
+
+/// Render with the CLI and return the PNG's (width, height, grey levels); checks the input is unchanged.
+fn render_cli(input: &Path, extra: &[&str]) -> (u32, u32, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("out.png");
+    let before = std::fs::read(input).unwrap();
+    let mut args: Vec<&OsStr> = vec!["render".as_ref(), input.as_os_str(), "--out".as_ref(), out_path.as_os_str()];
+    args.extend(extra.iter().map(AsRef::as_ref));
+    let out = mammoscope(&args);
+    assert_ok(&out);
+    assert_eq!(std::fs::read(input).unwrap(), before, "render changed its input");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["out.png"], "temporary files left behind");
+    let png = image::open(&out_path).expect("a valid PNG");
+    assert_eq!(png.color(), image::ColorType::L8, "8-bit grey");
+    let png = png.into_luma8();
+    (png.width(), png.height(), png.into_raw())
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    let dir = common::shared_dicom("MGIMAGEA.dcm").parent().unwrap().to_path_buf();
+    let mut files: Vec<PathBuf> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension() == Some(OsStr::new("dcm"))).collect();
+    files.sort();
+    assert!(files.len() >= 5, "expected the five DICOM fixtures in {dir:?}");
+    files
+}
+
+#[test]
+fn info_json_on_every_fixture() {
+    for path in fixture_files() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name == "MG1_JPLY.dcm" {
+            // JPEG Extended 12-bit with an invalid scan header: a clear one-line error, never a panic.
+            let line = assert_one_line_error(&mammoscope(&["info".as_ref(), "--json".as_ref(), path.as_os_str()]));
+            assert!(line.contains("MG1_JPLY.dcm"), "the error names the file: {line}");
+            continue;
+        }
+        let v = info_json(&path, &[]);
+        for key in ["rows", "columns", "bits_stored", "photometric", "transfer_syntax_uid", "pixel_spacing_mm", "pixel_spacing_source"] {
+            assert!(v.get(key).is_some(), "{name}: missing key {key}");
+        }
+        for key in ["window_presets", "voi_function", "laterality", "view_position", "presentation_intent", "pixel_min", "pixel_max"] {
+            assert!(v.get(key).is_some(), "{name}: missing key {key}");
+        }
+        assert!(v["pixel_min"].as_f64().unwrap() <= v["pixel_mean"].as_f64().unwrap(), "{name}");
+        assert!(v["pixel_mean"].as_f64().unwrap() <= v["pixel_max"].as_f64().unwrap(), "{name}");
+        assert!(!v["window_presets"].as_array().unwrap().is_empty(), "{name}: a default window is always listed");
+        let human = mammoscope(&["info".as_ref(), path.as_os_str()]);
+        assert_ok(&human);
+        assert!(stdout(&human).contains("Window presets"), "{name}");
+        match name.as_str() {
+            "MGIMAGEA.dcm" => {
+                // Calibrated Pixel Spacing wins over Imager Pixel Spacing (0.5) and ImagerPixelSpacing / ERMF.
+                assert_eq!(v["pixel_spacing_mm"], serde_json::json!([0.25, 0.25]), "{v:#}");
+                assert_eq!(v["pixel_spacing_source"], "CalibratedPixelSpacing");
+                assert_eq!((v["columns"].as_u64(), v["rows"].as_u64()), (Some(512), Some(512)));
+                assert_eq!(v["laterality"], "R");
+            }
+            "MG1_J2KI.dcm" => {
+                assert_eq!(v["columns"], 3064);
+                assert_eq!(v["rows"], 4664);
+                assert_eq!(v["bits_stored"], 12);
+                assert_eq!(v["photometric"], "MONOCHROME2");
+                assert_eq!(v["transfer_syntax_uid"], "1.2.840.10008.1.2.4.91");
+                assert_eq!(v["pixel_spacing_mm"], Value::Null);
+                let first = &v["window_presets"][0];
+                assert_eq!((first["center"].as_f64(), first["width"].as_f64()), (Some(2047.0), Some(4095.0)));
+                assert_eq!(v["laterality"], "L");
+                assert_eq!(v["view_position"], "MLO");
+                assert!(v["pixel_max"].as_f64().unwrap() <= 4095.0);
+            }
+            "vlut_04.dcm" => {
+                let luts = v["voi_luts"].as_array().unwrap();
+                assert!(!luts.is_empty(), "{v:#}");
+                assert_eq!(luts[0]["entries"], 256);
+            }
+            "mlut_18.dcm" => assert_eq!(v["modality_lut_used"], true),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn cbis_ddsm_info() {
+    for path in common::cbis_ddsm() {
+        let v = info_json(&path, &[]);
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        assert_eq!(v["bits_allocated"], 16, "{stem}");
+        assert!((2576..=2920).contains(&v["columns"].as_u64().unwrap()), "{stem}: {v:#}");
+        assert!((4432..=4736).contains(&v["rows"].as_u64().unwrap()), "{stem}: {v:#}");
+        let left = ["1-130", "1-131", "1-280", "1-281"].contains(&stem.as_str());
+        assert_eq!(v["laterality"], if left { "L" } else { "R" }, "{stem}");
+    }
+}
+
+#[test]
+fn patient_identifiers_only_with_phi() {
+    let cases = [(common::shared_dicom("MGIMAGEA.dcm"), "62354PQGRRST", "PixelSpacing"), (common::cbis_ddsm()[0].clone(), "P_00173", "P_00173")];
+    for (path, id, name_part) in cases {
+        for args in [vec!["info".as_ref(), path.as_os_str()], vec!["info".as_ref(), "--json".as_ref(), path.as_os_str()]] {
+            let out = mammoscope(&args);
+            assert_ok(&out);
+            let text = stdout(&out) + &stderr(&out);
+            assert!(!text.contains(id), "patient ID printed without --phi:\n{text}");
+            assert!(!text.contains("Test^PixelSpacing") && !text.contains("Mass-Test"), "patient name printed without --phi:\n{text}");
+        }
+        let v = info_json(&path, &["--phi"]);
+        assert!(v["patient"]["id"].as_str().unwrap().contains(id), "{v:#}");
+        assert!(v["patient"]["name"].as_str().unwrap().contains(name_part), "{v:#}");
+        assert!(info_json(&path, &[]).get("patient").is_none());
+        let human = mammoscope(&["info".as_ref(), "--phi".as_ref(), path.as_os_str()]);
+        assert!(stdout(&human).contains(id));
+    }
+}
+
+#[test]
+fn render_matches_cpu_reference() {
+    // Default window, downsampled: MG1_J2KI at 512 px wide.
+    let path = common::shared_dicom("MG1_J2KI.dcm");
+    let loaded = dicom::open(&path, &OpenOptions::default()).unwrap();
+    let (w, h, grey) = render_cli(&path, &["--width", "512"]);
+    assert_eq!((w, h), (512, output_height(3064, 4664, 512) as u32));
+    let (ew, eh, expected) = render_grey8(&loaded.frames[0], &default_display(&loaded), None, Some(512));
+    assert_eq!((ew, eh), (w as usize, h as usize));
+    assert_eq!(grey, expected);
+
+    // Explicit window, function and inversion at full size.
+    let path = common::shared_dicom("MGIMAGEA.dcm");
+    let loaded = dicom::open(&path, &OpenOptions::default()).unwrap();
+    let (w, h, grey) = render_cli(&path, &["--window", "100,50", "--function", "sigmoid", "--invert"]);
+    assert_eq!((w, h), (512, 512));
+    let display = Display {
+        window: Window { center: 100.0, width: 50.0 },
+        function: VoiFunction::Sigmoid,
+        inverted: !loaded.meta.is_monochrome1(),
+        ..Display::default()
+    };
+    assert_eq!(grey, render_grey8(&loaded.frames[0], &display, None, None).2);
+    assert!(grey.iter().any(|&g| g != grey[0]), "not a flat image");
+
+    // The VOI LUT.
+    let path = common::shared_dicom("vlut_04.dcm");
+    let loaded = dicom::open(&path, &OpenOptions::default()).unwrap();
+    let (_, _, grey) = render_cli(&path, &["--lut", "--width", "100"]);
+    let display = Display { use_lut: true, ..default_display(&loaded) };
+    assert_eq!(grey, render_grey8(&loaded.frames[0], &display, loaded.meta.voi.luts.first(), Some(100)).2);
+
+    // Presets by index; an unknown preset is a one-line error.
+    let (_, _, by_index) = render_cli(&common::shared_dicom("MGIMAGEA.dcm"), &["--preset", "0"]);
+    let (_, _, default) = render_cli(&common::shared_dicom("MGIMAGEA.dcm"), &[]);
+    assert_eq!(by_index, default);
+}
+
+#[test]
+fn render_never_overwrites_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.dcm");
+    std::fs::copy(common::shared_dicom("MGIMAGEA.dcm"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    assert_one_line_error(&mammoscope(&["render".as_ref(), input.as_os_str(), "--out".as_ref(), input.as_os_str()]));
+    let unknown = mammoscope(&["render".as_ref(), input.as_os_str(), "--out".as_ref(), dir.path().join("b.png").as_os_str(), "--preset".as_ref(), "nope".as_ref()]);
+    assert_one_line_error(&unknown);
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["a.dcm"], "nothing else written");
+}
+
+#[test]
+fn bad_inputs_fail_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.dcm");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.dcm");
+    std::fs::write(&text, "This is a text file, not an image.\n".repeat(20)).unwrap();
+    let missing = dir.path().join("missing.dcm");
+    let out_png = dir.path().join("o.png");
+    for input in [&missing, &empty, &text] {
+        assert_one_line_error(&mammoscope(&["info".as_ref(), input.as_os_str()]));
+        assert_one_line_error(&mammoscope(&["info".as_ref(), "--json".as_ref(), input.as_os_str()]));
+        assert_one_line_error(&mammoscope(&["render".as_ref(), input.as_os_str(), "--out".as_ref(), out_png.as_os_str()]));
+    }
+    assert!(!out_png.exists());
+    let frame = mammoscope(&["info", "--frame", "3", common::shared_dicom("MGIMAGEA.dcm").to_str().unwrap()]);
+    assert!(assert_one_line_error(&frame).contains("frame 3"));
+    // Argument errors are clap's: exit status 2.
+    assert_eq!(mammoscope(&["render"]).status.code(), Some(2));
+    assert_eq!(mammoscope(&["info", "a.dcm", "--bogus"]).status.code(), Some(2));
+}
+
+/// Files are recognised by content, not by extension: a PNG named `.dcm` opens as a PNG.
+#[test]
+fn png_renamed_dcm_opens_as_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = dir.path().join("scan.dcm");
+    let img = image::GrayImage::from_fn(8, 4, |x, y| image::Luma([(x * 30 + y) as u8]));
+    img.save_with_format(&fake, image::ImageFormat::Png).unwrap();
+    let v = info_json(&fake, &[]);
+    assert_eq!(v["format"], "PNG");
+    assert_eq!((v["columns"].as_u64(), v["rows"].as_u64()), (Some(8), Some(4)));
+    assert_eq!(v["pixel_max"], 213.0);
+    let (w, h, _) = render_cli(&fake, &[]);
+    assert_eq!((w, h), (8, 4));
+}
+
+#[test]
+fn bench_open_prints_figures() {
+    let small = common::shared_dicom("MGIMAGEA.dcm");
+    let big = common::shared_dicom("MG1_J2KI.dcm");
+    let out = mammoscope(&["bench".as_ref(), "open".as_ref(), small.as_os_str(), big.as_os_str(), "--runs".as_ref(), "2".as_ref()]);
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(text.contains("decode ms") && text.contains("first frame ms"), "{text}");
+    let row = |name: &str| text.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("no row for {name}:\n{text}")).to_owned();
+    for (name, size) in [("MGIMAGEA.dcm", "512×512"), ("MG1_J2KI.dcm", "3064×4664")] {
+        let line = row(name);
+        assert!(line.contains(size), "{line}");
+        let numbers: Vec<f64> = line
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        assert!(numbers.len() >= 6, "median, min and max for both timings: {line}");
+    }
+    assert_one_line_error(&mammoscope(&["bench", "open", "/nonexistent/x.dcm"]));
+}
