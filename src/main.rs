@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         Some(command) => cli::run(command),
         None => match mammoscope::gui::run(args.paths, args.pixel_spacing) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(err) => cli::fail(&format!("{err:#}")),
+            Err(err) => cli::fail(&cli::error_chain(&err)),
         },
     }
 }

@@ -52,7 +52,7 @@ fn assert_one_line_error(out: &Output) -> String {
 
 fn info_json(path: &Path, extra: &[&str]) -> Value {
     let mut args: Vec<&OsStr> = vec!["info".as_ref(), "--json".as_ref(), path.as_os_str()];
-    args.extend(extra.iter().map(AsRef::as_ref));
+    args.extend(extra.iter().map(|s| OsStr::new(s)));
     let out = mammoscope(&args);
     assert_ok(&out);
     serde_json::from_slice(&out.stdout).expect("info --json prints JSON")
@@ -70,7 +70,7 @@ fn render_cli(input: &Path, extra: &[&str]) -> (u32, u32, Vec<u8>) {
     let out_path = dir.path().join("out.png");
     let before = std::fs::read(input).unwrap();
     let mut args: Vec<&OsStr> = vec!["render".as_ref(), input.as_os_str(), "--out".as_ref(), out_path.as_os_str()];
-    args.extend(extra.iter().map(AsRef::as_ref));
+    args.extend(extra.iter().map(|s| OsStr::new(s)));
     let out = mammoscope(&args);
     assert_ok(&out);
     assert_eq!(std::fs::read(input).unwrap(), before, "render changed its input");

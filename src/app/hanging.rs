@@ -150,6 +150,15 @@ pub fn hang(metas: &[&ImageMeta], layout: Layout) -> Vec<Option<usize>> {
                 }
             }
         }
+        // View unknown but laterality known (e.g. digitised film): right breasts in the left column, left in the right.
+        for (i, meta) in metas.iter().enumerate() {
+            let Some(laterality) = meta.mammo.laterality.filter(|_| !placed[i]) else { continue };
+            let column = usize::from(laterality == Laterality::Left);
+            if let Some(s) = [column, column + 2].into_iter().find(|&s| slots[s].is_none()) {
+                slots[s] = Some(i);
+                placed[i] = true;
+            }
+        }
     }
     let mut rest = (0..metas.len()).filter(|&i| !placed[i]);
     for slot in &mut slots {
@@ -210,5 +219,9 @@ mod tests {
         let refs: Vec<_> = metas.iter().collect();
         assert_eq!(hang(&refs, Layout::Four), vec![Some(1), Some(2), Some(3), Some(0)]);
         assert_eq!(hang(&refs, Layout::Two), vec![Some(0), Some(1)]);
+        // Digitised film without View Position: columns by laterality, in open order.
+        let metas = [meta("L", "", None), meta("L", "", None), meta("R", "", None), meta("R", "", None)];
+        let refs: Vec<_> = metas.iter().collect();
+        assert_eq!(hang(&refs, Layout::Four), vec![Some(2), Some(0), Some(3), Some(1)]);
     }
 }

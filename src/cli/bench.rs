@@ -34,7 +34,7 @@ fn open(args: &BenchOpenArgs) -> anyhow::Result<()> {
     let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max("file".len());
     let mut stdout = std::io::stdout().lock();
     let header = format!(
-        "{:<name_w$}  {:>11}  {:>23}  {:>23}",
+        "{:<name_w$}  {:>11}  {:>24}  {:>24}",
         "file", "size", "decode ms (min-max)", "first frame ms (min-max)"
     );
     writeln!(stdout, "{header}")?;
@@ -50,7 +50,7 @@ fn open(args: &BenchOpenArgs) -> anyhow::Result<()> {
         let decode = summary(runs.iter().map(|r| r.decode));
         let first = summary(runs.iter().map(|r| r.first_frame));
         let size = format!("{}×{}", size.0, size.1);
-        writeln!(stdout, "{name:<name_w$}  {size:>11}  {decode:>23}  {first:>23}")?;
+        writeln!(stdout, "{name:<name_w$}  {size:>11}  {decode:>24}  {first:>24}")?;
         stdout.flush()?;
     }
     writeln!(stdout, "{} run(s) per file; size is columns×rows; first frame = decode + default VOI + {FIRST_FRAME_WIDTH}-px CPU render", args.runs)?;

@@ -42,13 +42,18 @@ pub fn human(r: &InfoReport) -> String {
         _ => add("Pixel spacing", "none: measurements in pixels".to_owned()),
     }
     opt(&mut add, "Spacing note", r.pixel_spacing_note.as_ref());
-    for alt in alternatives(&r.pixel_spacing_alternatives) {
+    let chosen = r.pixel_spacing_source.map(|s| format!("{s:?}"));
+    for alt in alternatives(&r.pixel_spacing_alternatives, chosen.as_deref()) {
         add("  alternative", alt);
     }
     for (i, p) in r.window_presets.iter().enumerate() {
-        let origin = if p.from_file { "" } else { ", generated" };
-        let expl = if p.explanation.is_empty() || p.explanation == p.name { String::new() } else { format!(": {}", p.explanation) };
-        add(if i == 0 { "Window presets" } else { "" }, format!("[{i}] {} C {} W {}{origin}{expl}", p.name, p.center, p.width));
+        let expl = match (p.explanation.as_str(), p.from_file) {
+            ("", true) => String::new(),
+            ("", false) => " (generated)".to_owned(),
+            (e, _) if e == p.name => String::new(),
+            (e, _) => format!(": {e}"),
+        };
+        add(if i == 0 { "Window presets" } else { "" }, format!("[{i}] {}  C {} W {}{expl}", p.name, num(p.center), num(p.width)));
     }
     if r.window_presets.is_empty() {
         add("Window presets", "none".to_owned());
@@ -67,7 +72,7 @@ pub fn human(r: &InfoReport) -> String {
     opt(&mut add, "View position", r.view_position.as_ref());
     opt(&mut add, "Presentation intent", r.presentation_intent.as_ref());
     if let Some([row, col]) = &r.patient_orientation {
-        add("Patient orientation", format!("{row}\\{col} (rows toward {row}, columns toward {col})"));
+        add("Patient orientation", format!("{row}\\{col} (row direction {row}, column direction {col})"));
     }
     opt(&mut add, "kVp", r.kvp.map(|v| format!("{v} kV")).as_ref());
     opt(&mut add, "Exposure", r.exposure_mas.map(|v| format!("{v} mAs")).as_ref());
@@ -99,8 +104,20 @@ fn opt(add: &mut impl FnMut(&str, String), label: &str, value: Option<&impl ToSt
     }
 }
 
+/// A spacing in mm with at most four decimals, trailing zeros dropped.
+fn num4(v: f64) -> String {
+    let s = format!("{v:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A number for people: integers as such, others with at most two decimals.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.2}") }
+}
+
 /// One line per alternative spacing: `row × col mm from SOURCE` when the shape is known, else compact JSON.
-fn alternatives(value: &serde_json::Value) -> Vec<String> {
+/// The one matching `chosen` (a `SpacingSource` variant name) is marked.
+fn alternatives(value: &serde_json::Value, chosen: Option<&str>) -> Vec<String> {
     let Some(items) = value.as_array() else { return Vec::new() };
     items
         .iter()
@@ -109,7 +126,8 @@ fn alternatives(value: &serde_json::Value) -> Vec<String> {
             match (num("row_mm"), num("col_mm")) {
                 (Some(row), Some(col)) => {
                     let source = item.get("source").and_then(serde_json::Value::as_str).unwrap_or("?");
-                    format!("{row} × {col} mm from {source}")
+                    let mark = if Some(source) == chosen { " (chosen)" } else { "" };
+                    format!("{} × {} mm from {source}{mark}", num4(row), num4(col))
                 }
                 _ => item.to_string(),
             }

@@ -40,7 +40,7 @@ pub fn run(command: Command) -> ExitCode {
     drop(panic::take_hook());
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(err)) => fail(&format!("{err:#}")),
+        Ok(Err(err)) => fail(&error_chain(&err)),
         Err(payload) => fail(&format!("internal error (please report): {}", panic_message(payload.as_ref()))),
     }
 }
@@ -60,6 +60,24 @@ pub fn fail(message: &str) -> ExitCode {
     let one_line: String = message.split_whitespace().collect::<Vec<_>>().join(" ");
     eprintln!("mammoscope: {one_line}");
     ExitCode::from(2)
+}
+
+/// The error and its causes on one line, `a: b: c`, leaving out a cause its parent already quotes
+/// (the input layer's messages include their `source`).
+#[must_use]
+pub fn error_chain(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {

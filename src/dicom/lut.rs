@@ -21,16 +21,29 @@ impl Lut {
     /// Parse one item of a Modality or VOI LUT Sequence; `None` when the descriptor or data are unusable.
     pub fn from_item(item: &Dataset, signed: bool) -> Option<Self> {
         let descriptor = words(item, tags::LUT_DESCRIPTOR);
-        let [entries, first, bits] = descriptor[..] else { return None };
-        let entries = if entries == 0 { 65536 } else { usize::from(entries) };
-        let first_mapped = if signed { i32::from(first as i16) } else { i32::from(first) };
+        let [entries, first, bits] = descriptor[..] else {
+            return None;
+        };
+        let entries = if entries == 0 {
+            65536
+        } else {
+            usize::from(entries)
+        };
+        let first_mapped = if signed {
+            i32::from(first as i16)
+        } else {
+            i32::from(first)
+        };
         let raw = words(item, tags::LUT_DATA);
         if raw.is_empty() {
             return None;
         }
         let packed = bits <= 8 && raw.len() * 2 == entries + entries % 2 && raw.len() < entries;
         let mut data: Vec<u16> = if packed {
-            raw.iter().flat_map(|w| [w & 0xFF, w >> 8]).take(entries).collect()
+            raw.iter()
+                .flat_map(|w| [w & 0xFF, w >> 8])
+                .take(entries)
+                .collect()
         } else {
             raw.into_iter().take(entries).collect()
         };
@@ -43,9 +56,16 @@ impl Lut {
         };
         if bits < 16 {
             let mask = (1u16 << bits) - 1;
-            data.iter_mut().for_each(|v| *v &= mask);
+            for v in &mut data {
+                *v &= mask;
+            }
         }
-        Some(Self { first_mapped, bits, data, explanation: string(item, tags::LUT_EXPLANATION) })
+        Some(Self {
+            first_mapped,
+            bits,
+            data,
+            explanation: string(item, tags::LUT_EXPLANATION),
+        })
     }
 
     /// The entry for a stored value: inputs below the first mapped value take the first entry, above the last the
@@ -64,7 +84,11 @@ mod tests {
 
     fn item(descriptor: [u16; 3], data: Vec<u16>) -> Dataset {
         Dataset::from_element_iter([
-            DataElement::new(tags::LUT_DESCRIPTOR, VR::US, PrimitiveValue::U16(smallvec![descriptor[0], descriptor[1], descriptor[2]])),
+            DataElement::new(
+                tags::LUT_DESCRIPTOR,
+                VR::US,
+                PrimitiveValue::U16(smallvec![descriptor[0], descriptor[1], descriptor[2]]),
+            ),
             DataElement::new(tags::LUT_DATA, VR::OW, PrimitiveValue::U16(data.into())),
         ])
     }
@@ -74,7 +98,10 @@ mod tests {
         // 3 entries starting at -2 (0xFFFE as SS), 12 bits.
         let lut = Lut::from_item(&item([3, 0xFFFE, 12], vec![10, 20, 4095]), true).unwrap();
         assert_eq!(lut.first_mapped, -2);
-        assert_eq!([lut.apply(-5.0), lut.apply(-1.0), lut.apply(9.0)], [10.0, 20.0, 4095.0]);
+        assert_eq!(
+            [lut.apply(-5.0), lut.apply(-1.0), lut.apply(9.0)].map(|v| v as u16),
+            [10, 20, 4095]
+        );
     }
 
     #[test]

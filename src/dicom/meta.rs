@@ -6,7 +6,10 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::imaging::{Image, Spacing, voi::{VoiFunction, VoiLut, Window}};
+use crate::imaging::{
+    Image, Spacing,
+    voi::{VoiFunction, VoiLut, Window},
+};
 
 /// Image laterality (0020,0062) / Laterality (0020,0060).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -16,6 +19,7 @@ pub enum Laterality {
 }
 
 impl Laterality {
+    #[must_use]
     pub fn from_dicom(s: &str) -> Option<Self> {
         match s.trim() {
             "R" => Some(Self::Right),
@@ -24,6 +28,7 @@ impl Laterality {
         }
     }
 
+    #[must_use]
     pub fn code(self) -> &'static str {
         match self {
             Self::Right => "R",
@@ -121,13 +126,14 @@ pub struct ImageMeta {
 
 impl ImageMeta {
     /// True for MONOCHROME1, where low values are displayed bright.
+    #[must_use]
     pub fn is_monochrome1(&self) -> bool {
         self.photometric.trim() == "MONOCHROME1"
     }
 
     /// A short label such as "R CC" or "L MLO" (empty when neither is known).
     pub fn view_label(&self) -> String {
-        let lat = self.mammo.laterality.map(Laterality::code).unwrap_or("");
+        let lat = self.mammo.laterality.map_or("", Laterality::code);
         let view = self.mammo.view_position.as_deref().unwrap_or("");
         format!("{lat} {view}").trim().to_owned()
     }

@@ -37,11 +37,14 @@ mod sniff;
 mod spacing;
 mod voi_attrs;
 mod walk;
+pub mod write;
 
 use std::path::Path;
 
 pub use error::DicomError;
-pub use meta::{ImageMeta, Laterality, LoadedImage, MammoAttributes, PatientInfo, VoiInfo, WindowPreset};
+pub use meta::{
+    ImageMeta, Laterality, LoadedImage, MammoAttributes, PatientInfo, VoiInfo, WindowPreset,
+};
 
 /// Options for [`open`].
 #[derive(Clone, Copy, Debug, Default)]

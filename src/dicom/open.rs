@@ -18,12 +18,22 @@ use crate::imaging::Image;
 pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, DicomError> {
     let file_len = checked_len(path)?;
     let head = head(path, file_len)?;
-    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage { path: path.to_owned() })?;
+    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage {
+        path: path.to_owned(),
+    })?;
     if matches!(kind, Kind::Png | Kind::Tiff | Kind::Pnm) {
-        let bytes = if (head.len() as u64) < file_len { read_prefix(path, file_len)? } else { head };
+        let bytes = if (head.len() as u64) < file_len {
+            read_prefix(path, file_len)?
+        } else {
+            head
+        };
         return research::open(&bytes, kind, path, options);
     }
-    let buf = if (head.len() as u64) < file_len { read_prefix(path, file_len)? } else { head };
+    let buf = if (head.len() as u64) < file_len {
+        read_prefix(path, file_len)?
+    } else {
+        head
+    };
     let parsed = parse(path, kind, buf, file_len, Extent::Full)?;
     let obj = &parsed;
     let layout = Layout::from_dataset(obj, path)?;
@@ -35,8 +45,12 @@ pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, Di
         .into_iter()
         .map(|mut values| {
             transform.apply(&mut values);
-            Image::new(layout.columns as usize, layout.rows as usize, values)
-                .ok_or_else(|| DicomError::Decode { reason: "decoded frame has the wrong size".into(), path: path.to_owned() })
+            Image::new(layout.columns as usize, layout.rows as usize, values).ok_or_else(|| {
+                DicomError::Decode {
+                    reason: "decoded frame has the wrong size".into(),
+                    path: path.to_owned(),
+                }
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     voi_attrs::add_generated(&mut meta.voi, &frames);
@@ -45,16 +59,26 @@ pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, Di
         frames = frames.len(),
         "opened DICOM image"
     );
-    Ok(LoadedImage { path: path.to_owned(), frames, meta })
+    Ok(LoadedImage {
+        path: path.to_owned(),
+        frames,
+        meta,
+    })
 }
 
 /// Read only the header (up to Pixel Data) of a DICOM file, or the image header of a research image.
 pub(crate) fn read_header(path: &Path) -> Result<ImageMeta, DicomError> {
     let file_len = checked_len(path)?;
     let head = head(path, file_len)?;
-    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage { path: path.to_owned() })?;
+    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage {
+        path: path.to_owned(),
+    })?;
     if matches!(kind, Kind::Png | Kind::Tiff | Kind::Pnm) {
-        let bytes = if (head.len() as u64) < file_len { read_prefix(path, file_len)? } else { head };
+        let bytes = if (head.len() as u64) < file_len {
+            read_prefix(path, file_len)?
+        } else {
+            head
+        };
         return research::header(&bytes, kind, path, &OpenOptions::default());
     }
     let parsed = parse(path, kind, head, file_len, Extent::Header)?;

@@ -16,9 +16,13 @@ pub(crate) const HEADER_PREFIX_BYTES: u64 = 1 << 20;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     /// A DICOM Part 10 file: `DICM` at `meta_start - 4` (128 with the preamble, 0 without).
-    Part10 { meta_start: usize },
+    Part10 {
+        meta_start: usize,
+    },
     /// A bare data set without preamble or file meta group (old ACR-NEMA style), implicit or explicit VR LE.
-    RawDataset { explicit_vr: bool },
+    RawDataset {
+        explicit_vr: bool,
+    },
     Png,
     Tiff,
     Pnm,
@@ -38,7 +42,7 @@ pub(crate) fn sniff(head: &[u8], file_len: u64) -> Option<Kind> {
     if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
         return Some(Kind::Tiff);
     }
-    if let [b'P', b'1'..=b'6', sep, ..] = head
+    if let [b'P', b'1'..=b'7', sep, ..] = head
         && sep.is_ascii_whitespace()
     {
         return Some(Kind::Pnm);
@@ -62,13 +66,24 @@ fn raw_dataset(head: &[u8], file_len: u64) -> Option<Kind> {
 
 /// The file's size, refusing empty and oversized files.
 pub(crate) fn checked_len(path: &Path) -> Result<u64, DicomError> {
-    let len = std::fs::metadata(path).map_err(|source| DicomError::Io { source, path: path.to_owned() })?.len();
+    let len = std::fs::metadata(path)
+        .map_err(|source| DicomError::Io {
+            source,
+            path: path.to_owned(),
+        })?
+        .len();
     if len == 0 {
-        return Err(DicomError::Truncated { reason: "the file is empty (0 bytes)".into(), path: path.to_owned() });
+        return Err(DicomError::Truncated {
+            reason: "the file is empty (0 bytes)".into(),
+            path: path.to_owned(),
+        });
     }
     if len > MAX_FILE_BYTES {
         let gib = len as f64 / f64::from(1u32 << 30);
-        return Err(DicomError::Unsupported { reason: format!("file of {gib:.1} GiB is larger than the 4 GiB limit"), path: path.to_owned() });
+        return Err(DicomError::Unsupported {
+            reason: format!("file of {gib:.1} GiB is larger than the 4 GiB limit"),
+            path: path.to_owned(),
+        });
     }
     Ok(len)
 }
@@ -76,7 +91,10 @@ pub(crate) fn checked_len(path: &Path) -> Result<u64, DicomError> {
 /// Read at most `limit` bytes from the start of the file (opened read-only); `limit` is also the capacity reserved,
 /// so pass at most the file's size.
 pub(crate) fn read_prefix(path: &Path, limit: u64) -> Result<Vec<u8>, DicomError> {
-    let io = |source| DicomError::Io { source, path: path.to_owned() };
+    let io = |source| DicomError::Io {
+        source,
+        path: path.to_owned(),
+    };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut buf = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
     file.take(limit).read_to_end(&mut buf).map_err(io)?;

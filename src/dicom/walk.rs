@@ -6,7 +6,10 @@
 //! explicit and implicit VR, both byte orders, sequences and items of defined and undefined length, undefined-length
 //! UN (whose content is implicit VR little endian) and encapsulated pixel data fragments.
 
-use dicom_core::{VR, dictionary::{DataDictionary, VirtualVr}};
+use dicom_core::{
+    VR,
+    dictionary::{DataDictionary, VirtualVr},
+};
 use dicom_dictionary_std::StandardDataDictionary;
 
 /// Deepest nesting of undefined-length sequences and items accepted.
@@ -52,17 +55,31 @@ struct Frame {
 
 /// Walk `buf[start..]` (a prefix of a file of `file_len` bytes) as a data set in `encoding`.
 /// With `stop_at_pixel_data`, stop at the top-level Pixel Data header (the study-list header read).
-pub(crate) fn walk(buf: &[u8], start: usize, file_len: u64, encoding: Encoding, stop_at_pixel_data: bool) -> Result<WalkReport, WalkError> {
+pub(crate) fn walk(
+    buf: &[u8],
+    start: usize,
+    file_len: u64,
+    encoding: Encoding,
+    stop_at_pixel_data: bool,
+) -> Result<WalkReport, WalkError> {
     let mut pos = start;
     let mut stack: Vec<Frame> = Vec::new();
     let mut report = WalkReport::default();
     let is_prefix = (buf.len() as u64) < file_len;
-    let ended = |what: &str| if is_prefix { WalkError::NeedMore } else { WalkError::Truncated(format!("the file ends inside {what}")) };
+    let ended = |what: &str| {
+        if is_prefix {
+            WalkError::NeedMore
+        } else {
+            WalkError::Truncated(format!("the file ends inside {what}"))
+        }
+    };
     while pos < buf.len() {
         let implicit = !encoding.explicit_vr || stack.iter().any(|f| f.implicit);
         // Items and delimiters are always little endian in implicit content; the base byte order elsewhere.
         let big = encoding.big_endian && !implicit;
-        let Some(tag_bytes) = buf.get(pos..pos + 8) else { return Err(ended("a data element header")) };
+        let Some(tag_bytes) = buf.get(pos..pos + 8) else {
+            return Err(ended("a data element header"));
+        };
         let group = read_u16(&tag_bytes[0..2], big);
         let element = read_u16(&tag_bytes[2..4], big);
         let remaining = file_len.saturating_sub(pos as u64);
@@ -71,14 +88,29 @@ pub(crate) fn walk(buf: &[u8], start: usize, file_len: u64, encoding: Encoding, 
             pos += 8;
             match element {
                 0xE000 if stack.last().is_some_and(|f| f.fragments) => {
-                    pos = skip(pos, len, remaining.saturating_sub(8), "a pixel data fragment")?;
+                    pos = skip(
+                        pos,
+                        len,
+                        remaining.saturating_sub(8),
+                        "a pixel data fragment",
+                    )?;
                 }
-                0xE000 if len == UNDEFINED => push(&mut stack, Frame { implicit: false, fragments: false })?,
+                0xE000 if len == UNDEFINED => push(
+                    &mut stack,
+                    Frame {
+                        implicit: false,
+                        fragments: false,
+                    },
+                )?,
                 0xE000 => check_len(len, remaining.saturating_sub(8), "a sequence item")?,
                 0xE00D | 0xE0DD => {
                     stack.pop();
                 }
-                _ => return Err(WalkError::Invalid(format!("unknown item tag (FFFE,{element:04X})"))),
+                _ => {
+                    return Err(WalkError::Invalid(format!(
+                        "unknown item tag (FFFE,{element:04X})"
+                    )));
+                }
             }
             continue;
         }
@@ -86,10 +118,14 @@ pub(crate) fn walk(buf: &[u8], start: usize, file_len: u64, encoding: Encoding, 
             (None, read_u32(&tag_bytes[4..8], false), 8)
         } else {
             let vr = VR::from_binary([tag_bytes[4], tag_bytes[5]]).ok_or_else(|| {
-                WalkError::Invalid(format!("element ({group:04X},{element:04X}) has an unknown value representation"))
+                WalkError::Invalid(format!(
+                    "element ({group:04X},{element:04X}) has an unknown value representation"
+                ))
             })?;
             if long_length(vr) {
-                let Some(len_bytes) = buf.get(pos + 8..pos + 12) else { return Err(ended("a data element header")) };
+                let Some(len_bytes) = buf.get(pos + 8..pos + 12) else {
+                    return Err(ended("a data element header"));
+                };
                 (Some(vr), read_u32(len_bytes, big), 12)
             } else {
                 (Some(vr), u32::from(read_u16(&tag_bytes[6..8], big)), 8)
@@ -108,17 +144,36 @@ pub(crate) fn walk(buf: &[u8], start: usize, file_len: u64, encoding: Encoding, 
         let remaining = remaining.saturating_sub(header_len as u64);
         if len == UNDEFINED {
             let un_content = vr == Some(VR::UN);
-            push(&mut stack, Frame { implicit: un_content, fragments: top_level_pixels || vr == Some(VR::OB) || vr == Some(VR::OW) })?;
+            push(
+                &mut stack,
+                Frame {
+                    implicit: un_content,
+                    fragments: top_level_pixels || vr == Some(VR::OB) || vr == Some(VR::OW),
+                },
+            )?;
             continue;
         }
         let is_sequence = match vr {
             Some(vr) => vr == VR::SQ,
-            None => matches!(StandardDataDictionary.by_tag((group, element).into()).map(|e| e.vr), Some(VirtualVr::Exact(VR::SQ))),
+            None => matches!(
+                StandardDataDictionary
+                    .by_tag((group, element).into())
+                    .map(|e| e.vr),
+                Some(VirtualVr::Exact(VR::SQ))
+            ),
         };
         if is_sequence {
-            check_len(len, remaining, &format!("sequence ({group:04X},{element:04X})"))?;
+            check_len(
+                len,
+                remaining,
+                &format!("sequence ({group:04X},{element:04X})"),
+            )?;
         } else {
-            let what = if top_level_pixels { "Pixel Data (7FE0,0010)".to_owned() } else { format!("element ({group:04X},{element:04X})") };
+            let what = if top_level_pixels {
+                "Pixel Data (7FE0,0010)".to_owned()
+            } else {
+                format!("element ({group:04X},{element:04X})")
+            };
             pos = skip(pos, len, remaining, &what)?;
         }
     }
@@ -131,7 +186,9 @@ pub(crate) fn walk(buf: &[u8], start: usize, file_len: u64, encoding: Encoding, 
 
 fn push(stack: &mut Vec<Frame>, frame: Frame) -> Result<(), WalkError> {
     if stack.len() >= MAX_DEPTH {
-        return Err(WalkError::Invalid(format!("sequences nested deeper than {MAX_DEPTH} levels")));
+        return Err(WalkError::Invalid(format!(
+            "sequences nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     stack.push(frame);
     Ok(())
@@ -139,7 +196,9 @@ fn push(stack: &mut Vec<Frame>, frame: Frame) -> Result<(), WalkError> {
 
 fn check_len(len: u32, remaining: u64, what: &str) -> Result<(), WalkError> {
     if u64::from(len) > remaining {
-        return Err(WalkError::Truncated(format!("{what} declares {len} bytes but only {remaining} remain")));
+        return Err(WalkError::Truncated(format!(
+            "{what} declares {len} bytes but only {remaining} remain"
+        )));
     }
     Ok(())
 }
@@ -151,29 +210,57 @@ fn skip(pos: usize, len: u32, remaining: u64, what: &str) -> Result<usize, WalkE
 
 /// VRs whose explicit-VR header has 2 reserved bytes and a 4-byte length.
 fn long_length(vr: VR) -> bool {
-    matches!(vr, VR::OB | VR::OD | VR::OF | VR::OL | VR::OV | VR::OW | VR::SQ | VR::SV | VR::UC | VR::UN | VR::UR | VR::UT | VR::UV)
+    matches!(
+        vr,
+        VR::OB
+            | VR::OD
+            | VR::OF
+            | VR::OL
+            | VR::OV
+            | VR::OW
+            | VR::SQ
+            | VR::SV
+            | VR::UC
+            | VR::UN
+            | VR::UR
+            | VR::UT
+            | VR::UV
+    )
 }
 
 fn read_u16(b: &[u8], big: bool) -> u16 {
     let pair = [b[0], b[1]];
-    if big { u16::from_be_bytes(pair) } else { u16::from_le_bytes(pair) }
+    if big {
+        u16::from_be_bytes(pair)
+    } else {
+        u16::from_le_bytes(pair)
+    }
 }
 
 fn read_u32(b: &[u8], big: bool) -> u32 {
     let quad = [b[0], b[1], b[2], b[3]];
-    if big { u32::from_be_bytes(quad) } else { u32::from_le_bytes(quad) }
+    if big {
+        u32::from_be_bytes(quad)
+    } else {
+        u32::from_le_bytes(quad)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const LE_EXPLICIT: Encoding = Encoding { explicit_vr: true, big_endian: false };
+    const LE_EXPLICIT: Encoding = Encoding {
+        explicit_vr: true,
+        big_endian: false,
+    };
 
     #[test]
     fn lying_length_is_refused() {
         // (0010,0010) PN, length 10 but 4 bytes follow.
-        let buf = [0x10, 0x00, 0x10, 0x00, b'P', b'N', 10, 0, b'A', b'B', b'C', b'D'];
+        let buf = [
+            0x10, 0x00, 0x10, 0x00, b'P', b'N', 10, 0, b'A', b'B', b'C', b'D',
+        ];
         let err = walk(&buf, 0, buf.len() as u64, LE_EXPLICIT, false).unwrap_err();
         assert!(matches!(err, WalkError::Truncated(m) if m.contains("(0010,0010)")));
     }
@@ -183,7 +270,10 @@ mod tests {
         let mut buf = vec![0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0];
         buf.extend([1, 2, 3, 4]);
         let report = walk(&buf, 0, buf.len() as u64, LE_EXPLICIT, false).unwrap();
-        assert_eq!((report.has_pixel_data, report.pixel_data_len, report.end), (true, Some(4), 16));
+        assert_eq!(
+            (report.has_pixel_data, report.pixel_data_len, report.end),
+            (true, Some(4), 16)
+        );
         let short = walk(&buf[..14], 0, 14, LE_EXPLICIT, false).unwrap_err();
         assert!(matches!(short, WalkError::Truncated(m) if m.contains("Pixel Data")));
     }

@@ -1,1 +1,3 @@
 //! Seeded, deterministic simulators of mammography images.
+
+pub mod mammogram;

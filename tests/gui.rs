@@ -1,0 +1,308 @@
+//! GUI tests: WGSL validation, the GPU image path against the CPU reference, the app in an egui_kittest harness
+//! (wgpu on Mesa's CPU Vulkan adapter), and the real binary in a real window under Xvfb.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::{Harness, kittest::Queryable as _};
+use mammoscope::app::{Command, Layout};
+use mammoscope::dicom::OpenOptions;
+use mammoscope::gui::MammoscopeApp;
+use mammoscope::imaging::{Image, pyramid::Pyramid, voi::{Display, VoiFunction, VoiLut, Window}};
+use mammoscope::render::{ImageCallback, ImageRenderer, ScreenMapping};
+
+// ---------------------------------------------------------------- shaders
+
+#[test]
+fn every_wgsl_file_validates_with_naga() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "wgsl") {
+            let source = std::fs::read_to_string(&path).unwrap();
+            let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            count += 1;
+        }
+    }
+    assert!(count >= 1, "no WGSL files in {dir:?}");
+}
+
+// ---------------------------------------------------------------- GPU vs CPU
+
+/// A 256 × 192 test image: a ramp over 0..4095 with a fine checkerboard and a few outliers.
+fn test_image() -> Image {
+    let (w, h) = (256, 192);
+    let data = (0..w * h)
+        .map(|i| {
+            let (x, y) = (i % w, i / w);
+            let ramp = (x * 16 + y * 5) as f32;
+            let checker = if (x / 3 + y / 3) % 2 == 0 { 37.0 } else { 0.0 };
+            (ramp + checker).min(4095.0) - 20.0
+        })
+        .collect();
+    Image::new(w, h, data).unwrap()
+}
+
+fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>) -> image::RgbaImage {
+    let render_state = egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    ImageRenderer::install(&render_state);
+    let pyramid = Pyramid::build(Arc::new(image.clone()), 16);
+    let (w, h) = (image.width as f32, image.height as f32);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(w, h))
+        .with_pixels_per_point(1.0)
+        .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(render_state))
+        .build_ui(move |ui| {
+            let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h));
+            let callback = ImageCallback {
+                draw: 0,
+                key: (1, 0),
+                pyramid: pyramid.clone(),
+                lut: lut.clone().map(|l| (0, l)),
+                display,
+                mapping: ScreenMapping { rect_center_in_ui: [w / 2.0, h / 2.0], center_in_image: [w / 2.0, h / 2.0], zoom: 1.0, flip_x: false, flip_y: false },
+                smooth: false,
+            };
+            ui.painter().add(egui_wgpu::Callback::new_paint_callback(rect, callback));
+        });
+    harness.run_steps(2);
+    harness.render().expect("render")
+}
+
+fn assert_gpu_matches_cpu(display: Display, lut: Option<Arc<VoiLut>>) {
+    let image = test_image();
+    let gpu = render_with_gpu(&image, display, lut.clone());
+    let mut worst = 0i32;
+    for y in 0..image.height {
+        for x in 0..image.width {
+            let cpu = i32::from(display.grey8(image.data[y * image.width + x], lut.as_deref()));
+            let px = gpu.get_pixel(x as u32, y as u32);
+            let g = i32::from(px[0]);
+            assert_eq!((px[0], px[1]), (px[1], px[2]), "grey expected at ({x}, {y})");
+            worst = worst.max((g - cpu).abs());
+        }
+    }
+    assert!(worst <= 1, "GPU and CPU differ by {worst} grey levels for {display:?}");
+}
+
+#[test]
+fn gpu_voi_matches_cpu_reference_within_one_grey_level() {
+    let base = Display { window: Window { center: 1500.0, width: 2500.0 }, function: VoiFunction::Linear, inverted: false, gamma: 1.0, use_lut: false };
+    assert_gpu_matches_cpu(base, None);
+    assert_gpu_matches_cpu(Display { function: VoiFunction::LinearExact, inverted: true, ..base }, None);
+    assert_gpu_matches_cpu(Display { function: VoiFunction::Sigmoid, gamma: 1.8, ..base }, None);
+    assert_gpu_matches_cpu(Display { window: Window { center: 100.0, width: 1.0 }, ..base }, None);
+    // A VOI LUT (12-bit output) over part of the range: clamped below and above, as PS3.3 C.11.2.1.1.
+    let lut = VoiLut { explanation: "test".into(), first_mapped: 500.0, bits: 12, data: (0..3000u32).map(|i| ((i * 4095) / 2999) as u16).collect() };
+    assert_gpu_matches_cpu(Display { use_lut: true, ..base }, Some(Arc::new(lut)));
+}
+
+// ---------------------------------------------------------------- the app in a harness
+
+fn sample_dir() -> PathBuf {
+    let dir = mammoscope::app::loader::sample_exam_dir().expect("the built-in sample exam (assets/samples) is missing");
+    assert!(dir.read_dir().unwrap().count() >= 4, "sample exam incomplete in {dir:?}");
+    dir
+}
+
+fn app_harness(paths: Vec<PathBuf>) -> Harness<'static, MammoscopeApp> {
+    if paths.is_empty() {
+        sample_dir();
+    }
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .with_pixels_per_point(1.0)
+        .with_accessibility_check(false)
+        .wgpu()
+        .build_eframe(move |cc| MammoscopeApp::new(cc, paths, OpenOptions::default()));
+    wait_until(&mut harness, "loading to finish", |app| !app.is_loading());
+    harness
+}
+
+fn wait_until(harness: &mut Harness<'_, MammoscopeApp>, what: &str, done: impl Fn(&MammoscopeApp) -> bool) {
+    let start = Instant::now();
+    while !done(harness.state()) {
+        assert!(start.elapsed() < Duration::from_secs(240), "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    harness.run_steps(3);
+}
+
+fn region_differs(a: &image::RgbaImage, b: &image::RgbaImage, rect: egui::Rect) -> usize {
+    let mut changed = 0;
+    for y in rect.min.y as u32..rect.max.y as u32 {
+        for x in rect.min.x as u32..rect.max.x as u32 {
+            if a.get_pixel(x, y) != b.get_pixel(x, y) {
+                changed += 1;
+            }
+        }
+    }
+    changed
+}
+
+#[test]
+fn sample_exam_opens_hung_four_up() {
+    let mut harness = app_harness(Vec::new());
+    let app = harness.state();
+    assert_eq!(app.state.images.len(), 4, "the sample exam has four views");
+    assert_eq!(app.state.layout, Layout::Four);
+    let labels: Vec<String> = (0..4).map(|s| app.state.slot_image(s).unwrap().meta.view_label()).collect();
+    assert_eq!(labels, ["R CC", "L CC", "R MLO", "L MLO"]);
+    // The simulator writes every view chest wall left: the right breast is mirrored so both chest walls meet.
+    for s in 0..4 {
+        let image = app.state.slot_image(s).unwrap();
+        assert_eq!(image.orientation.flip_x, s % 2 == 0, "{} mirroring", image.meta.view_label());
+    }
+    harness.snapshot("sample_exam_four_up");
+}
+
+#[test]
+fn right_drag_changes_window_and_pixels_and_loupe_appears() {
+    let mut harness = app_harness(Vec::new());
+    let before = harness.render().unwrap();
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let window_before = harness.state().state.image(id).unwrap().voi.window;
+    // Right-drag in the first viewport (the R CC, upper left of the viewer).
+    let start = egui::pos2(450.0, 250.0);
+    harness.event(egui::Event::PointerMoved(start));
+    harness.step();
+    harness.event(egui::Event::PointerButton { pos: start, button: egui::PointerButton::Secondary, pressed: true, modifiers: egui::Modifiers::NONE });
+    for i in 1..=10 {
+        harness.event(egui::Event::PointerMoved(start + egui::vec2(12.0 * i as f32, 6.0 * i as f32)));
+        harness.step();
+    }
+    let end = start + egui::vec2(120.0, 60.0);
+    harness.event(egui::Event::PointerButton { pos: end, button: egui::PointerButton::Secondary, pressed: false, modifiers: egui::Modifiers::NONE });
+    harness.run_steps(3);
+    let window_after = harness.state().state.image(id).unwrap().voi.window;
+    assert!(window_after.width > window_before.width && window_after.center > window_before.center, "{window_before:?} → {window_after:?}");
+    let after = harness.render().unwrap();
+    let viewer = egui::Rect::from_min_max(egui::pos2(200.0, 60.0), egui::pos2(900.0, 700.0));
+    assert!(region_differs(&before, &after, viewer) > 5000, "window/level drag did not change the rendered image");
+
+    // The loupe: toggled with L, drawn around the pointer with raw pixels.
+    harness.key_press(egui::Key::L);
+    let at = egui::pos2(560.0, 330.0);
+    harness.event(egui::Event::PointerMoved(at));
+    harness.run_steps(3);
+    assert!(harness.state().view.loupe);
+    let with_loupe = harness.render().unwrap();
+    let around = egui::Rect::from_center_size(at, egui::vec2(200.0, 200.0));
+    assert!(region_differs(&after, &with_loupe, around) > 5000, "the loupe did not appear");
+}
+
+#[test]
+fn bad_file_shows_notification_and_keeps_images_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.dcm");
+    let mut bytes = vec![0u8; 128];
+    bytes.extend_from_slice(b"DICM");
+    bytes.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', 0xff, 0x7f]); // lying length
+    std::fs::write(&bad, &bytes).unwrap();
+    let mut harness = app_harness(Vec::new());
+    assert_eq!(harness.state().state.images.len(), 4);
+    harness.state_mut().send(Command::Open(vec![bad.clone()]));
+    wait_until(&mut harness, "the bad file to be processed", |app| !app.is_loading());
+    assert_eq!(harness.state().state.images.len(), 4, "images already open stay open");
+    let text = &harness.state().state.notifications.last().expect("a notification").text;
+    assert!(text.contains("broken.dcm"), "{text}");
+    harness.get_by_label_contains("Could not open broken.dcm");
+    assert_eq!(std::fs::read(&bad).unwrap(), bytes, "input files are never modified");
+}
+
+// ---------------------------------------------------------------- the real binary under Xvfb
+
+struct Killed(std::process::Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+fn require_tool(name: &str) {
+    let found = std::process::Command::new("sh").arg("-c").arg(format!("command -v {name}")).output().is_ok_and(|o| o.status.success());
+    assert!(found, "`{name}` is needed for the real-window test: run scripts/test.sh (it installs xvfb, imagemagick, mesa-vulkan-drivers)");
+}
+
+#[test]
+fn real_window_under_xvfb_shows_the_exam() {
+    for tool in ["Xvfb", "import", "xdotool"] {
+        require_tool(tool);
+    }
+    let display = format!(":{}", 90 + std::process::id() % 500);
+    let _xvfb = Killed(std::process::Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"]).spawn().unwrap());
+    std::thread::sleep(Duration::from_millis(800));
+    let app = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_mammoscope"))
+            .env("DISPLAY", &display)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("RUST_LOG", "warn")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let shot = std::env::temp_dir().join(format!("mammoscope-xvfb-{}.png", std::process::id()));
+    // Wait for the window, then for the four views to load and draw.
+    let start = Instant::now();
+    let mut good = None;
+    while start.elapsed() < Duration::from_secs(180) {
+        std::thread::sleep(Duration::from_secs(3));
+        let ok = std::process::Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success());
+        if !ok {
+            continue;
+        }
+        let img = image::open(&shot).unwrap().to_luma8();
+        if let Some(verdict) = exam_verdict(&img) {
+            good = Some(verdict);
+            break;
+        }
+    }
+    drop(app);
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/xvfb-screenshot.png");
+    std::fs::copy(&shot, &out).ok();
+    assert!(good.is_some(), "the real window never showed a 4-view exam with chest walls at the midline; last screenshot: {out:?}");
+}
+
+/// `Some` when the screenshot shows four breast images, right breasts facing left-to-right toward the midline.
+fn exam_verdict(img: &image::GrayImage) -> Option<()> {
+    let (w, h) = img.dimensions();
+    // The viewer is the large dark area between the side panels; measure content per quadrant of its columns.
+    let viewer_x0 = w * 12 / 100;
+    let viewer_x1 = w * 78 / 100;
+    let mid_x = (viewer_x0 + viewer_x1) / 2;
+    let (y0, y1) = (h * 6 / 100, h * 95 / 100);
+    let mid_y = (y0 + y1) / 2;
+    let mean = |x0: u32, x1: u32, ya: u32, yb: u32| -> f64 {
+        let mut sum = 0u64;
+        for y in ya..yb {
+            for x in x0..x1 {
+                sum += u64::from(img.get_pixel(x, y)[0]);
+            }
+        }
+        sum as f64 / f64::from((x1 - x0) * (yb - ya))
+    };
+    let quarter = (mid_x - viewer_x0) / 3;
+    for (ya, yb) in [(y0, mid_y), (mid_y, y1)] {
+        // Left column (right breast): tissue near the midline, background at the outer edge; mirrored on the right.
+        let r_inner = mean(mid_x - quarter, mid_x - 10, ya, yb);
+        let r_outer = mean(viewer_x0, viewer_x0 + quarter / 2, ya, yb);
+        let l_inner = mean(mid_x + 10, mid_x + quarter, ya, yb);
+        let l_outer = mean(viewer_x1 - quarter / 2, viewer_x1, ya, yb);
+        if !(r_inner > 40.0 && l_inner > 40.0 && r_inner > r_outer + 25.0 && l_inner > l_outer + 25.0) {
+            return None;
+        }
+    }
+    Some(())
+}
