@@ -50,12 +50,15 @@ fn test_image() -> Image {
     Image::new(w, h, data).unwrap()
 }
 
-fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>) -> image::RgbaImage {
+fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, max_tile_side: u32) -> image::RgbaImage {
     let render_state = egui_kittest::wgpu::create_render_state(
         egui_kittest::wgpu::default_wgpu_setup(),
         egui_wgpu::RendererOptions::PREDICTABLE,
     );
     ImageRenderer::install(&render_state);
+    if let Some(r) = render_state.renderer.write().callback_resources.get_mut::<ImageRenderer>() {
+        r.set_max_tile_side(max_tile_side);
+    }
     let pyramid = Pyramid::build(Arc::new(image.clone()), 16);
     let (w, h) = (image.width as f32, image.height as f32);
     let mut harness = Harness::builder()
@@ -80,8 +83,12 @@ fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>) ->
 }
 
 fn assert_gpu_matches_cpu(display: Display, lut: Option<Arc<VoiLut>>) {
+    assert_gpu_matches_cpu_tiled(display, lut, u32::MAX);
+}
+
+fn assert_gpu_matches_cpu_tiled(display: Display, lut: Option<Arc<VoiLut>>, max_tile_side: u32) {
     let image = test_image();
-    let gpu = render_with_gpu(&image, display, lut.clone());
+    let gpu = render_with_gpu(&image, display, lut.clone(), max_tile_side);
     let mut worst = 0i32;
     for y in 0..image.height {
         for x in 0..image.width {
@@ -105,6 +112,13 @@ fn gpu_voi_matches_cpu_reference_within_one_grey_level() {
     // A VOI LUT (12-bit output) over part of the range: clamped below and above, as PS3.3 C.11.2.1.1.
     let lut = VoiLut { explanation: "test".into(), first_mapped: 500.0, bits: 12, data: (0..3000u32).map(|i| ((i * 4095) / 2999) as u16).collect() };
     assert_gpu_matches_cpu(Display { use_lut: true, ..base }, Some(Arc::new(lut)));
+}
+
+#[test]
+fn tiled_upload_renders_without_seams() {
+    // 64-pixel tiles: a 4 × 3 grid for the 256 × 192 test image, drawn exactly like one texture.
+    let display = Display { window: Window { center: 2000.0, width: 3000.0 }, function: VoiFunction::Linear, inverted: false, gamma: 1.0, use_lut: false };
+    assert_gpu_matches_cpu_tiled(display, None, 64);
 }
 
 // ---------------------------------------------------------------- the app in a harness

@@ -110,9 +110,10 @@ fn num4(v: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// A number for people: integers as such, others with at most two decimals.
+/// A number for people: at most two decimals, trailing zeros dropped.
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{v:.0}") } else { format!("{v:.2}") }
+    let s = format!("{v:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// One line per alternative spacing: `row × col mm from SOURCE` when the shape is known, else compact JSON.

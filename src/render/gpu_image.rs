@@ -42,9 +42,10 @@ fn tile_level_pixels(level_image: &Image, rect: [u32; 4], level: usize) -> (u32,
 }
 
 impl GpuImage {
-    pub fn upload(device: &wgpu::Device, queue: &wgpu::Queue, pyramid: &Pyramid) -> Self {
+    /// Upload a pyramid in tiles of at most `max_side` pixels (the device's texture limit, or less for tests).
+    pub fn upload(device: &wgpu::Device, queue: &wgpu::Queue, pyramid: &Pyramid, max_side: u32) -> Self {
         let base = pyramid.base();
-        let side = tile_side(device.limits().max_texture_dimension_2d);
+        let side = tile_side(device.limits().max_texture_dimension_2d.min(max_side));
         let (width, height) = (base.width as u32, base.height as u32);
         // Mip levels available in every tile: a tile of `side` pixels has log2(side) + 1 levels.
         let levels = pyramid.levels.len().min(side.trailing_zeros() as usize + 1);

@@ -37,6 +37,8 @@ pub struct ImageRenderer {
     luts: HashMap<Option<(u64, usize)>, wgpu::TextureView>,
     draws: HashMap<DrawId, DrawSlot>,
     frame_counter: u64,
+    /// Largest tile side; the device's limit unless lowered (tests exercise tiling with small images this way).
+    max_tile_side: u32,
 }
 
 /// The WGSL source: compiled in for release builds, re-read from disk in debug builds so shader edits need no rebuild.
@@ -118,6 +120,7 @@ impl ImageRenderer {
             luts: HashMap::new(),
             draws: HashMap::new(),
             frame_counter: 0,
+            max_tile_side: u32::MAX,
         }
     }
 
@@ -125,6 +128,13 @@ impl ImageRenderer {
     pub fn install(render_state: &egui_wgpu::RenderState) {
         let renderer = Self::new(&render_state.device, render_state.target_format);
         render_state.renderer.write().callback_resources.insert(renderer);
+    }
+
+    /// Split images into tiles of at most `side` pixels even when the device allows larger textures.
+    pub fn set_max_tile_side(&mut self, side: u32) {
+        self.max_tile_side = side.max(1);
+        self.textures.clear();
+        self.draws.clear();
     }
 
     pub fn srgb_target(&self) -> bool {
@@ -159,7 +169,7 @@ impl ImageRenderer {
         let now = self.frame_counter;
         if !self.textures.contains_key(&key) {
             self.evict_beyond_budget();
-            let image = GpuImage::upload(device, queue, pyramid);
+            let image = GpuImage::upload(device, queue, pyramid, self.max_tile_side);
             tracing::debug!("uploaded frame {key:?}: {} tiles, {} MB", image.tiles.len(), image.bytes >> 20);
             self.textures.insert(key, Uploaded { image, last_used: now });
             self.draws.retain(|_, d| d.texture != key); // stale bind groups

@@ -13,7 +13,7 @@ const MEASURE: Color32 = Color32::from_rgb(90, 220, 120);
 pub const LOUPE_SIDE: f32 = 220.0;
 
 /// "R CC", the zoom, frame, and the patient-orientation letters at the edges.
-pub fn slot_labels_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &SlotView, size: [f32; 2]) {
+pub fn slot_labels_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &SlotView) {
     let font = FontId::proportional(15.0);
     let title = image.title();
     painter.text(rect.left_top() + Vec2::new(8.0, 6.0), Align2::LEFT_TOP, &title, font.clone(), LABEL);
@@ -21,7 +21,6 @@ pub fn slot_labels_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &S
     if image.frames.len() > 1 {
         info = format!("frame {}/{}  {info}", image.frame + 1, image.frames.len());
     }
-    let _ = size;
     painter.text(rect.right_top() + Vec2::new(-8.0, 6.0), Align2::RIGHT_TOP, info, FontId::proportional(12.0), Color32::GRAY);
     if let Some((row, column)) = &image.meta.mammo.patient_orientation {
         // Letters at the right and bottom edges give where the row and column directions point after mirroring.

@@ -39,6 +39,10 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmd
                 }
             }
         }
+        if view.slots.get(active).is_some_and(|s| s.mode == ZoomMode::TrueSize) {
+            ui.add(egui::DragValue::new(&mut view.screen_mm_per_point).range(0.05..=1.0).speed(0.001).prefix("screen ").suffix(" mm/pt"))
+                .on_hover_text("Size of one screen point in mm: measure a ruler on screen to calibrate true size");
+        }
         ui.separator();
         ui.toggle_value(&mut view.loupe, "🔍 Loupe").on_hover_text("Magnifier following the pointer, raw pixels (L)");
         if view.loupe {

@@ -77,7 +77,6 @@ fn slot_ui(
         cmds.push(Command::SetActiveSlot(slot));
     }
     let orientation = image.orientation;
-    let size = image.size();
     let align = midline_align(slot % columns, columns);
     fit_if_needed(view, slot, rect, image, ui.ctx().pixels_per_point(), align);
     handle_input(ui, &response, rect, slot, image, view, cmds, align, orientations);
@@ -95,7 +94,7 @@ fn slot_ui(
         };
         painter.add(egui_wgpu::Callback::new_paint_callback(rect, callback));
     }
-    slot_labels_ui(&painter, rect, image, &slot_view, size);
+    slot_labels_ui(&painter, rect, image, &slot_view);
     measurements_ui(&painter, rect, image, &slot_view, view.pending_measurement.filter(|p| p.slot == slot));
     if state.active_slot == slot && state.layout.slots() > 1 {
         painter.rect_stroke(rect.shrink(1.0), 0.0, Stroke::new(1.5, Color32::from_rgb(70, 130, 200)), egui::StrokeKind::Inside);
