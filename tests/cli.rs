@@ -1,6 +1,8 @@
 //! The command line end to end: runs the real `mammoscope` binary on the shared fixtures.
 //!
 //! Missing fixtures fail with instructions (see `common`), never skip.
+// The helpers below are test code too; clippy's `allow-unwrap-in-tests` only covers `#[test]` functions.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
@@ -52,7 +54,7 @@ fn assert_one_line_error(out: &Output) -> String {
 
 fn info_json(path: &Path, extra: &[&str]) -> Value {
     let mut args: Vec<&OsStr> = vec!["info".as_ref(), "--json".as_ref(), path.as_os_str()];
-    args.extend(extra.iter().map(|s| OsStr::new(s)));
+    args.extend(extra.iter().map(OsStr::new));
     let out = mammoscope(&args);
     assert_ok(&out);
     serde_json::from_slice(&out.stdout).expect("info --json prints JSON")
@@ -70,7 +72,7 @@ fn render_cli(input: &Path, extra: &[&str]) -> (u32, u32, Vec<u8>) {
     let out_path = dir.path().join("out.png");
     let before = std::fs::read(input).unwrap();
     let mut args: Vec<&OsStr> = vec!["render".as_ref(), input.as_os_str(), "--out".as_ref(), out_path.as_os_str()];
-    args.extend(extra.iter().map(|s| OsStr::new(s)));
+    args.extend(extra.iter().map(OsStr::new));
     let out = mammoscope(&args);
     assert_ok(&out);
     assert_eq!(std::fs::read(input).unwrap(), before, "render changed its input");
@@ -87,7 +89,7 @@ fn fixture_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension() == Some(OsStr::new("dcm"))).collect();
     files.sort();
-    assert!(files.len() >= 5, "expected the five DICOM fixtures in {dir:?}");
+    assert!(files.len() >= 5, "expected the five DICOM fixtures in {}", dir.display());
     files
 }
 
@@ -161,7 +163,8 @@ fn cbis_ddsm_info() {
 
 #[test]
 fn patient_identifiers_only_with_phi() {
-    let cases = [(common::shared_dicom("MGIMAGEA.dcm"), "62354PQGRRST", "PixelSpacing"), (common::cbis_ddsm()[0].clone(), "P_00173", "P_00173")];
+    let cases =
+        [(common::shared_dicom("MGIMAGEA.dcm"), "62354PQGRRST", "PixelSpacing"), (common::cbis_ddsm()[0].clone(), "P_00173", "P_00173")];
     for (path, id, name_part) in cases {
         for args in [vec!["info".as_ref(), path.as_os_str()], vec!["info".as_ref(), "--json".as_ref(), path.as_os_str()]] {
             let out = mammoscope(&args);
@@ -224,7 +227,14 @@ fn render_never_overwrites_its_input() {
     std::fs::copy(common::shared_dicom("MGIMAGEA.dcm"), &input).unwrap();
     let before = std::fs::read(&input).unwrap();
     assert_one_line_error(&mammoscope(&["render".as_ref(), input.as_os_str(), "--out".as_ref(), input.as_os_str()]));
-    let unknown = mammoscope(&["render".as_ref(), input.as_os_str(), "--out".as_ref(), dir.path().join("b.png").as_os_str(), "--preset".as_ref(), "nope".as_ref()]);
+    let unknown = mammoscope(&[
+        "render".as_ref(),
+        input.as_os_str(),
+        "--out".as_ref(),
+        dir.path().join("b.png").as_os_str(),
+        "--preset".as_ref(),
+        "nope".as_ref(),
+    ]);
     assert_one_line_error(&unknown);
     assert_eq!(std::fs::read(&input).unwrap(), before);
     let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
@@ -280,10 +290,7 @@ fn bench_open_prints_figures() {
     for (name, size) in [("MGIMAGEA.dcm", "512×512"), ("MG1_J2KI.dcm", "3064×4664")] {
         let line = row(name);
         assert!(line.contains(size), "{line}");
-        let numbers: Vec<f64> = line
-            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .filter_map(|s| s.parse().ok())
-            .collect();
+        let numbers: Vec<f64> = line.split(|c: char| !(c.is_ascii_digit() || c == '.')).filter_map(|s| s.parse().ok()).collect();
         assert!(numbers.len() >= 6, "median, min and max for both timings: {line}");
     }
     assert_one_line_error(&mammoscope(&["bench", "open", "/nonexistent/x.dcm"]));

@@ -11,9 +11,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cli::synth::SynthCommand;
 use crate::imaging::voi::{VoiFunction, Window};
 
-/// Native desktop viewer for mammography. Not for clinical use.
+/// Native desktop viewer for mammography: 16-bit DICOM on the GPU. Research software, not for clinical use.
 #[derive(Debug, Parser)]
-#[command(name = "mammoscope", version, about, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(name = "mammoscope", version, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

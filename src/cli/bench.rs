@@ -33,10 +33,7 @@ fn open(args: &BenchOpenArgs) -> anyhow::Result<()> {
     let names: Vec<String> = args.files.iter().map(|p| display_name(p)).collect();
     let name_w = names.iter().map(|n| n.chars().count()).max().unwrap_or(0).max("file".len());
     let mut stdout = std::io::stdout().lock();
-    let header = format!(
-        "{:<name_w$}  {:>11}  {:>24}  {:>24}",
-        "file", "size", "decode ms (min-max)", "first frame ms (min-max)"
-    );
+    let header = format!("{:<name_w$}  {:>11}  {:>24}  {:>24}", "file", "size", "decode ms (min-max)", "first frame ms (min-max)");
     writeln!(stdout, "{header}")?;
     writeln!(stdout, "{}", "-".repeat(header.chars().count()))?;
     for (path, name) in args.files.iter().zip(&names) {
@@ -53,7 +50,11 @@ fn open(args: &BenchOpenArgs) -> anyhow::Result<()> {
         writeln!(stdout, "{name:<name_w$}  {size:>11}  {decode:>24}  {first:>24}")?;
         stdout.flush()?;
     }
-    writeln!(stdout, "{} run(s) per file; size is columns×rows; first frame = decode + default VOI + {FIRST_FRAME_WIDTH}-px CPU render", args.runs)?;
+    writeln!(
+        stdout,
+        "{} run(s) per file; size is columns×rows; first frame = decode + default VOI + {FIRST_FRAME_WIDTH}-px CPU render",
+        args.runs
+    )?;
     Ok(())
 }
 

@@ -60,7 +60,10 @@ pub fn human(r: &InfoReport) -> String {
     }
     add("VOI function", r.voi_function.clone());
     for (i, l) in r.voi_luts.iter().enumerate() {
-        add(if i == 0 { "VOI LUTs" } else { "" }, format!("[{i}] {}: {} entries from {}, {} bits", l.explanation, l.entries, l.first_mapped, l.bits));
+        add(
+            if i == 0 { "VOI LUTs" } else { "" },
+            format!("[{i}] {}: {} entries from {}, {} bits", l.explanation, l.entries, l.first_mapped, l.bits),
+        );
     }
     let modality_transform = if r.modality_lut_used {
         "Modality LUT".to_owned()

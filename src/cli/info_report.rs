@@ -137,7 +137,12 @@ impl InfoReport {
                 .voi
                 .luts
                 .iter()
-                .map(|l| LutReport { explanation: l.explanation.clone(), entries: l.data.len(), first_mapped: l.first_mapped, bits: l.bits })
+                .map(|l| LutReport {
+                    explanation: l.explanation.clone(),
+                    entries: l.data.len(),
+                    first_mapped: l.first_mapped,
+                    bits: l.bits,
+                })
                 .collect(),
             laterality: mammo.laterality.map(|l| l.code().to_owned()),
             view_position: mammo.view_position.clone(),
@@ -168,8 +173,5 @@ impl InfoReport {
 /// The reader's list of alternative spacings, read through serde so this compiles whether or not
 /// `ImageMeta` has the field yet (`spacing_alternatives` is being added by the reader's owner).
 fn spacing_alternatives(meta: &crate::dicom::ImageMeta) -> serde_json::Value {
-    serde_json::to_value(meta)
-        .ok()
-        .and_then(|v| v.get("spacing_alternatives").cloned())
-        .unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(meta).ok().and_then(|v| v.get("spacing_alternatives").cloned()).unwrap_or(serde_json::Value::Null)
 }

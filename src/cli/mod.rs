@@ -20,6 +20,9 @@ use crate::dicom::LoadedImage;
 use crate::imaging::{Image, histogram::robust_window, voi::Window};
 use args::Command;
 
+/// Where the last panic happened, for the one-line report.
+static LAST_PANIC_LOCATION: parking_lot::Mutex<Option<String>> = parking_lot::Mutex::new(None);
+
 /// Log to stderr, filtered by `RUST_LOG` (default `warn`).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::builder()
@@ -31,17 +34,22 @@ pub fn init_logging() {
 /// Run one subcommand; errors and panics become one stderr line and exit status 2.
 #[must_use]
 pub fn run(command: Command) -> ExitCode {
-    // A panic in a decoder must not print a backtrace banner: report it as one line instead.
+    // A panic (in a decoder, say) must not print the multi-line banner: remember where it happened and report it as
+    // one line below. Panics that a lower layer catches itself stay silent (logged at debug level).
     panic::set_hook(Box::new(|info| {
-        let location = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        tracing::debug!("panic{location}");
+        let location = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::debug!("panic at {location}: {}", panic_message(info.payload()));
+        *LAST_PANIC_LOCATION.lock() = Some(location);
     }));
     let result = panic::catch_unwind(AssertUnwindSafe(|| dispatch(command)));
     drop(panic::take_hook());
     match result {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => fail(&error_chain(&err)),
-        Err(payload) => fail(&format!("internal error (please report): {}", panic_message(payload.as_ref()))),
+        Err(payload) => {
+            let location = LAST_PANIC_LOCATION.lock().take().unwrap_or_default();
+            fail(&format!("internal error (please report): {} at {location}", panic_message(payload.as_ref())))
+        }
     }
 }
 
@@ -101,4 +109,24 @@ pub(crate) fn frame(loaded: &LoadedImage, index: usize) -> anyhow::Result<&Image
 /// automatic one when the file has none), else the robust histogram window of the frame.
 pub(crate) fn default_window(loaded: &LoadedImage, image: &Image) -> Window {
     loaded.meta.voi.presets.first().map_or_else(|| robust_window(image), |p| p.window)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot read file: {source}")]
+    struct Quoting {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn error_chain_is_one_line_without_repeats() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let err = anyhow::Error::new(Quoting { source: io }).context("opening a.dcm");
+        assert_eq!(error_chain(&err), "opening a.dcm: cannot read file: gone");
+        assert_eq!(panic_message(&"boom"), "boom");
+        assert_eq!(panic_message(&String::from("bang")), "bang");
+    }
 }

@@ -12,7 +12,10 @@ use image::{ExtendedColorType, ImageEncoder as _, codecs::png::PngEncoder};
 
 use super::args::RenderArgs;
 use crate::dicom::{self, LoadedImage, OpenOptions};
-use crate::imaging::{Image, cpu_render, voi::{Display, Window}};
+use crate::imaging::{
+    Image, cpu_render,
+    voi::{Display, Window},
+};
 
 pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let out = &args.out;
@@ -104,6 +107,42 @@ pub fn write_png_atomically(out: &Path, width: usize, height: usize, grey: &[u8]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dicom::{ImageMeta, WindowPreset};
+    use crate::imaging::voi::VoiFunction;
+
+    fn args(invert: bool, preset: Option<&str>) -> RenderArgs {
+        RenderArgs {
+            file: PathBuf::from("in.dcm"),
+            out: PathBuf::from("out.png"),
+            window: None,
+            preset: preset.map(str::to_owned),
+            function: None,
+            invert,
+            width: None,
+            frame: 0,
+            lut: false,
+        }
+    }
+
+    #[test]
+    fn monochrome1_xor_invert_and_presets() {
+        let window = Window { center: 100.0, width: 50.0 };
+        let preset = WindowPreset { name: "Soft".into(), explanation: String::new(), window, from_file: true };
+        let mut meta = ImageMeta { photometric: "MONOCHROME1".into(), ..ImageMeta::default() };
+        meta.voi.presets.push(preset);
+        meta.voi.function = VoiFunction::Sigmoid;
+        let image = Image::filled(2, 2, 7.0);
+        let loaded = LoadedImage { path: PathBuf::from("in.dcm"), frames: vec![image.clone()], meta };
+        let d = display_for(&args(false, None), &loaded, &image).unwrap();
+        assert!(d.inverted);
+        assert_eq!((d.window, d.function), (window, VoiFunction::Sigmoid));
+        assert!(!display_for(&args(true, None), &loaded, &image).unwrap().inverted);
+        assert_eq!(display_for(&args(false, Some("soft")), &loaded, &image).unwrap().window, window);
+        assert_eq!(display_for(&args(false, Some("0")), &loaded, &image).unwrap().window, window);
+        assert!(display_for(&args(false, Some("1")), &loaded, &image).is_err());
+        let lut = RenderArgs { lut: true, ..args(false, None) };
+        assert!(display_for(&lut, &loaded, &image).is_err(), "no VOI LUT in the file");
+    }
 
     #[test]
     fn png_written_atomically_and_readable() {

@@ -14,7 +14,7 @@ use crate::dicom::Laterality;
 #[derive(Clone, Debug)]
 pub struct ExamView {
     pub params: MammogramParams,
-    /// e.g. "R_CC".
+    /// e.g. `R_CC`.
     pub stem: String,
     /// (row direction, column direction), e.g. ("A", "L") for R CC.
     pub patient_orientation: (String, String),
@@ -53,7 +53,8 @@ pub fn screening_exam(seed: u64, pixel_spacing_mm: f64, density: Option<Density>
                 laterality,
                 pixel_spacing_mm,
                 density,
-                thickness_mm: thickness_mm * if mlo { 1.06 } else { 1.0 } + view_rng.random_range(-2.0..2.0),
+                thickness_mm: thickness_mm * if mlo { 1.06 } else { 1.0 }
+                    + view_rng.random_range(-2.0..2.0),
                 breast_depth_mm: depth_mm * view_rng.random_range(0.96..1.04),
                 breast_width_mm: width_mm * view_rng.random_range(0.96..1.04),
                 anatomy_seed: derive(seed, 200 + side),

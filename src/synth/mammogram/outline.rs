@@ -62,12 +62,29 @@ impl Outline {
         let depth_mm = params.breast_depth_mm * if mlo { 1.08 } else { 1.0 };
         let half = 0.5 * params.breast_width_mm;
         let (half_up_mm, half_down_mm) = if mlo {
-            (half * rng.random_range(1.25..1.45), half * rng.random_range(0.8..0.95))
+            (
+                half * rng.random_range(1.25..1.45),
+                half * rng.random_range(0.8..0.95),
+            )
         } else {
-            (half * rng.random_range(0.95..1.1), half * rng.random_range(0.9..1.05))
+            (
+                half * rng.random_range(0.95..1.1),
+                half * rng.random_range(0.9..1.05),
+            )
         };
-        let tilt_rad = if mlo { rng.random_range(0.12..0.3) } else { rng.random_range(-0.06..0.06) };
-        let harmonics = (2..=5).map(|k| (rng.random_range(-0.03..0.03) / f64::from(k) * 2.0, rng.random_range(0.0..6.3))).collect();
+        let tilt_rad = if mlo {
+            rng.random_range(0.12..0.3)
+        } else {
+            rng.random_range(-0.06..0.06)
+        };
+        let harmonics = (2..=5)
+            .map(|k| {
+                (
+                    rng.random_range(-0.03..0.03) / f64::from(k) * 2.0,
+                    rng.random_range(0.0..6.3),
+                )
+            })
+            .collect();
         let mut outline = Self {
             width: 0,
             height: 0,
@@ -92,18 +109,28 @@ impl Outline {
             y_min = y_min.min(r * phi.sin());
             y_max = y_max.max(r * phi.sin());
         }
-        outline.center_y_mm = if mlo { -y_min * rng.random_range(0.82..0.9) } else { -y_min + MARGIN_MM };
+        outline.center_y_mm = if mlo {
+            -y_min * rng.random_range(0.82..0.9)
+        } else {
+            -y_min + MARGIN_MM
+        };
         let height_mm = outline.center_y_mm + y_max + MARGIN_MM;
         outline.width = ((x_max + MARGIN_MM) / outline.spacing_mm).ceil() as usize;
         outline.height = (height_mm / outline.spacing_mm).ceil() as usize;
         let r_nipple = outline.boundary_radius(tilt_rad);
-        outline.nipple_mm = [r_nipple * tilt_rad.cos(), outline.center_y_mm + r_nipple * tilt_rad.sin()];
+        outline.nipple_mm = [
+            r_nipple * tilt_rad.cos(),
+            outline.center_y_mm + r_nipple * tilt_rad.sin(),
+        ];
         if mlo {
             let top_x = (outline.center_y_mm / outline.half_up_mm).min(1.0);
-            let top_extent = depth_mm * (1.0 - top_x.powf(outline.exponent)).max(0.0).powf(1.0 / outline.exponent);
+            let top_extent = depth_mm
+                * (1.0 - top_x.powf(outline.exponent))
+                    .max(0.0)
+                    .powf(1.0 / outline.exponent);
             outline.pectoral = Some(Pectoral {
-                width_mm: top_extent * rng.random_range(0.45..0.75),
-                height_mm: outline.nipple_mm[1] * rng.random_range(0.75..1.05),
+                width_mm: top_extent * rng.random_range(0.6..0.9),
+                height_mm: outline.nipple_mm[1] * rng.random_range(0.9..1.2),
                 curvature: rng.random_range(0.85..1.25),
             });
         }
@@ -113,10 +140,20 @@ impl Outline {
     /// Distance from the chest-wall centre to the skin in direction `phi` (0 = toward the nipple side).
     fn boundary_radius(&self, phi: f64) -> f64 {
         let psi = phi - self.tilt_rad;
-        let half = if psi.sin() < 0.0 { self.half_up_mm } else { self.half_down_mm };
+        let half = if psi.sin() < 0.0 {
+            self.half_up_mm
+        } else {
+            self.half_down_mm
+        };
         let n = self.exponent;
-        let base = ((psi.cos() / self.depth_mm).abs().powf(n) + (psi.sin() / half).abs().powf(n)).powf(-1.0 / n);
-        let wobble: f64 = self.harmonics.iter().enumerate().map(|(k, &(a, p))| a * ((k as f64 + 2.0) * psi + p).cos()).sum();
+        let base = ((psi.cos() / self.depth_mm).abs().powf(n) + (psi.sin() / half).abs().powf(n))
+            .powf(-1.0 / n);
+        let wobble: f64 = self
+            .harmonics
+            .iter()
+            .enumerate()
+            .map(|(k, &(a, p))| a * ((k as f64 + 2.0) * psi + p).cos())
+            .sum();
         base * (1.0 + wobble)
     }
 
@@ -127,7 +164,10 @@ impl Outline {
 
     /// Position of pixel `(col, row)`'s centre in mm.
     pub fn pixel_mm(&self, col: usize, row: usize) -> [f64; 2] {
-        [(col as f64 + 0.5) * self.spacing_mm, (row as f64 + 0.5) * self.spacing_mm]
+        [
+            (col as f64 + 0.5) * self.spacing_mm,
+            (row as f64 + 0.5) * self.spacing_mm,
+        ]
     }
 
     pub fn polar(&self, p: [f64; 2]) -> Polar {
@@ -135,12 +175,18 @@ impl Outline {
         let phi = dy.atan2(dx);
         let r_boundary = self.boundary_radius(phi);
         let rho = dx.hypot(dy) / r_boundary;
-        Polar { rho, skin_distance_mm: (1.0 - rho) * r_boundary, psi: phi - self.tilt_rad }
+        Polar {
+            rho,
+            skin_distance_mm: (1.0 - rho) * r_boundary,
+            psi: phi - self.tilt_rad,
+        }
     }
 
     /// Depth inside the pectoral muscle in mm (≤ 0 outside or in a CC).
     pub fn pectoral_depth_mm(&self, p: [f64; 2]) -> f64 {
-        let Some(pec) = &self.pectoral else { return -1.0 };
+        let Some(pec) = &self.pectoral else {
+            return -1.0;
+        };
         let t = (1.0 - p[1] / pec.height_mm).max(0.0);
         let edge_x = pec.width_mm * t.powf(pec.curvature);
         let cos_slope = pec.height_mm / pec.width_mm.hypot(pec.height_mm);
@@ -156,7 +202,13 @@ impl Outline {
         }
         let chord = |r: f64| {
             let off = radius - d;
-            if off <= -r { 2.0 * r } else if off.abs() < r { 2.0 * (r * r - off * off).sqrt() } else { 0.0 }
+            if off <= -r {
+                2.0 * r
+            } else if off.abs() < r {
+                2.0 * (r * r - off * off).sqrt()
+            } else {
+                0.0
+            }
         };
         if d >= radius {
             return (self.thickness_mm - 2.0 * SKIN_MM, 2.0 * SKIN_MM);

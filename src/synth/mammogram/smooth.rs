@@ -90,8 +90,16 @@ mod tests {
     #[test]
     fn blur_preserves_constants_and_mass() {
         let flat = vec![2.0f32; 40 * 30];
-        assert!(gaussian_blur(&flat, 40, 30, 1.5).iter().all(|&v| (v - 2.0).abs() < 1e-5));
-        assert!(low_pass(&flat, 40, 30, 12.0).iter().all(|&v| (v - 2.0).abs() < 1e-5));
+        assert!(
+            gaussian_blur(&flat, 40, 30, 1.5)
+                .iter()
+                .all(|&v| (v - 2.0).abs() < 1e-5)
+        );
+        assert!(
+            low_pass(&flat, 40, 30, 12.0)
+                .iter()
+                .all(|&v| (v - 2.0).abs() < 1e-5)
+        );
         let mut spike = vec![0.0f32; 41 * 41];
         spike[20 * 41 + 20] = 1.0;
         let b = gaussian_blur(&spike, 41, 41, 2.0);

@@ -4,11 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{
-    outline::Outline,
-    params::Density,
-    rng::derive,
-};
+use super::{outline::Outline, params::Density, rng::derive};
 use crate::imaging::spectrum::power_law_noise;
 
 /// Grid spacing of the texture fields in mm (finer detail is below the quantum noise).
@@ -33,7 +29,12 @@ impl Field {
         let width = (extent_mm[0] / TEXTURE_MM).ceil() as usize + 2;
         let height = (extent_mm[1] / TEXTURE_MM).ceil() as usize + 2;
         let noise = power_law_noise(width, height, beta, TEXTURE_MM / corner_mm, seed);
-        Self { width, height, origin_mm, data: noise.data }
+        Self {
+            width,
+            height,
+            origin_mm,
+            data: noise.data,
+        }
     }
 
     fn sample(&self, p_mm: [f64; 2]) -> f32 {
@@ -81,24 +82,58 @@ fn envelope(outline: &Outline, p: [f64; 2]) -> f64 {
 
 pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue {
     let (w, h, s) = (outline.width, outline.height, outline.spacing_mm);
-    let corners = [[0.0, 0.0], [w as f64 * s, 0.0], [0.0, h as f64 * s], [w as f64 * s, h as f64 * s]];
-    let r_max = corners.iter().map(|&c| (c[0] - outline.nipple_mm[0]).hypot(c[1] - outline.nipple_mm[1])).fold(0.0, f64::max);
+    let corners = [
+        [0.0, 0.0],
+        [w as f64 * s, 0.0],
+        [0.0, h as f64 * s],
+        [w as f64 * s, h as f64 * s],
+    ];
+    let r_max = corners
+        .iter()
+        .map(|&c| (c[0] - outline.nipple_mm[0]).hypot(c[1] - outline.nipple_mm[1]))
+        .fold(0.0, f64::max);
     let v_max = std::f64::consts::PI * (r_max + NIPPLE_OFFSET_MM);
-    let glands = Field::new([r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0], [0.0, -v_max], 3.0, 25.0, derive(seed, 1));
-    let lobules = Field::new([w as f64 * s + 1.0, h as f64 * s + 1.0], [0.0, 0.0], 3.0, 7.0, derive(seed, 2));
-    let detail = Field::new([w as f64 * s + 1.0, h as f64 * s + 1.0], [0.0, 0.0], 2.6, 4.0, derive(seed, 3));
+    let glands = Field::new(
+        [r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
+        [0.0, -v_max],
+        3.0,
+        25.0,
+        derive(seed, 1),
+    );
+    let lobules = Field::new(
+        [1.6 * r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
+        [0.0, -v_max],
+        4.0,
+        6.0,
+        derive(seed, 2),
+    );
+    let detail = Field::new(
+        [w as f64 * s + 1.0, h as f64 * s + 1.0],
+        [0.0, 0.0],
+        3.0,
+        4.0,
+        derive(seed, 3),
+    );
 
     let mut env = vec![0.0f32; w * h];
     let mut raw = vec![0.0f32; w * h];
-    env.par_chunks_mut(w).zip(raw.par_chunks_mut(w)).enumerate().for_each(|(y, (env_row, raw_row))| {
-        for x in 0..w {
-            let p = outline.pixel_mm(x, y);
-            env_row[x] = envelope(outline, p) as f32;
-            raw_row[x] = glands.sample(warp(outline, p)) + 0.35 * detail.sample(p);
-        }
-    });
+    env.par_chunks_mut(w)
+        .zip(raw.par_chunks_mut(w))
+        .enumerate()
+        .for_each(|(y, (env_row, raw_row))| {
+            for x in 0..w {
+                let p = outline.pixel_mm(x, y);
+                env_row[x] = envelope(outline, p) as f32;
+                raw_row[x] = glands.sample(warp(outline, p)) + 0.05 * detail.sample(p);
+            }
+        });
     // Threshold at the quantile that fills the density class's fraction of the envelope.
-    let mut inside: Vec<f32> = raw.iter().zip(&env).filter(|&(_, &e)| e > 0.5).map(|(&r, _)| r).collect();
+    let mut inside: Vec<f32> = raw
+        .iter()
+        .zip(&env)
+        .filter(|&(_, &e)| e > 0.5)
+        .map(|(&r, _)| r)
+        .collect();
     let target = density.glandular_fraction();
     let level = if inside.is_empty() {
         0.0
@@ -115,10 +150,14 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
             if polar.rho >= 1.0 {
                 continue;
             }
-            let fibro = 1.0 / (1.0 + (-(f64::from(raw[i]) - f64::from(level)) / 0.3).exp());
+            let fibro = 1.0 / (1.0 + (-(f64::from(raw[i]) - f64::from(level)) / 0.55).exp());
             let e = f64::from(env[i]);
-            let septa = (-(f64::from(lobules.sample(p)) / 0.1).powi(2)).exp() * smoothstep(1.0, 6.0, polar.skin_distance_mm);
-            let frac = MAX_PATH_FRACTION * e * fibro + 0.04 * e + 0.22 * septa * (1.0 - fibro * e);
+            let warped = warp(outline, p);
+            let web = f64::from(lobules.sample([warped[0] * 1.6, warped[1]]));
+            let septa = (-(web / 0.3).powi(2)).exp() * smoothstep(1.0, 6.0, polar.skin_distance_mm);
+            let frac = MAX_PATH_FRACTION * e * fibro * (1.0 - 0.15 * (1.0 - septa))
+                + 0.04 * e
+                + 0.07 * septa * (1.0 - fibro * e);
             *g = frac.clamp(0.0, 1.0) as f32;
         }
     });
