@@ -289,33 +289,35 @@ fn real_window_under_xvfb_shows_the_exam() {
     assert!(good.is_some(), "the real window never showed a 4-view exam with chest walls at the midline; last screenshot: {out:?}");
 }
 
-/// `Some` when the screenshot shows four breast images, right breasts facing left-to-right toward the midline.
+/// `Some` when the screenshot shows four breasts hung 2 × 2 with the chest walls at the midline: in each row, the
+/// columns next to the midline are tissue over (almost) the whole height on both sides, and the tissue narrows
+/// (toward the nipple) moving outwards until background is reached.
 fn exam_verdict(img: &image::GrayImage) -> Option<()> {
     let (w, h) = img.dimensions();
-    // The viewer is the large dark area between the side panels; measure content per quadrant of its columns.
-    let viewer_x0 = w * 12 / 100;
-    let viewer_x1 = w * 78 / 100;
-    let mid_x = (viewer_x0 + viewer_x1) / 2;
-    let (y0, y1) = (h * 6 / 100, h * 95 / 100);
-    let mid_y = (y0 + y1) / 2;
-    let mean = |x0: u32, x1: u32, ya: u32, yb: u32| -> f64 {
-        let mut sum = 0u64;
-        for y in ya..yb {
-            for x in x0..x1 {
-                sum += u64::from(img.get_pixel(x, y)[0]);
-            }
-        }
-        sum as f64 / f64::from((x1 - x0) * (yb - ya))
+    let rows = [(h * 5 / 100, h * 48 / 100), (h * 53 / 100, h * 94 / 100)];
+    let coverage = |x: u32, (ya, yb): (u32, u32)| -> f64 {
+        let bright = (ya..yb).filter(|&y| img.get_pixel(x, y)[0] > 60).count();
+        bright as f64 / f64::from(yb - ya)
     };
-    let quarter = (mid_x - viewer_x0) / 3;
-    for (ya, yb) in [(y0, mid_y), (mid_y, y1)] {
-        // Left column (right breast): tissue near the midline, background at the outer edge; mirrored on the right.
-        let r_inner = mean(mid_x - quarter, mid_x - 10, ya, yb);
-        let r_outer = mean(viewer_x0, viewer_x0 + quarter / 2, ya, yb);
-        let l_inner = mean(mid_x + 10, mid_x + quarter, ya, yb);
-        let l_outer = mean(viewer_x1 - quarter / 2, viewer_x1, ya, yb);
-        if !(r_inner > 40.0 && l_inner > 40.0 && r_inner > r_outer + 25.0 && l_inner > l_outer + 25.0) {
-            return None;
+    // The midline: the column whose neighbours on both sides are most covered by tissue in both rows.
+    let score = |x: u32| rows.iter().map(|&r| coverage(x - 12, r).min(coverage(x + 12, r))).fold(f64::INFINITY, f64::min);
+    let mid = (w * 15 / 100..w * 75 / 100).max_by(|&a, &b| score(a).total_cmp(&score(b)))?;
+    if score(mid) < 0.6 {
+        return None;
+    }
+    for row in rows {
+        for dir in [-1i64, 1] {
+            let at = |d: u32| (i64::from(mid) + dir * i64::from(d)).clamp(0, i64::from(w) - 1) as u32;
+            let near = coverage(at(12), row);
+            // Walk outwards to the background.
+            let extent = (12..w / 2).find(|&d| coverage(at(d), row) < 0.03)?;
+            if !(60..=800).contains(&extent) {
+                return None;
+            }
+            let toward_nipple = coverage(at(extent * 85 / 100), row);
+            if !(near > 0.6 && toward_nipple < near - 0.2) {
+                return None;
+            }
         }
     }
     Some(())

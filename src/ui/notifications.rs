@@ -29,7 +29,7 @@ pub fn notifications_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Co
                 egui::Frame::popup(ui.style()).fill(fill).show(ui, |ui| {
                     ui.horizontal(|ui| {
                         ui.label(egui::RichText::new(&n.text).color(Color32::WHITE));
-                        if ui.small_button("✕").on_hover_text("Dismiss").clicked() {
+                        if ui.small_button("Dismiss").on_hover_text("Dismiss").clicked() {
                             cmds.push(Command::DismissNotification(index));
                         }
                     });

@@ -41,7 +41,12 @@ pub fn study_list_ui(ui: &mut egui::Ui, state: &AppState, thumbnails: &mut Thumb
             let size = texture.size_vec2();
             let response = ui
                 .vertical(|ui| {
-                    let r = ui.add(egui::Image::new(&texture).fit_to_exact_size(size).sense(egui::Sense::click()));
+                    // Mirrored like the viewport, so the thumbnail looks like what the view shows.
+                    let o = image.orientation;
+                    let (u0, u1) = if o.flip_x { (1.0, 0.0) } else { (0.0, 1.0) };
+                    let (v0, v1) = if o.flip_y { (1.0, 0.0) } else { (0.0, 1.0) };
+                    let uv = egui::Rect::from_min_max(egui::pos2(u0, v0), egui::pos2(u1, v1));
+                    let r = ui.add(egui::Image::new(&texture).uv(uv).fit_to_exact_size(size).sense(egui::Sense::click()));
                     let mut text = egui::RichText::new(image.title());
                     if shown {
                         text = text.strong();

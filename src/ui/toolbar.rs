@@ -4,7 +4,7 @@ use crate::app::{AppState, Command, Layout, Tool, ViewState, ZoomMode};
 
 pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmds: &mut Vec<Command>) {
     ui.horizontal_wrapped(|ui| {
-        if ui.button("📂 Open…").on_hover_text("Open DICOM, PNG, TIFF or PGM files (or drop files and folders on the window)").clicked() {
+        if ui.button("Open…").on_hover_text("Open DICOM, PNG, TIFF or PGM files (or drop files and folders on the window)").clicked() {
             cmds.push(Command::OpenDialog);
         }
         ui.separator();
@@ -15,9 +15,9 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmd
         }
         ui.separator();
         for (tool, label, tip) in [
-            (Tool::Pan, "✋ Pan", "Left-drag pans (middle-drag always pans)"),
-            (Tool::WindowLevel, "◐ W/L", "Left-drag changes window/level (right-drag always does)"),
-            (Tool::Measure, "📏 Measure", "Left-drag measures a distance in mm"),
+            (Tool::Pan, "Pan", "Left-drag pans (middle-drag always pans)"),
+            (Tool::WindowLevel, "W/L", "Left-drag changes window/level (right-drag always does)"),
+            (Tool::Measure, "Measure", "Left-drag measures a distance in mm"),
         ] {
             if ui.selectable_label(view.tool == tool, label).on_hover_text(tip).clicked() {
                 view.tool = tool;
@@ -44,11 +44,11 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmd
                 .on_hover_text("Size of one screen point in mm: measure a ruler on screen to calibrate true size");
         }
         ui.separator();
-        ui.toggle_value(&mut view.loupe, "🔍 Loupe").on_hover_text("Magnifier following the pointer, raw pixels (L)");
+        ui.toggle_value(&mut view.loupe, "Loupe").on_hover_text("Magnifier following the pointer, raw pixels (L)");
         if view.loupe {
             ui.add(egui::Slider::new(&mut view.loupe_factor, 2.0..=8.0).step_by(1.0).suffix("×"));
         }
-        ui.toggle_value(&mut view.link_views, "🔗 Link").on_hover_text("Zoom and pan all views together");
+        ui.toggle_value(&mut view.link_views, "Link").on_hover_text("Zoom and pan all views together");
         ui.toggle_value(&mut view.smooth, "Smooth").on_hover_text("Bilinear instead of nearest-pixel magnification");
     });
     shortcuts(ui, view);
