@@ -1,5 +1,7 @@
-//! GUI tests: WGSL validation, the GPU image path against the CPU reference, the app in an egui_kittest harness
+//! GUI tests: WGSL validation, the GPU image path against the CPU reference, the app in an `egui_kittest` harness
 //! (wgpu on Mesa's CPU Vulkan adapter), and the real binary in a real window under Xvfb.
+
+#![allow(clippy::unwrap_used)] // test helpers outside #[test] functions may unwrap
 
 mod common;
 
@@ -82,17 +84,17 @@ fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, ma
     harness.render().expect("render")
 }
 
-fn assert_gpu_matches_cpu(display: Display, lut: Option<Arc<VoiLut>>) {
+fn assert_gpu_matches_cpu(display: Display, lut: Option<&Arc<VoiLut>>) {
     assert_gpu_matches_cpu_tiled(display, lut, u32::MAX);
 }
 
-fn assert_gpu_matches_cpu_tiled(display: Display, lut: Option<Arc<VoiLut>>, max_tile_side: u32) {
+fn assert_gpu_matches_cpu_tiled(display: Display, lut: Option<&Arc<VoiLut>>, max_tile_side: u32) {
     let image = test_image();
-    let gpu = render_with_gpu(&image, display, lut.clone(), max_tile_side);
+    let gpu = render_with_gpu(&image, display, lut.cloned(), max_tile_side);
     let mut worst = 0i32;
     for y in 0..image.height {
         for x in 0..image.width {
-            let cpu = i32::from(display.grey8(image.data[y * image.width + x], lut.as_deref()));
+            let cpu = i32::from(display.grey8(image.data[y * image.width + x], lut.map(AsRef::as_ref)));
             let px = gpu.get_pixel(x as u32, y as u32);
             let g = i32::from(px[0]);
             assert_eq!((px[0], px[1]), (px[1], px[2]), "grey expected at ({x}, {y})");
@@ -111,7 +113,7 @@ fn gpu_voi_matches_cpu_reference_within_one_grey_level() {
     assert_gpu_matches_cpu(Display { window: Window { center: 100.0, width: 1.0 }, ..base }, None);
     // A VOI LUT (12-bit output) over part of the range: clamped below and above, as PS3.3 C.11.2.1.1.
     let lut = VoiLut { explanation: "test".into(), first_mapped: 500.0, bits: 12, data: (0..3000u32).map(|i| ((i * 4095) / 2999) as u16).collect() };
-    assert_gpu_matches_cpu(Display { use_lut: true, ..base }, Some(Arc::new(lut)));
+    assert_gpu_matches_cpu(Display { use_lut: true, ..base }, Some(&Arc::new(lut)));
 }
 
 #[test]
@@ -125,7 +127,7 @@ fn tiled_upload_renders_without_seams() {
 
 fn sample_dir() -> PathBuf {
     let dir = mammoscope::app::loader::sample_exam_dir().expect("the built-in sample exam (assets/samples) is missing");
-    assert!(dir.read_dir().unwrap().count() >= 4, "sample exam incomplete in {dir:?}");
+    assert!(dir.read_dir().unwrap().count() >= 4, "sample exam incomplete in {}", dir.display());
     dir
 }
 
@@ -146,7 +148,7 @@ fn app_harness(paths: Vec<PathBuf>) -> Harness<'static, MammoscopeApp> {
 fn wait_until(harness: &mut Harness<'_, MammoscopeApp>, what: &str, done: impl Fn(&MammoscopeApp) -> bool) {
     let start = Instant::now();
     while !done(harness.state()) {
-        assert!(start.elapsed() < Duration::from_secs(240), "timed out waiting for {what}");
+        assert!(start.elapsed() < Duration::from_mins(4), "timed out waiting for {what}");
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -257,7 +259,7 @@ fn real_window_under_xvfb_shows_the_exam() {
     }
     let display = format!(":{}", 90 + std::process::id() % 500);
     let _xvfb = Killed(std::process::Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"]).spawn().unwrap());
-    std::thread::sleep(Duration::from_millis(800));
+    std::thread::sleep(Duration::from_secs_f32(0.8));
     let app = Killed(
         std::process::Command::new(env!("CARGO_BIN_EXE_mammoscope"))
             .env("DISPLAY", &display)
@@ -271,7 +273,7 @@ fn real_window_under_xvfb_shows_the_exam() {
     // Wait for the window, then for the four views to load and draw.
     let start = Instant::now();
     let mut good = None;
-    while start.elapsed() < Duration::from_secs(180) {
+    while start.elapsed() < Duration::from_mins(3) {
         std::thread::sleep(Duration::from_secs(3));
         let ok = std::process::Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success());
         if !ok {

@@ -143,11 +143,11 @@ pub fn hang(metas: &[&ImageMeta], layout: Layout) -> Vec<Option<usize>> {
     let mut placed = vec![false; metas.len()];
     if layout == Layout::Four {
         for (i, meta) in metas.iter().enumerate() {
-            if let Some(s) = four_view_slot(meta) {
-                if slots[s].is_none() {
-                    slots[s] = Some(i);
-                    placed[i] = true;
-                }
+            if let Some(s) = four_view_slot(meta)
+                && slots[s].is_none()
+            {
+                slots[s] = Some(i);
+                placed[i] = true;
             }
         }
         // View unknown but laterality known (e.g. digitised film): right breasts in the left column, left in the right.

@@ -83,10 +83,10 @@ pub fn sample_exam_dir() -> Option<PathBuf> {
         candidates.push(PathBuf::from(dir));
     }
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples"));
-    if let Ok(exe) = std::env::current_exe() {
-        if let Some(prefix) = exe.parent().and_then(Path::parent) {
-            candidates.push(prefix.join("share/mammoscope/samples"));
-        }
+    if let Ok(exe) = std::env::current_exe()
+        && let Some(prefix) = exe.parent().and_then(Path::parent)
+    {
+        candidates.push(prefix.join("share/mammoscope/samples"));
     }
     candidates.push(PathBuf::from("/usr/share/mammoscope/samples"));
     candidates.into_iter().find(|d| d.is_dir())

@@ -124,6 +124,7 @@ pub struct PendingMeasurement {
 
 /// All visual-only state.
 #[derive(Clone, Debug)]
+#[allow(clippy::struct_excessive_bools)] // independent toggles of the toolbar, not a state machine
 pub struct ViewState {
     pub slots: Vec<SlotView>,
     pub tool: Tool,

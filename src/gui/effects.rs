@@ -59,10 +59,10 @@ impl Effects for Background {
     }
 
     fn forget_image(&mut self, image: u64) {
-        if let Some(rs) = &self.render_state {
-            if let Some(renderer) = rs.renderer.write().callback_resources.get_mut::<ImageRenderer>() {
-                renderer.forget_image(image);
-            }
+        if let Some(rs) = &self.render_state
+            && let Some(renderer) = rs.renderer.write().callback_resources.get_mut::<ImageRenderer>()
+        {
+            renderer.forget_image(image);
         }
     }
 }

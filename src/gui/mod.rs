@@ -47,12 +47,11 @@ impl MammoscopeApp {
             commands: Vec::new(),
         };
         let paths = if paths.is_empty() {
-            match loader::sample_exam_dir() {
-                Some(dir) => vec![dir],
-                None => {
-                    app.state.notify(Severity::Info, "Built-in sample exam not found; open files to start");
-                    Vec::new()
-                }
+            if let Some(dir) = loader::sample_exam_dir() {
+                vec![dir]
+            } else {
+                app.state.notify(Severity::Info, "Built-in sample exam not found; open files to start");
+                Vec::new()
             }
         } else {
             paths

@@ -52,6 +52,7 @@ impl Image {
 
     /// Box-filter downsampling by an integer factor (each output pixel averages a `factor × factor` block,
     /// partial blocks at the edges average what they cover).
+    #[must_use]
     pub fn downsample(&self, factor: usize) -> Self {
         let factor = factor.max(1);
         if factor == 1 {
@@ -79,6 +80,7 @@ impl Image {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point of these tests
 mod tests {
     use super::*;
 

@@ -17,8 +17,7 @@ impl Pyramid {
     /// Build levels until the larger side is at most `min_side` pixels (at least one level).
     pub fn build(image: Arc<Image>, min_side: usize) -> Self {
         let mut levels = vec![image];
-        loop {
-            let Some(last) = levels.last() else { break };
+        while let Some(last) = levels.last() {
             if last.width.max(last.height) <= min_side.max(1) || (last.width == 1 && last.height == 1) {
                 break;
             }
@@ -35,6 +34,7 @@ impl Pyramid {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point of these tests
 mod tests {
     use super::*;
 

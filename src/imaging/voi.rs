@@ -1,6 +1,6 @@
 //! VOI (value of interest) transforms: the CPU reference of `shaders/image.wgsl`.
 //!
-//! The formulas are DICOM PS3.3 C.11.2.1.2 (LINEAR, LINEAR_EXACT, SIGMOID) and C.11.2.1.1 (VOI LUT).
+//! The formulas are DICOM PS3.3 C.11.2.1.2 (`LINEAR`, `LINEAR_EXACT`, `SIGMOID`) and C.11.2.1.1 (VOI LUT).
 //! The output is a display value in `[0, 1]`; inversion and gamma follow, as in the shader:
 //!
 //! ```
@@ -146,6 +146,7 @@ impl Display {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point of these tests
 mod tests {
     use super::*;
 

@@ -81,6 +81,7 @@ impl egui_wgpu::CallbackTrait for ImageCallback {
 }
 
 #[cfg(test)]
+#[allow(clippy::float_cmp)] // exact values are the point of these tests
 mod tests {
     use super::*;
 

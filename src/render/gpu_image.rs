@@ -1,4 +1,4 @@
-//! Modality values on the GPU: R32Float textures with mip levels, tiled to the device's size limit.
+//! Modality values on the GPU: `R32Float` textures with mip levels, tiled to the device's size limit.
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub struct GpuImage {
 /// Tile side: the largest power of two the device allows, so tile edges stay aligned at every mip level.
 pub fn tile_side(max_texture_dimension: u32) -> u32 {
     let max = max_texture_dimension.max(1);
-    1 << (31 - max.leading_zeros())
+    1 << max.ilog2()
 }
 
 /// Copy the level-`l` part of a tile out of a pyramid level, row by row.
@@ -106,7 +106,7 @@ fn fit(data: &[f32], from: (u32, u32), to: (u32, u32)) -> Vec<f32> {
     out
 }
 
-/// A VOI LUT as a 256-wide R32Float texture (LUTs can have 65536 entries, beyond a texture row's limit).
+/// A VOI LUT as a 256-wide `R32Float` texture (LUTs can have 65536 entries, beyond a texture row's limit).
 pub fn upload_lut(device: &wgpu::Device, queue: &wgpu::Queue, lut: Option<&Arc<VoiLut>>) -> wgpu::TextureView {
     let values: Vec<f32> = lut.map_or_else(|| vec![0.0], |l| l.data.iter().map(|&v| f32::from(v)).collect());
     let width = values.len().clamp(1, 256) as u32;

@@ -1,4 +1,4 @@
-//! The image pipeline and its GPU resources, kept in egui_wgpu's `callback_resources`.
+//! The image pipeline and its GPU resources, kept in `egui_wgpu`'s `callback_resources`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -124,7 +124,7 @@ impl ImageRenderer {
         }
     }
 
-    /// Register the renderer with an egui_wgpu render state (eframe's or a test harness's).
+    /// Register the renderer with an `egui_wgpu` render state (eframe's or a test harness's).
     pub fn install(render_state: &egui_wgpu::RenderState) {
         let renderer = Self::new(&render_state.device, render_state.target_format);
         render_state.renderer.write().callback_resources.insert(renderer);
@@ -175,9 +175,7 @@ impl ImageRenderer {
             self.draws.retain(|_, d| d.texture != key); // stale bind groups
         }
         let lut_key = lut.map(|(index, _)| (key.0, index));
-        if !self.luts.contains_key(&lut_key) {
-            self.luts.insert(lut_key, upload_lut(device, queue, lut.map(|(_, l)| l)));
-        }
+        self.luts.entry(lut_key).or_insert_with(|| upload_lut(device, queue, lut.map(|(_, l)| l)));
         let Some(uploaded) = self.textures.get_mut(&key) else { return };
         uploaded.last_used = now;
         let rebuild = self.draws.get(&draw).is_none_or(|d| d.texture != key || d.lut != lut_key);

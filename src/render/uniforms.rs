@@ -28,7 +28,7 @@ pub struct LutParams {
 
 impl ImageUniforms {
     /// Uniforms for one tile. `image_from_screen` maps framebuffer pixels to level-0 image pixels.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments, clippy::fn_params_excessive_bools)] // one flag per uniform field
     pub fn new(
         image_from_screen: [f32; 4],
         tile: [f32; 4],

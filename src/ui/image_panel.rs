@@ -9,7 +9,8 @@ use super::metadata::metadata_ui;
 pub fn image_panel_ui(ui: &mut egui::Ui, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading(image.title());
-        ui.label(egui::RichText::new(image.path.display().to_string()).small().weak());
+        let name = image.path.file_name().map_or_else(|| image.path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        ui.label(egui::RichText::new(name).small().weak()).on_hover_text(image.path.display().to_string());
         ui.separator();
         display_controls_ui(ui, image, cmds);
         if image.frames.len() > 1 {
@@ -109,10 +110,8 @@ fn spacing_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
         ui.label("Set spacing (mm):");
         let edit = ui.add(egui::TextEdit::singleline(&mut text).desired_width(60.0));
         let apply = ui.button("Apply").clicked() || (edit.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
-        if apply {
-            if let Ok(mm) = text.trim().parse::<f64>() {
-                cmds.push(Command::SetUserSpacing { image: image.id, spacing_mm: mm });
-            }
+        if apply && let Ok(mm) = text.trim().parse::<f64>() {
+            cmds.push(Command::SetUserSpacing { image: image.id, spacing_mm: mm });
         }
         ui.data_mut(|d| d.insert_temp(id, text));
     });

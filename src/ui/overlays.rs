@@ -2,7 +2,7 @@
 
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, Vec2};
 
-use crate::app::{OpenImage, ViewState, view::{PendingMeasurement, SlotView}};
+use crate::app::{OpenImage, ViewState, hanging::Orientation, view::{PendingMeasurement, SlotView}};
 use crate::render::{ImageCallback, ScreenMapping};
 
 use super::viewer::LOUPE_DRAW_BASE;
@@ -24,7 +24,7 @@ pub fn slot_labels_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &S
     painter.text(rect.right_top() + Vec2::new(-8.0, 6.0), Align2::RIGHT_TOP, info, FontId::proportional(12.0), Color32::GRAY);
     if let Some((row, column)) = &image.meta.mammo.patient_orientation {
         // Letters at the right and bottom edges give where the row and column directions point after mirroring.
-        let (row_dir, col_dir) = displayed_orientation(row, column, image.orientation.flip_x, image.orientation.flip_y);
+        let (row_dir, col_dir) = displayed_orientation(row, column, image.orientation);
         let small = FontId::proportional(13.0);
         painter.text(rect.right_center() + Vec2::new(-8.0, 0.0), Align2::RIGHT_CENTER, row_dir, small.clone(), LABEL);
         painter.text(rect.center_bottom() + Vec2::new(0.0, -8.0), Align2::CENTER_BOTTOM, col_dir, small, LABEL);
@@ -32,7 +32,7 @@ pub fn slot_labels_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &S
 }
 
 /// Patient directions towards the right edge and the bottom edge of the displayed image.
-pub fn displayed_orientation(row: &str, column: &str, flip_x: bool, flip_y: bool) -> (String, String) {
+pub fn displayed_orientation(row: &str, column: &str, mirroring: Orientation) -> (String, String) {
     let opposite = |s: &str| -> String {
         s.chars()
             .map(|c| match c {
@@ -46,8 +46,8 @@ pub fn displayed_orientation(row: &str, column: &str, flip_x: bool, flip_y: bool
             })
             .collect()
     };
-    let row = if flip_x { opposite(row) } else { row.to_owned() };
-    let column = if flip_y { opposite(column) } else { column.to_owned() };
+    let row = if mirroring.flip_x { opposite(row) } else { row.to_owned() };
+    let column = if mirroring.flip_y { opposite(column) } else { column.to_owned() };
     (row, column)
 }
 
@@ -116,7 +116,8 @@ mod tests {
 
     #[test]
     fn mirrored_orientation_letters() {
-        assert_eq!(displayed_orientation("A", "L", true, false), ("P".to_owned(), "L".to_owned()));
-        assert_eq!(displayed_orientation("A", "FL", false, true), ("A".to_owned(), "HR".to_owned()));
+        let flip = |flip_x, flip_y| Orientation { flip_x, flip_y, basis: "" };
+        assert_eq!(displayed_orientation("A", "L", flip(true, false)), ("P".to_owned(), "L".to_owned()));
+        assert_eq!(displayed_orientation("A", "FL", flip(false, true)), ("A".to_owned(), "HR".to_owned()));
     }
 }

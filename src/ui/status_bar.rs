@@ -1,18 +1,24 @@
 //! The bottom bar: pointer position in px and mm, the raw value, the window, loading progress.
 
+use std::fmt::Write as _;
+
 use crate::app::{AppState, Command, ViewState};
 
 pub fn status_bar_ui(ui: &mut egui::Ui, state: &AppState, view: &ViewState, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
-        if let Some(hover) = &view.hover {
-            if let Some(image) = state.image(hover.image_id) {
+        if let Some(hover) = &view.hover
+            && let Some(image) = state.image(hover.image_id)
+        {
+            {
                 let [x, y] = hover.pos_in_image;
                 let mut text = format!("x {:.0}  y {:.0} px", x.floor(), y.floor());
                 if let Some(s) = image.meta.spacing {
-                    text += &format!("  ({:.2}, {:.2} mm)", x * s.col_mm, y * s.row_mm);
+                    let _ = write!(text, "  ({:.2}, {:.2} mm)", x * s.col_mm, y * s.row_mm);
                 }
                 match hover.value {
-                    Some(v) => text += &format!("  value {}", format_value(v)),
+                    Some(v) => {
+                        let _ = write!(text, "  value {}", format_value(v));
+                    }
                     None => text += "  outside image",
                 }
                 ui.monospace(text);

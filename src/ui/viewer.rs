@@ -99,10 +99,10 @@ fn slot_ui(
     if state.active_slot == slot && state.layout.slots() > 1 {
         painter.rect_stroke(rect.shrink(1.0), 0.0, Stroke::new(1.5, Color32::from_rgb(70, 130, 200)), egui::StrokeKind::Inside);
     }
-    if view.loupe {
-        if let Some(pointer) = response.hover_pos() {
-            loupe_ui(ui, rect, slot, pointer, image, view);
-        }
+    if view.loupe
+        && let Some(pointer) = response.hover_pos()
+    {
+        loupe_ui(ui, rect, slot, pointer, image, view);
     }
 }
 

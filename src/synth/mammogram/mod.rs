@@ -21,6 +21,7 @@ mod outline;
 mod params;
 mod processing;
 mod rng;
+mod shape;
 mod smooth;
 mod texture;
 mod truth;

@@ -1,22 +1,27 @@
 //! Breast outline, compressed thickness and skin, and the pectoral muscle of an MLO.
 //!
-//! Detector coordinates in mm: `x` from the chest wall (column 0) toward the nipple, `y` down the rows.
-//! The outline is a superellipse around a point on the chest wall, `R(ψ) = (|cos ψ/D|ⁿ + |sin ψ/H|ⁿ)^(−1/n)`,
-//! with a few random low harmonics; `H` differs above and below the nipple axis, and an MLO's axis is tilted
-//! and runs off the top edge (axillary tail). The compressed breast has thickness `T` in the centre and a
-//! half-cylinder edge of radius `T/2`; a skin shell of thickness `s` makes the bright skin line where X-rays
+//! Detector coordinates in mm: `x` from the chest wall (column 0) toward the nipple, `y` down the rows. The
+//! silhouette ([`Shape`]) is star-shaped around a point on the chest wall. A CC is close to a half-ellipse that
+//! tapers to a rounded nipple, its depth 0.55–0.75 of its chest-wall height. An MLO hangs obliquely: its axis is
+//! tilted down, the upper edge flares toward the axilla and is cut by the top edge of the image, the lower edge
+//! curves back to the inframammary fold near the bottom of the chest wall, and the pectoral muscle
+//! `x < w·(1 − y/h)^c` fills the upper chest-wall corner. The compressed breast has thickness `T` in the centre and
+//! a half-cylinder edge of radius `T/2`; a skin shell of thickness `s` makes the bright skin line where X-rays
 //! cross it tangentially.
-
-use std::f64::consts::FRAC_PI_2;
 
 use rand::{Rng, rngs::StdRng};
 
-use super::params::{MammogramParams, View};
+use super::{
+    params::{MammogramParams, View},
+    shape::{Shape, ShapeParams},
+};
 
 /// Margin of air around the breast (not at the chest wall), in mm.
 const MARGIN_MM: f64 = 6.0;
 /// Skin thickness in mm.
 pub(crate) const SKIN_MM: f64 = 1.5;
+/// Chest-wall-to-nipple depth as a fraction of the chest-wall height of a CC (clamped to this range).
+const DEPTH_TO_HEIGHT: (f64, f64) = (0.55, 0.75);
 
 /// The pectoral muscle of an MLO: the region `x < width·(1 − y/height)^curvature`.
 #[derive(Clone, Debug)]
@@ -33,14 +38,10 @@ pub(crate) struct Outline {
     pub height: usize,
     pub spacing_mm: f64,
     pub thickness_mm: f64,
-    /// Centre of the superellipse, on the chest wall (`x = 0`).
+    /// Centre of the silhouette, on the chest wall (`x = 0`).
     center_y_mm: f64,
-    depth_mm: f64,
-    half_up_mm: f64,
-    half_down_mm: f64,
-    exponent: f64,
     tilt_rad: f64,
-    harmonics: Vec<(f64, f64)>,
+    shape: Shape,
     pub nipple_mm: [f64; 2],
     pub pectoral: Option<Pectoral>,
 }
@@ -48,113 +49,107 @@ pub(crate) struct Outline {
 /// Where a point lies relative to the outline.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Polar {
-    /// `r / R(ψ)`: 0 at the chest-wall centre, 1 on the skin.
+    /// `r / R(φ)`: 0 at the chest-wall centre, 1 on the skin.
     pub rho: f64,
-    /// Approximate distance to the skin line in mm (negative outside).
+    /// Distance to the skin line in mm along its normal (first order in `R − r`; negative outside).
     pub skin_distance_mm: f64,
     /// Angle from the nipple axis, radians.
     pub psi: f64,
 }
 
+/// Shape parameters of one view, drawn from `rng`.
+fn shape_params(params: &MammogramParams, rng: &mut StdRng) -> ShapeParams {
+    let mlo = params.view == View::Mlo;
+    let depth_mm = params.breast_depth_mm;
+    let height_mm = params
+        .breast_width_mm
+        .clamp(depth_mm / DEPTH_TO_HEIGHT.1, depth_mm / DEPTH_TO_HEIGHT.0);
+    let half = 0.5 * height_mm;
+    let harmonics = (2..=5)
+        .map(|k| {
+            (
+                rng.random_range(-0.02..0.02) * 2.0 / f64::from(k),
+                rng.random_range(0.0..std::f64::consts::TAU),
+            )
+        })
+        .collect();
+    if mlo {
+        ShapeParams {
+            depth_mm: depth_mm * rng.random_range(1.05..1.15),
+            half_up_mm: half * rng.random_range(0.85..1.0),
+            half_down_mm: half * rng.random_range(0.75..0.9),
+            axial_exponent: rng.random_range(1.35..1.6),
+            lateral_exponent: rng.random_range(1.9..2.2),
+            tilt_rad: rng.random_range(0.3..0.45),
+            flare: rng.random_range(0.35..0.6),
+            harmonics,
+        }
+    } else {
+        ShapeParams {
+            depth_mm,
+            half_up_mm: half * rng.random_range(0.95..1.05),
+            half_down_mm: half * rng.random_range(0.95..1.05),
+            axial_exponent: rng.random_range(1.4..1.75),
+            lateral_exponent: rng.random_range(1.9..2.2),
+            tilt_rad: rng.random_range(-0.05..0.05),
+            flare: 0.0,
+            harmonics,
+        }
+    }
+}
+
 impl Outline {
     pub fn new(params: &MammogramParams, rng: &mut StdRng) -> Self {
         let mlo = params.view == View::Mlo;
-        let depth_mm = params.breast_depth_mm * if mlo { 1.08 } else { 1.0 };
-        let half = 0.5 * params.breast_width_mm;
-        let (half_up_mm, half_down_mm) = if mlo {
-            (
-                half * rng.random_range(1.25..1.45),
-                half * rng.random_range(0.8..0.95),
-            )
-        } else {
-            (
-                half * rng.random_range(0.95..1.1),
-                half * rng.random_range(0.9..1.05),
-            )
-        };
-        let tilt_rad = if mlo {
-            rng.random_range(0.12..0.3)
-        } else {
-            rng.random_range(-0.06..0.06)
-        };
-        let harmonics = (2..=5)
-            .map(|k| {
-                (
-                    rng.random_range(-0.03..0.03) / f64::from(k) * 2.0,
-                    rng.random_range(0.0..6.3),
-                )
-            })
-            .collect();
-        let mut outline = Self {
-            width: 0,
-            height: 0,
-            spacing_mm: params.pixel_spacing_mm,
-            thickness_mm: params.thickness_mm,
-            center_y_mm: 0.0,
-            depth_mm,
-            half_up_mm,
-            half_down_mm,
-            exponent: rng.random_range(2.0..2.5),
-            tilt_rad,
-            harmonics,
-            nipple_mm: [0.0, 0.0],
-            pectoral: None,
-        };
-        // Extent of the outline relative to its centre.
+        let shape_params = shape_params(params, rng);
+        let tilt_rad = shape_params.tilt_rad;
+        let shape = Shape::new(&shape_params);
+        // Extent of the silhouette relative to its centre.
         let (mut x_max, mut y_min, mut y_max) = (0.0f64, 0.0f64, 0.0f64);
         for i in 0..=720 {
-            let phi = -FRAC_PI_2 + std::f64::consts::PI * f64::from(i) / 720.0;
-            let r = outline.boundary_radius(phi);
+            let phi = -std::f64::consts::FRAC_PI_2 + std::f64::consts::PI * f64::from(i) / 720.0;
+            let r = shape.radius(phi).0;
             x_max = x_max.max(r * phi.cos());
             y_min = y_min.min(r * phi.sin());
             y_max = y_max.max(r * phi.sin());
         }
-        outline.center_y_mm = if mlo {
-            -y_min * rng.random_range(0.82..0.9)
+        // An MLO is cut by the top edge of the image through the axilla.
+        let center_y_mm = if mlo {
+            -y_min * rng.random_range(0.7..0.8)
         } else {
             -y_min + MARGIN_MM
         };
-        let height_mm = outline.center_y_mm + y_max + MARGIN_MM;
-        outline.width = ((x_max + MARGIN_MM) / outline.spacing_mm).ceil() as usize;
-        outline.height = (height_mm / outline.spacing_mm).ceil() as usize;
-        let r_nipple = outline.boundary_radius(tilt_rad);
-        outline.nipple_mm = [
+        let spacing_mm = params.pixel_spacing_mm;
+        let r_nipple = shape.radius(tilt_rad).0;
+        let nipple_mm = [
             r_nipple * tilt_rad.cos(),
-            outline.center_y_mm + r_nipple * tilt_rad.sin(),
+            center_y_mm + r_nipple * tilt_rad.sin(),
         ];
+        let mut outline = Self {
+            width: ((x_max + MARGIN_MM) / spacing_mm).ceil() as usize,
+            height: ((center_y_mm + y_max + MARGIN_MM) / spacing_mm).ceil() as usize,
+            spacing_mm,
+            thickness_mm: params.thickness_mm,
+            center_y_mm,
+            tilt_rad,
+            shape,
+            nipple_mm,
+            pectoral: None,
+        };
         if mlo {
-            let top_x = (outline.center_y_mm / outline.half_up_mm).min(1.0);
-            let top_extent = depth_mm
-                * (1.0 - top_x.powf(outline.exponent))
-                    .max(0.0)
-                    .powf(1.0 / outline.exponent);
+            // Where the upper edge leaves the top of the image.
+            let top_extent = (0..2000)
+                .map(|i| f64::from(i) * 0.1)
+                .take_while(|&x| outline.polar([x, 0.0]).rho < 1.0)
+                .last()
+                .unwrap_or(0.0);
             outline.pectoral = Some(Pectoral {
-                width_mm: top_extent * rng.random_range(0.6..0.9),
-                height_mm: outline.nipple_mm[1] * rng.random_range(0.9..1.2),
+                width_mm: top_extent * rng.random_range(0.6..0.85),
+                height_mm: nipple_mm[1] * rng.random_range(0.85..1.1),
                 curvature: rng.random_range(0.85..1.25),
             });
         }
         outline
-    }
-
-    /// Distance from the chest-wall centre to the skin in direction `phi` (0 = toward the nipple side).
-    fn boundary_radius(&self, phi: f64) -> f64 {
-        let psi = phi - self.tilt_rad;
-        let half = if psi.sin() < 0.0 {
-            self.half_up_mm
-        } else {
-            self.half_down_mm
-        };
-        let n = self.exponent;
-        let base = ((psi.cos() / self.depth_mm).abs().powf(n) + (psi.sin() / half).abs().powf(n))
-            .powf(-1.0 / n);
-        let wobble: f64 = self
-            .harmonics
-            .iter()
-            .enumerate()
-            .map(|(k, &(a, p))| a * ((k as f64 + 2.0) * psi + p).cos())
-            .sum();
-        base * (1.0 + wobble)
     }
 
     /// The centre of the outline on the chest wall, mm.
@@ -173,11 +168,11 @@ impl Outline {
     pub fn polar(&self, p: [f64; 2]) -> Polar {
         let (dx, dy) = (p[0].max(1e-9), p[1] - self.center_y_mm);
         let phi = dy.atan2(dx);
-        let r_boundary = self.boundary_radius(phi);
-        let rho = dx.hypot(dy) / r_boundary;
+        let (r_boundary, slope) = self.shape.radius(phi);
+        let r = dx.hypot(dy);
         Polar {
-            rho,
-            skin_distance_mm: (1.0 - rho) * r_boundary,
+            rho: r / r_boundary,
+            skin_distance_mm: (r_boundary - r) * r_boundary / r_boundary.hypot(slope),
             psi: phi - self.tilt_rad,
         }
     }
@@ -223,6 +218,34 @@ impl Outline {
 mod tests {
     use super::*;
     use crate::synth::mammogram::rng::stream;
+
+    /// Fraction of the image height inside the breast in the column at `x_mm`.
+    fn column_coverage(o: &Outline, x_mm: f64) -> f64 {
+        let inside = (0..o.height)
+            .filter(|&row| o.polar([x_mm, o.pixel_mm(0, row)[1]]).rho < 1.0)
+            .count();
+        inside as f64 / o.height as f64
+    }
+
+    #[test]
+    fn outline_tapers_toward_the_nipple() {
+        for seed in 0..12 {
+            for view in [View::Cc, View::Mlo] {
+                let params = MammogramParams::screening(seed, view, crate::dicom::Laterality::Left);
+                let o = Outline::new(&params, &mut stream(seed, 0));
+                let chest = column_coverage(&o, 1.0);
+                let front = column_coverage(&o, 0.85 * o.nipple_mm[0]);
+                let depth_ratio = o.nipple_mm[0] / (chest * o.height as f64 * o.spacing_mm);
+                eprintln!("{view:?} seed {seed}: chest {chest:.2} front {front:.2} depth {depth_ratio:.2}");
+                assert!(chest > 0.85, "{view:?} seed {seed}: chest-wall coverage {chest}");
+                assert!(front < chest - 0.3, "{view:?} seed {seed}: {front} vs {chest}");
+                assert!(front < 0.6 * chest, "{view:?} seed {seed}: {front} vs {chest}");
+                if view == View::Cc {
+                    assert!((0.5..0.8).contains(&depth_ratio), "seed {seed}: {depth_ratio}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn path_lengths_are_continuous_and_bounded() {
