@@ -51,14 +51,43 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmd
         ui.toggle_value(&mut view.link_views, "Link").on_hover_text("Zoom and pan all views together");
         ui.toggle_value(&mut view.smooth, "Smooth").on_hover_text("Bilinear instead of nearest-pixel magnification");
     });
-    shortcuts(ui, view);
+    shortcuts(ui, state, view, cmds);
 }
 
-fn shortcuts(ui: &egui::Ui, view: &mut ViewState) {
+/// Weasis/OHIF habits: 1–9 apply window presets, I inverts, F fits, L loupe, M/P/W tools.
+fn shortcuts(ui: &egui::Ui, state: &AppState, view: &mut ViewState, cmds: &mut Vec<Command>) {
     if ui.ctx().egui_wants_keyboard_input() {
         return;
     }
+    if let Some(image) = state.active_image() {
+        ui.input(|i| {
+            let digits = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+                egui::Key::Num7,
+                egui::Key::Num8,
+                egui::Key::Num9,
+            ];
+            for (index, key) in digits.into_iter().enumerate() {
+                if i.key_pressed(key) && index < image.meta.voi.presets.len() {
+                    cmds.push(Command::ApplyPreset { image: image.id, index });
+                }
+            }
+            if i.key_pressed(egui::Key::I) {
+                cmds.push(Command::SetInverted { image: image.id, inverted: !image.voi.user_inverted });
+            }
+        });
+    }
     ui.input(|i| {
+        if i.key_pressed(egui::Key::F) {
+            for s in &mut view.slots {
+                s.mode = ZoomMode::Fit;
+            }
+        }
         if i.key_pressed(egui::Key::L) {
             view.loupe = !view.loupe;
         }
