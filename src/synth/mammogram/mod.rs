@@ -1,10 +1,11 @@
 //! Seeded simulator of full-field digital mammograms (For Presentation), with ground truth.
 //!
-//! Pipeline (one file each): [`outline`](self) breast shape, compressed thickness, skin and pectoral muscle →
-//! `texture` fibroglandular tissue (1/f³ power-law texture, BI-RADS a–d) → `vessels` ducts and vessels →
-//! `calcifications` and `mass` lesions → `detector` log attenuation to quanta, blur, Poisson + electronic noise →
-//! `processing` log, peripheral equalisation and a linear map to 14 bits. Images are as acquired: chest wall at
-//! column 0, nipple to the right. The same [`MammogramParams`] always give the same image.
+//! Pipeline (one file each): [`outline`](self) breast shape (`shape`), compressed thickness, skin and pectoral
+//! muscle → `texture` fibroglandular tissue (soft-thresholded 1/f^3.3 texture, fat lobules from `cells`, BI-RADS
+//! a–d) → `vessels` ducts and vessels → `calcifications` and `mass` lesions → `detector` log attenuation to quanta,
+//! blur, Poisson + electronic noise → `processing` log, peripheral equalisation and a linear map to 14 bits. Images
+//! are as acquired: chest wall at column 0, nipple to the right. The same [`MammogramParams`] always give the
+//! same image.
 //!
 //! ```
 //! use mammoscope::synth::mammogram::{MammogramParams, View, simulate};
@@ -14,6 +15,7 @@
 //! ```
 
 mod calcifications;
+mod cells;
 mod detector;
 mod exam;
 mod mass;

@@ -62,19 +62,39 @@ fn calcifications_lie_inside_the_breast_mask() {
 }
 
 #[test]
+fn clusters_are_placed_apart_in_every_view() {
+    // Cluster centres are drawn inside the glandular tissue; they must not collapse onto one fallback point.
+    for (seed, view) in [(6, View::Cc), (3, View::Cc), (6, View::Mlo), (5, View::Mlo)] {
+        let sim = small(seed, view);
+        let centres: Vec<[f64; 2]> = sim.truth.clusters.iter().map(|c| c.center_px).collect();
+        for (i, a) in centres.iter().enumerate() {
+            for b in &centres[i + 1..] {
+                assert!((a[0] - b[0]).hypot(a[1] - b[1]) > 1e-6, "seed {seed} {view:?}: clusters share a centre {a:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn calcifications_are_brighter_before_noise() {
-    let params = MammogramParams::small_for_tests(5, View::Cc);
+    // Compare the noise-free images in the log-attenuation domain: each image's own black/white points (which
+    // depend on its content) are undone, so only the added attenuation of the calcifications remains.
+    let mut params = MammogramParams::small_for_tests(5, View::Cc);
+    params.lesions.mass = false;
     let with = simulate(&params).unwrap();
     let lesions = LesionParams {
         calcification_clusters: 0,
-        mass: false,
         ..params.lesions.clone()
     };
     let without = simulate(&MammogramParams { lesions, ..params }).unwrap();
+    let log_at = |sim: &SimulatedMammogram, x: usize, y: usize| {
+        let p = &sim.truth.processing;
+        p.log_black + f64::from(sim.clean.get(x, y).unwrap()) / 16383.0 * (p.log_white - p.log_black)
+    };
     assert!(!with.truth.calcifications.is_empty());
     for c in &with.truth.calcifications {
         let (x, y) = (c.center_px[0] as usize, c.center_px[1] as usize);
-        let diff = with.clean.get(x, y).unwrap() - without.clean.get(x, y).unwrap();
+        let diff = log_at(&with, x, y) - log_at(&without, x, y);
         assert!(diff > 0.0, "{c:?}: {diff}");
     }
 }

@@ -1,16 +1,27 @@
-//! Fibroglandular tissue: a power-law (β ≈ 3) texture, elongated toward the nipple, thresholded softly inside an
-//! anatomical envelope to reach the glandular fraction of the BI-RADS density class; plus Cooper's ligaments
-//! (thin septa between fat lobules) drawn along the zero crossings of a second power-law field.
+//! Fibroglandular tissue. A smooth power-law (1/f^β, β ≈ 3.4) field, sampled in nipple-centred coordinates
+//! (mildly elongated toward the nipple), plus an anatomical bias (dense centrally and under the areola, fading toward
+//! the skin, the chest wall and the upper and lower edges) is soft-thresholded (a logistic ramp, not a step) at the
+//! level that gives the BI-RADS class's glandular fraction. Fat lobules (cellular noise, a few mm) carve rounded
+//! dark holes into the glandular tissue, and some of the walls between them show as broad, faint Cooper's
+//! ligaments in the fat.
 
 use rayon::prelude::*;
 
-use super::{outline::Outline, params::Density, rng::derive};
+use super::{cells, outline::Outline, params::Density, rng::derive};
 use crate::imaging::spectrum::power_law_noise;
 
 /// Grid spacing of the texture fields in mm (finer detail is below the quantum noise).
 const TEXTURE_MM: f64 = 0.2;
 /// Radial elongation of the glandular texture (structures run toward the nipple).
-const ELONGATION: f64 = 2.2;
+const ELONGATION: f64 = 1.5;
+/// Spectral exponent of the glandular field.
+const GLAND_BETA: f64 = 3.3;
+/// Width of the soft threshold, in standard deviations of the glandular field.
+const SOFTNESS: f64 = 0.5;
+/// Fat lobule (cell) size in the warped coordinates, mm.
+const LOBULE_MM: f64 = 6.0;
+/// Half-width of a Cooper's ligament, mm.
+const LIGAMENT_MM: f64 = 0.6;
 /// Offset that keeps the angular scale finite at the nipple, mm.
 const NIPPLE_OFFSET_MM: f64 = 12.0;
 /// Largest fraction of the X-ray path that fibroglandular tissue fills.
@@ -66,18 +77,25 @@ pub(crate) struct Tissue {
     pub gland: Vec<f32>,
 }
 
-/// Where glandular tissue can be: away from the skin (subcutaneous fat), the chest wall (retromammary fat)
-/// and the pectoral muscle, densest on the nipple axis.
+/// Where glandular tissue can be at all: away from the skin (subcutaneous fat), the chest wall (retromammary
+/// fat) and the pectoral muscle.
 fn envelope(outline: &Outline, p: [f64; 2]) -> f64 {
     let polar = outline.polar(p);
     if polar.rho >= 1.0 {
         return 0.0;
     }
-    let axis = 1.0 - 0.55 * (polar.psi / 1.4).powi(2).min(1.0);
-    smoothstep(3.0, 16.0, polar.skin_distance_mm)
-        * smoothstep(3.0, 22.0, p[0])
+    smoothstep(2.0, 8.0, polar.skin_distance_mm)
+        * smoothstep(2.0, 12.0, p[0])
         * (1.0 - smoothstep(-4.0, 4.0, outline.pectoral_depth_mm(p)))
-        * axis
+}
+
+/// Anatomical bias added to the glandular field before thresholding (0 in the central and subareolar region,
+/// negative toward the skin, the chest wall and the upper and lower edges), in standard deviations.
+fn bias(outline: &Outline, p: [f64; 2]) -> f64 {
+    let polar = outline.polar(p);
+    -2.0 * (1.0 - smoothstep(4.0, 30.0, polar.skin_distance_mm))
+        - 1.2 * (1.0 - smoothstep(6.0, 30.0, p[0]))
+        - 1.2 * smoothstep(0.3, 1.1, polar.psi.abs())
 }
 
 pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue {
@@ -96,24 +114,25 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
     let glands = Field::new(
         [r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
         [0.0, -v_max],
-        3.0,
-        25.0,
+        GLAND_BETA,
+        30.0,
         derive(seed, 1),
     );
-    let lobules = Field::new(
-        [1.6 * r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
+    let ligaments = Field::new(
+        [r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
         [0.0, -v_max],
-        4.0,
-        6.0,
+        3.0,
+        20.0,
         derive(seed, 2),
     );
-    let detail = Field::new(
-        [w as f64 * s + 1.0, h as f64 * s + 1.0],
-        [0.0, 0.0],
-        3.0,
-        4.0,
-        derive(seed, 3),
+    let strands = Field::new(
+        [2.0 * r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
+        [0.0, -v_max],
+        3.2,
+        10.0,
+        derive(seed, 4),
     );
+    let lobule_seed = derive(seed, 3);
 
     let mut env = vec![0.0f32; w * h];
     let mut raw = vec![0.0f32; w * h];
@@ -124,7 +143,7 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
             for x in 0..w {
                 let p = outline.pixel_mm(x, y);
                 env_row[x] = envelope(outline, p) as f32;
-                raw_row[x] = glands.sample(warp(outline, p)) + 0.05 * detail.sample(p);
+                raw_row[x] = (f64::from(glands.sample(warp(outline, p))) + bias(outline, p)) as f32;
             }
         });
     // Threshold at the quantile that fills the density class's fraction of the envelope.
@@ -139,7 +158,7 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
         0.0
     } else {
         let k = (((1.0 - target) * inside.len() as f64) as usize).min(inside.len() - 1);
-        *inside.select_nth_unstable_by(k, f32::total_cmp).1
+        f64::from(*inside.select_nth_unstable_by(k, f32::total_cmp).1)
     };
     let mut gland = vec![0.0f32; w * h];
     gland.par_chunks_mut(w).enumerate().for_each(|(y, row)| {
@@ -150,14 +169,32 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
             if polar.rho >= 1.0 {
                 continue;
             }
-            let fibro = 1.0 / (1.0 + (-(f64::from(raw[i]) - f64::from(level)) / 0.55).exp());
             let e = f64::from(env[i]);
+            let fibro = 1.0 / (1.0 + (-(f64::from(raw[i]) - level) / SOFTNESS).exp());
             let warped = warp(outline, p);
-            let web = f64::from(lobules.sample([warped[0] * 1.6, warped[1]]));
-            let septa = (-(web / 0.3).powi(2)).exp() * smoothstep(1.0, 6.0, polar.skin_distance_mm);
-            let frac = MAX_PATH_FRACTION * e * fibro * (1.0 - 0.15 * (1.0 - septa))
+            let cell = cells::sample(
+                [warped[0] / LOBULE_MM, warped[1] / LOBULE_MM],
+                0.9,
+                lobule_seed,
+            );
+            let wall_mm = cell.wall_distance() * LOBULE_MM;
+            // A fat lobule in about half of the cells: a rounded hole with soft edges.
+            let hole = if cell.unit() < 0.5 {
+                (0.3 + 0.4 * cell.unit()) * smoothstep(0.3, 2.5, wall_mm)
+            } else {
+                0.0
+            };
+            let visible = smoothstep(0.2, 1.0, f64::from(ligaments.sample(warped)));
+            let wall = (-(wall_mm / LIGAMENT_MM).powi(2)).exp()
+                * visible
+                * smoothstep(1.0, 5.0, polar.skin_distance_mm)
+                * (1.0 - smoothstep(-4.0, 4.0, outline.pectoral_depth_mm(p)));
+            // Wispy strands toward the nipple within the glandular region.
+            let strand = f64::from(strands.sample([warped[0] * 2.0, warped[1]]));
+            let fluff = 0.7 + 0.3 * strand.tanh();
+            let frac = MAX_PATH_FRACTION * e * fibro * fluff * (1.0 - hole)
                 + 0.04 * e
-                + 0.07 * septa * (1.0 - fibro * e);
+                + 0.12 * wall * (1.0 - fibro * e);
             *g = frac.clamp(0.0, 1.0) as f32;
         }
     });
