@@ -14,26 +14,36 @@ use super::sniff::{Kind, checked_len, read_prefix, sniff};
 use super::{DicomError, ImageMeta, LoadedImage, OpenOptions, header, pixels, research, voi_attrs};
 use crate::imaging::Image;
 
-/// Open a DICOM, PNG, TIFF or PGM file, decoding every frame to modality values.
-pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, DicomError> {
+/// The first bytes of a file, its length and what its content says it is.
+fn sniff_file(path: &Path) -> Result<(Kind, Vec<u8>, u64), DicomError> {
     let file_len = checked_len(path)?;
     let head = head(path, file_len)?;
     let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage {
         path: path.to_owned(),
     })?;
-    if matches!(kind, Kind::Png | Kind::Tiff | Kind::Pnm) {
-        let bytes = if (head.len() as u64) < file_len {
-            read_prefix(path, file_len)?
-        } else {
-            head
-        };
-        return research::open(&bytes, kind, path, options);
-    }
-    let buf = if (head.len() as u64) < file_len {
-        read_prefix(path, file_len)?
+    Ok((kind, head, file_len))
+}
+
+/// The whole file (within the size limit), reusing `head` when it already holds all of it.
+fn whole_file(path: &Path, head: Vec<u8>, file_len: u64) -> Result<Vec<u8>, DicomError> {
+    if (head.len() as u64) < file_len {
+        read_prefix(path, file_len)
     } else {
-        head
-    };
+        Ok(head)
+    }
+}
+
+fn is_research(kind: Kind) -> bool {
+    matches!(kind, Kind::Png | Kind::Tiff | Kind::Pnm)
+}
+
+/// Open a DICOM, PNG, TIFF or PGM file, decoding every frame to modality values.
+pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, DicomError> {
+    let (kind, head, file_len) = sniff_file(path)?;
+    let buf = whole_file(path, head, file_len)?;
+    if is_research(kind) {
+        return research::open(&buf, kind, path, options);
+    }
     let parsed = parse(path, kind, buf, file_len, Extent::Full)?;
     let obj = &parsed;
     let layout = Layout::from_dataset(obj, path)?;
@@ -68,17 +78,9 @@ pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, Di
 
 /// Read only the header (up to Pixel Data) of a DICOM file, or the image header of a research image.
 pub(crate) fn read_header(path: &Path) -> Result<ImageMeta, DicomError> {
-    let file_len = checked_len(path)?;
-    let head = head(path, file_len)?;
-    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage {
-        path: path.to_owned(),
-    })?;
-    if matches!(kind, Kind::Png | Kind::Tiff | Kind::Pnm) {
-        let bytes = if (head.len() as u64) < file_len {
-            read_prefix(path, file_len)?
-        } else {
-            head
-        };
+    let (kind, head, file_len) = sniff_file(path)?;
+    if is_research(kind) {
+        let bytes = whole_file(path, head, file_len)?;
         return research::header(&bytes, kind, path, &OpenOptions::default());
     }
     let parsed = parse(path, kind, head, file_len, Extent::Header)?;

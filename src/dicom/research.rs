@@ -39,6 +39,11 @@ fn decode_error(e: &image::ImageError, kind: Kind, path: &Path) -> DicomError {
     }
 }
 
+/// An image reader over in-memory bytes, its format guessed from the content.
+fn reader<'a>(bytes: &'a [u8], path: &Path) -> Result<ImageReader<Cursor<&'a [u8]>>, DicomError> {
+    ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| DicomError::Io { source: e, path: path.to_owned() })
+}
+
 /// Header of a research image: dimensions and bit depth from the image header only.
 pub(crate) fn header(
     bytes: &[u8],
@@ -46,13 +51,7 @@ pub(crate) fn header(
     path: &Path,
     options: &OpenOptions,
 ) -> Result<ImageMeta, DicomError> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DicomError::Io {
-            source: e,
-            path: path.to_owned(),
-        })?;
-    let decoder = reader
+    let decoder = reader(bytes, path)?
         .into_decoder()
         .map_err(|e| decode_error(&e, kind, path))?;
     let (columns, rows) = decoder.dimensions();
@@ -68,13 +67,7 @@ pub(crate) fn open(
     path: &Path,
     options: &OpenOptions,
 ) -> Result<LoadedImage, DicomError> {
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DicomError::Io {
-            source: e,
-            path: path.to_owned(),
-        })?;
-    let decoded = reader.decode().map_err(|e| decode_error(&e, kind, path))?;
+    let decoded = reader(bytes, path)?.decode().map_err(|e| decode_error(&e, kind, path))?;
     let (columns, rows) = (decoded.width(), decoded.height());
     let colour = |name: &str| DicomError::Unsupported {
         reason: format!(
