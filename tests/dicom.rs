@@ -76,33 +76,18 @@ fn open(path: &Path) -> Result<dicom::LoadedImage, DicomError> {
 fn assert_one_line(err: &DicomError) -> String {
     let msg = err.to_string();
     assert!(!msg.trim().is_empty(), "empty message");
-    assert!(
-        !msg.contains('\n') && !msg.contains('\r'),
-        "multi-line message: {msg:?}"
-    );
+    assert!(!msg.contains('\n') && !msg.contains('\r'), "multi-line message: {msg:?}");
     msg
 }
 
 /// A small 16-bit MONOCHROME2 image data set: `frames` frames of `cols × rows`, value = x + 10·y + 1000·frame.
 fn small_image(rows: u16, cols: u16, frames: u32) -> InMemDicomObject {
     let pixels: Vec<u16> = (0..frames)
-        .flat_map(|f| {
-            (0..u32::from(rows)).flat_map(move |y| {
-                (0..u32::from(cols)).map(move |x| (x + 10 * y + 1000 * f) as u16)
-            })
-        })
+        .flat_map(|f| (0..u32::from(rows)).flat_map(move |y| (0..u32::from(cols)).map(move |x| (x + 10 * y + 1000 * f) as u16)))
         .collect();
     let mut obj = InMemDicomObject::from_element_iter([
-        DataElement::new(
-            tags::SOP_CLASS_UID,
-            VR::UI,
-            uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION,
-        ),
-        DataElement::new(
-            tags::SOP_INSTANCE_UID,
-            VR::UI,
-            "1.2.826.0.1.3680043.2.1125.1.1",
-        ),
+        DataElement::new(tags::SOP_CLASS_UID, VR::UI, uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION),
+        DataElement::new(tags::SOP_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.2.1125.1.1"),
         DataElement::new(tags::MODALITY, VR::CS, "MG"),
         DataElement::new(tags::PATIENT_NAME, VR::PN, "Test^Synthetic"),
         DataElement::new(tags::IMAGE_LATERALITY, VR::CS, "R"),
@@ -114,19 +99,11 @@ fn small_image(rows: u16, cols: u16, frames: u32) -> InMemDicomObject {
         DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(16u16)),
         DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(14u16)),
         DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(13u16)),
-        DataElement::new(
-            tags::PIXEL_REPRESENTATION,
-            VR::US,
-            PrimitiveValue::from(0u16),
-        ),
+        DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(0u16)),
         DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(pixels.into())),
     ]);
     if frames > 1 {
-        obj.put(DataElement::new(
-            tags::NUMBER_OF_FRAMES,
-            VR::IS,
-            frames.to_string(),
-        ));
+        obj.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, frames.to_string()));
     }
     obj
 }
@@ -136,9 +113,7 @@ fn write(obj: InMemDicomObject, ts: &str, path: &Path) {
         .with_meta(
             FileMetaTableBuilder::new()
                 .transfer_syntax(ts)
-                .media_storage_sop_class_uid(
-                    uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION,
-                )
+                .media_storage_sop_class_uid(uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION)
                 .media_storage_sop_instance_uid("1.2.826.0.1.3680043.2.1125.1.1"),
         )
         .unwrap();
@@ -155,41 +130,22 @@ fn pixel(img: &dicom::LoadedImage, frame: usize, x: usize, y: usize) -> f32 {
 fn mg1_j2ki_decodes_jpeg2000_12bit() {
     let img = open(&common::shared_dicom("MG1_J2KI.dcm")).unwrap();
     let m = &img.meta;
-    assert_eq!(
-        (m.columns, m.rows, m.frames, m.bits_stored),
-        (3064, 4664, 1, 12)
-    );
+    assert_eq!((m.columns, m.rows, m.frames, m.bits_stored), (3064, 4664, 1, 12));
     assert_eq!(m.photometric, "MONOCHROME2");
-    assert_eq!(
-        m.transfer_syntax_uid.as_deref(),
-        Some("1.2.840.10008.1.2.4.91")
-    );
+    assert_eq!(m.transfer_syntax_uid.as_deref(), Some("1.2.840.10008.1.2.4.91"));
     let first = &m.voi.presets[0];
     assert!(first.from_file);
     assert_eq!((first.window.center, first.window.width), (2047.0, 4095.0));
     assert_eq!(m.voi.presets.last().unwrap().name, "Full range");
-    assert_eq!(
-        m.mammo.laterality,
-        Some(Laterality::Left),
-        "falls back to Laterality (0020,0060)"
-    );
+    assert_eq!(m.mammo.laterality, Some(Laterality::Left), "falls back to Laterality (0020,0060)");
     assert_eq!(m.mammo.view_position.as_deref(), Some("MLO"));
     assert_eq!(m.spacing, None);
-    assert_eq!(
-        m.spacing_note.as_deref(),
-        Some("no pixel spacing in the file: measurements in pixels")
-    );
+    assert_eq!(m.spacing_note.as_deref(), Some("no pixel spacing in the file: measurements in pixels"));
     assert_eq!((img.frames[0].width, img.frames[0].height), (3064, 4664));
     let stats = img.frames[0].stats();
-    assert!(
-        stats.min >= 0.0 && stats.max <= 4095.0 && stats.max > 1000.0,
-        "{stats:?}"
-    );
+    assert!(stats.min >= 0.0 && stats.max <= 4095.0 && stats.max > 1000.0, "{stats:?}");
     let header = dicom::read_header(&common::shared_dicom("MG1_J2KI.dcm")).unwrap();
-    assert_eq!(
-        (header.columns, header.rows, header.voi.presets.len()),
-        (3064, 4664, 1)
-    );
+    assert_eq!((header.columns, header.rows, header.voi.presets.len()), (3064, 4664, 1));
 }
 
 #[test]
@@ -198,17 +154,9 @@ fn mg1_jply_12bit_jpeg_extended_is_refused() {
     let msg = assert_one_line(&err);
     assert!(matches!(err, DicomError::Unsupported { .. }), "{msg}");
     assert!(msg.contains("1.2.840.10008.1.2.4.51"), "{msg}");
-    assert!(
-        msg.contains("12-bit JPEG Extended is not supported by the built-in decoder"),
-        "{msg}"
-    );
+    assert!(msg.contains("12-bit JPEG Extended is not supported by the built-in decoder"), "{msg}");
     // The header alone still reads, for the study list.
-    assert_eq!(
-        dicom::read_header(&common::shared_dicom("MG1_JPLY.dcm"))
-            .unwrap()
-            .rows,
-        4664
-    );
+    assert_eq!(dicom::read_header(&common::shared_dicom("MG1_JPLY.dcm")).unwrap().rows, 4664);
 }
 
 #[test]
@@ -220,11 +168,7 @@ fn mgimagea_spacing_follows_ihe_order() {
     // The burned-in bar is 200 px long.
     let bar = |s: &mammoscope::imaging::Spacing| s.distance_mm([0.0, 0.0], [200.0, 0.0]);
     assert!((bar(&chosen) - 50.0).abs() < 1e-9);
-    let alts: Vec<(SpacingSource, f64)> = m
-        .spacing_alternatives
-        .iter()
-        .map(|s| (s.source, (bar(s) * 10.0).round() / 10.0))
-        .collect();
+    let alts: Vec<(SpacingSource, f64)> = m.spacing_alternatives.iter().map(|s| (s.source, (bar(s) * 10.0).round() / 10.0)).collect();
     assert_eq!(
         alts,
         vec![
@@ -233,19 +177,10 @@ fn mgimagea_spacing_follows_ihe_order() {
             (SpacingSource::ImagerPixelSpacing, 100.0),
         ]
     );
-    assert_eq!(
-        m.mammo.presentation_intent.as_deref(),
-        Some("FOR PRESENTATION")
-    );
+    assert_eq!(m.mammo.presentation_intent.as_deref(), Some("FOR PRESENTATION"));
     assert_eq!(m.mammo.patient_orientation, Some(("P".into(), "L".into())));
     assert_eq!(m.mammo.laterality, Some(Laterality::Right));
-    assert_eq!(
-        (
-            m.voi.presets[0].window.center,
-            m.voi.presets[0].window.width
-        ),
-        (127.5, 256.0)
-    );
+    assert_eq!((m.voi.presets[0].window.center, m.voi.presets[0].window.width), (127.5, 256.0));
     assert_eq!(m.voi.presets[0].name, "Window 1");
 }
 
@@ -274,17 +209,8 @@ fn mlut_18_modality_lut_values() {
     let img = open(&common::shared_dicom("mlut_18.dcm")).unwrap();
     assert!(img.meta.modality_lut_used);
     assert!(img.meta.signed);
-    for ((row, col), expected) in [
-        ((0, 0), 32759.0),
-        ((128, 128), 65535.0),
-        ((256, 256), 31447.0),
-        ((400, 100), 0.0),
-    ] {
-        assert_eq!(
-            pixel(&img, 0, col, row),
-            expected,
-            "pixel row {row} col {col}"
-        );
+    for ((row, col), expected) in [((0, 0), 32759.0), ((128, 128), 65535.0), ((256, 256), 31447.0), ((400, 100), 0.0)] {
+        assert_eq!(pixel(&img, 0, col, row), expected, "pixel row {row} col {col}");
     }
 }
 
@@ -294,23 +220,11 @@ fn cbis_ddsm_rle_mammograms_decode() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let img = open(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let m = &img.meta;
-        assert_eq!(
-            m.transfer_syntax_uid.as_deref(),
-            Some("1.2.840.10008.1.2.5"),
-            "{name}"
-        );
+        assert_eq!(m.transfer_syntax_uid.as_deref(), Some("1.2.840.10008.1.2.5"), "{name}");
         assert_eq!(m.bits_allocated, 16, "{name}");
-        assert!(
-            (2576..=2920).contains(&m.columns) && (4432..=4736).contains(&m.rows),
-            "{name}: {} x {}",
-            m.columns,
-            m.rows
-        );
+        assert!((2576..=2920).contains(&m.columns) && (4432..=4736).contains(&m.rows), "{name}: {} x {}", m.columns, m.rows);
         assert_eq!(img.frames.len(), 1);
-        assert_eq!(
-            img.frames[0].data.len(),
-            m.columns as usize * m.rows as usize
-        );
+        assert_eq!(img.frames[0].data.len(), m.columns as usize * m.rows as usize);
         let stats = img.frames[0].stats();
         assert!(stats.max > stats.min, "{name}: flat image");
         assert_eq!(m.spacing, None, "{name}");
@@ -337,10 +251,7 @@ fn round_trips_every_native_syntax() {
         write(obj, ts, &path);
         let img = open(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(img.meta.transfer_syntax_uid.as_deref(), Some(ts), "{name}");
-        assert_eq!(
-            (img.meta.rescale_slope, img.meta.rescale_intercept),
-            (2.0, -100.0)
-        );
+        assert_eq!((img.meta.rescale_slope, img.meta.rescale_intercept), (2.0, -100.0));
         assert_eq!(pixel(&img, 0, 5, 7), 2.0 * 75.0 - 100.0, "{name}");
         assert_eq!(pixel(&img, 0, 63, 47), 2.0 * 533.0 - 100.0, "{name}");
         assert_eq!(img.meta.mammo.laterality, Some(Laterality::Right));
@@ -354,11 +265,7 @@ fn round_trips_every_native_syntax() {
 fn monochrome1_is_flagged_not_inverted() {
     let dir = tempfile::tempdir().unwrap();
     let mut obj = small_image(8, 8, 1);
-    obj.put(DataElement::new(
-        tags::PHOTOMETRIC_INTERPRETATION,
-        VR::CS,
-        "MONOCHROME1",
-    ));
+    obj.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME1"));
     let path = dir.path().join("mono1.dcm");
     write(obj, uids::EXPLICIT_VR_LITTLE_ENDIAN, &path);
     let img = open(&path).unwrap();
@@ -373,14 +280,7 @@ fn multi_frame_keeps_every_frame() {
     write(small_image(6, 5, 3), uids::EXPLICIT_VR_LITTLE_ENDIAN, &path);
     let img = open(&path).unwrap();
     assert_eq!((img.meta.frames, img.frames.len()), (3, 3));
-    assert_eq!(
-        [
-            pixel(&img, 0, 1, 1),
-            pixel(&img, 1, 1, 1),
-            pixel(&img, 2, 4, 5)
-        ],
-        [11.0, 1011.0, 2054.0]
-    );
+    assert_eq!([pixel(&img, 0, 1, 1), pixel(&img, 1, 1, 1), pixel(&img, 2, 4, 5)], [11.0, 1011.0, 2054.0]);
     let full = img.meta.voi.presets.last().unwrap();
     assert_eq!((full.window.center, full.window.width), (1027.0, 2054.0));
 }
@@ -391,21 +291,14 @@ fn windows_functions_and_explanations() {
     let mut obj = small_image(4, 4, 1);
     obj.put(DataElement::new(tags::WINDOW_CENTER, VR::DS, "1000\\2000"));
     obj.put(DataElement::new(tags::WINDOW_WIDTH, VR::DS, "500\\4000"));
-    obj.put(DataElement::new(
-        tags::WINDOW_CENTER_WIDTH_EXPLANATION,
-        VR::LO,
-        "SOFT\\",
-    ));
+    obj.put(DataElement::new(tags::WINDOW_CENTER_WIDTH_EXPLANATION, VR::LO, "SOFT\\"));
     obj.put(DataElement::new(tags::VOILUT_FUNCTION, VR::CS, "SIGMOID"));
     let path = dir.path().join("windows.dcm");
     write(obj, uids::EXPLICIT_VR_LITTLE_ENDIAN, &path);
     let voi = open(&path).unwrap().meta.voi;
     let names: Vec<&str> = voi.presets.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["SOFT", "Window 2", "Full range"]);
-    assert_eq!(
-        (voi.presets[1].window.center, voi.presets[1].window.width),
-        (2000.0, 4000.0)
-    );
+    assert_eq!((voi.presets[1].window.center, voi.presets[1].window.width), (2000.0, 4000.0));
     assert_eq!(voi.function, mammoscope::imaging::voi::VoiFunction::Sigmoid);
 }
 
@@ -413,26 +306,15 @@ fn windows_functions_and_explanations() {
 fn preamble_less_and_bare_data_sets_open() {
     let dir = tempfile::tempdir().unwrap();
     let with_preamble = dir.path().join("p10.dcm");
-    write(
-        small_image(4, 4, 1),
-        uids::EXPLICIT_VR_LITTLE_ENDIAN,
-        &with_preamble,
-    );
+    write(small_image(4, 4, 1), uids::EXPLICIT_VR_LITTLE_ENDIAN, &with_preamble);
     let bytes = std::fs::read(&with_preamble).unwrap();
     let no_preamble = dir.path().join("nopreamble");
     std::fs::write(&no_preamble, &bytes[128..]).unwrap();
     assert_eq!(pixel(&open(&no_preamble).unwrap(), 0, 2, 3), 32.0);
-    for (ts, name) in [
-        (uids::IMPLICIT_VR_LITTLE_ENDIAN, "bare-implicit"),
-        (uids::EXPLICIT_VR_LITTLE_ENDIAN, "bare-explicit"),
-    ] {
+    for (ts, name) in [(uids::IMPLICIT_VR_LITTLE_ENDIAN, "bare-implicit"), (uids::EXPLICIT_VR_LITTLE_ENDIAN, "bare-explicit")] {
         let mut raw = Vec::new();
-        let ts_obj = dicom_transfer_syntax_registry::TransferSyntaxRegistry
-            .get(ts)
-            .unwrap();
-        small_image(4, 4, 1)
-            .write_dataset_with_ts(&mut raw, ts_obj)
-            .unwrap();
+        let ts_obj = dicom_transfer_syntax_registry::TransferSyntaxRegistry.get(ts).unwrap();
+        small_image(4, 4, 1).write_dataset_with_ts(&mut raw, ts_obj).unwrap();
         let path = dir.path().join(name);
         std::fs::write(&path, &raw).unwrap();
         let img = open(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -445,31 +327,16 @@ fn preamble_less_and_bare_data_sets_open() {
 #[test]
 fn research_images_png_tiff_pgm() {
     let dir = tempfile::tempdir().unwrap();
-    let grey16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(20, 10, |x, y| {
-        image::Luma([(x * 1000 + y) as u16])
-    });
+    let grey16 = image::ImageBuffer::<image::Luma<u16>, _>::from_fn(20, 10, |x, y| image::Luma([(x * 1000 + y) as u16]));
     let png = dir.path().join("g16.png");
     grey16.save(&png).unwrap();
-    let options = OpenOptions {
-        user_spacing_mm: Some(0.07),
-    };
+    let options = OpenOptions { user_spacing_mm: Some(0.07) };
     let img = dicom::open(&png, &options).unwrap();
-    assert_eq!(
-        (
-            img.meta.format.as_str(),
-            img.meta.columns,
-            img.meta.rows,
-            img.meta.bits_stored
-        ),
-        ("PNG", 20, 10, 16)
-    );
+    assert_eq!((img.meta.format.as_str(), img.meta.columns, img.meta.rows, img.meta.bits_stored), ("PNG", 20, 10, 16));
     assert_eq!(pixel(&img, 0, 19, 9), 19009.0);
     assert_eq!(img.meta.spacing.unwrap().source, SpacingSource::User);
     let no_spacing = open(&png).unwrap();
-    assert_eq!(
-        no_spacing.meta.spacing_note.as_deref(),
-        Some("no pixel spacing in the file: measurements in pixels")
-    );
+    assert_eq!(no_spacing.meta.spacing_note.as_deref(), Some("no pixel spacing in the file: measurements in pixels"));
     // Sniffed by content: the same PNG named .dcm opens as PNG.
     let renamed = dir.path().join("g16.dcm");
     std::fs::copy(&png, &renamed).unwrap();
@@ -480,11 +347,7 @@ fn research_images_png_tiff_pgm() {
         let path = dir.path().join(name);
         grey8.save(&path).unwrap();
         let img = open(&path).unwrap();
-        assert_eq!(
-            (img.meta.format.as_str(), img.meta.bits_stored),
-            (format, 8),
-            "{name}"
-        );
+        assert_eq!((img.meta.format.as_str(), img.meta.bits_stored), (format, 8), "{name}");
         assert_eq!(pixel(&img, 0, 6, 4), 184.0, "{name}");
         assert_eq!(dicom::read_header(&path).unwrap().columns, 7, "{name}");
     }
@@ -501,10 +364,7 @@ fn research_images_png_tiff_pgm() {
 fn find_tag(bytes: &[u8], group: u16, element: u16) -> usize {
     let mut needle = group.to_le_bytes().to_vec();
     needle.extend(element.to_le_bytes());
-    bytes
-        .windows(4)
-        .position(|w| w == needle.as_slice())
-        .unwrap()
+    bytes.windows(4).position(|w| w == needle.as_slice()).unwrap()
 }
 
 /// A tiny deterministic generator (xorshift) for the random-bytes cases.
@@ -529,27 +389,11 @@ fn malformed_corpus(dir: &Path) -> Vec<(String, PathBuf)> {
     let bytes = std::fs::read(&valid).unwrap();
     let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
     let pixel_at = find_tag(&bytes, 0x7FE0, 0x0010);
-    for cut in [
-        0,
-        1,
-        100,
-        128,
-        131,
-        132,
-        140,
-        200,
-        pixel_at - 3,
-        pixel_at + 6,
-        pixel_at + 20,
-        bytes.len() - 1,
-    ] {
+    for cut in [0, 1, 100, 128, 131, 132, 140, 200, pixel_at - 3, pixel_at + 6, pixel_at + 20, bytes.len() - 1] {
         cases.push((format!("truncated at {cut}"), bytes[..cut].to_vec()));
     }
     // Lying element lengths: the patient name and the pixel data claim ~4 GB.
-    for (what, group, element, len_offset, width) in [
-        ("PatientName", 0x0010, 0x0010, 6, 2),
-        ("PixelData", 0x7FE0, 0x0010, 8, 4),
-    ] {
+    for (what, group, element, len_offset, width) in [("PatientName", 0x0010, 0x0010, 6, 2), ("PixelData", 0x7FE0, 0x0010, 8, 4)] {
         let mut b = bytes.clone();
         let at = find_tag(&b, group, element) + len_offset;
         b[at..at + width].fill(0xF0);
@@ -567,58 +411,26 @@ fn malformed_corpus(dir: &Path) -> Vec<(String, PathBuf)> {
     cases.push(("garbage VR".into(), b));
     // Rows × columns × frames claiming more than 4 GiB.
     let mut huge = small_image(16, 16, 1);
-    huge.put(DataElement::new(
-        tags::ROWS,
-        VR::US,
-        PrimitiveValue::from(65535u16),
-    ));
-    huge.put(DataElement::new(
-        tags::COLUMNS,
-        VR::US,
-        PrimitiveValue::from(65535u16),
-    ));
+    huge.put(DataElement::new(tags::ROWS, VR::US, PrimitiveValue::from(65535u16)));
+    huge.put(DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(65535u16)));
     huge.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, "1000"));
     // Pixel data shorter than declared (16 × 16 declared, 10 pixels given).
     let mut short = small_image(16, 16, 1);
-    short.put(DataElement::new(
-        tags::PIXEL_DATA,
-        VR::OW,
-        PrimitiveValue::U16(smallvec![1u16; 10]),
-    ));
+    short.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(smallvec![1u16; 10])));
     // Wrong VRs: Rows as text, Bits Allocated 12, photometric RGB, zero columns, no pixel data.
     let mut text_rows = small_image(16, 16, 1);
     text_rows.put(DataElement::new(tags::ROWS, VR::LO, "sixteen"));
     let mut bits12 = small_image(16, 16, 1);
-    bits12.put(DataElement::new(
-        tags::BITS_ALLOCATED,
-        VR::US,
-        PrimitiveValue::from(12u16),
-    ));
+    bits12.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(12u16)));
     let mut rgb = small_image(16, 16, 1);
-    rgb.put(DataElement::new(
-        tags::PHOTOMETRIC_INTERPRETATION,
-        VR::CS,
-        "RGB",
-    ));
-    rgb.put(DataElement::new(
-        tags::SAMPLES_PER_PIXEL,
-        VR::US,
-        PrimitiveValue::from(3u16),
-    ));
+    rgb.put(DataElement::new(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "RGB"));
+    rgb.put(DataElement::new(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(3u16)));
     let mut zero_cols = small_image(16, 16, 1);
-    zero_cols.put(DataElement::new(
-        tags::COLUMNS,
-        VR::US,
-        PrimitiveValue::from(0u16),
-    ));
+    zero_cols.put(DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(0u16)));
     let mut no_pixels = small_image(16, 16, 1);
     no_pixels.remove_element(tags::PIXEL_DATA);
     let mut bad_stored = small_image(16, 16, 1);
-    bad_stored.put(DataElement::new(
-        tags::BITS_STORED,
-        VR::US,
-        PrimitiveValue::from(20u16),
-    ));
+    bad_stored.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(20u16)));
     for (name, obj) in [
         ("more than 4 GiB claimed", huge),
         ("pixel data shorter than declared", short),
@@ -637,9 +449,7 @@ fn malformed_corpus(dir: &Path) -> Vec<(String, PathBuf)> {
     let meta_end = find_tag(&bytes, 0x0008, 0x0016);
     let mut deep = bytes[..meta_end].to_vec();
     for _ in 0..5000 {
-        deep.extend([
-            0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
-        ]); // (0008,1115) SQ undefined
+        deep.extend([0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]); // (0008,1115) SQ undefined
         deep.extend([0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]); // item, undefined length
     }
     cases.push(("deep nesting".into(), deep));
@@ -649,26 +459,14 @@ fn malformed_corpus(dir: &Path) -> Vec<(String, PathBuf)> {
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .unwrap();
     cases.push(("colour PNG renamed .dcm".into(), png.clone()));
-    cases.push((
-        "truncated PNG renamed .dcm".into(),
-        png[..png.len() / 2].to_vec(),
-    ));
-    cases.push((
-        "DICM and nothing else".into(),
-        [vec![0; 128], b"DICM".to_vec()].concat(),
-    ));
+    cases.push(("truncated PNG renamed .dcm".into(), png[..png.len() / 2].to_vec()));
+    cases.push(("DICM and nothing else".into(), [vec![0; 128], b"DICM".to_vec()].concat()));
     for seed in 1..=8 {
-        cases.push((
-            format!("random bytes {seed}"),
-            random_bytes(seed, 64 + 997 * seed as usize),
-        ));
+        cases.push((format!("random bytes {seed}"), random_bytes(seed, 64 + 997 * seed as usize)));
     }
     let mut random_after_meta = bytes[..meta_end].to_vec();
     random_after_meta.extend(random_bytes(99, 4000));
-    cases.push((
-        "random data set after a valid meta group".into(),
-        random_after_meta,
-    ));
+    cases.push(("random data set after a valid meta group".into(), random_after_meta));
     cases
         .into_iter()
         .enumerate()
@@ -688,27 +486,19 @@ fn malformed_corpus_gives_one_line_errors() {
     for (name, path) in &corpus {
         let file_len = std::fs::metadata(path).unwrap().len() as usize;
         let (result, largest) = largest_allocation(|| open(path));
-        let Err(err) = result else {
-            panic!("{name}: opened without error")
-        };
+        let Err(err) = result else { panic!("{name}: opened without error") };
         assert_one_line(&err);
         if std::env::var_os("SHOW_MESSAGES").is_some() {
             eprintln!("{name}: {err}");
         }
         // Bounded by the file: reading it, the parsed copy, plus small fixed buffers.
         let bound = 4 * file_len + (2 << 20);
-        assert!(
-            largest <= bound,
-            "{name}: allocated {largest} bytes at once for a {file_len}-byte file"
-        );
+        assert!(largest <= bound, "{name}: allocated {largest} bytes at once for a {file_len}-byte file");
         let (header, largest) = largest_allocation(|| dicom::read_header(path));
         if let Err(e) = header {
             assert_one_line(&e);
         }
-        assert!(
-            largest <= bound,
-            "{name} (header): allocated {largest} bytes at once"
-        );
+        assert!(largest <= bound, "{name} (header): allocated {largest} bytes at once");
     }
 }
 
@@ -721,16 +511,10 @@ fn specific_messages_are_clear() {
         open(path).unwrap_err().to_string()
     };
     assert!(message("truncated at 0").starts_with("file is truncated: the file is empty"));
-    assert!(
-        message("lying length of PatientName")
-            .starts_with("file is truncated: element (0010,0010) declares")
-    );
+    assert!(message("lying length of PatientName").starts_with("file is truncated: element (0010,0010) declares"));
     assert!(message("lying length of PixelData").contains("Pixel Data (7FE0,0010) declares"));
     assert!(message("more than 4 GiB claimed").contains("more than the 4 GiB limit"));
-    assert!(
-        message("pixel data shorter than declared")
-            .starts_with("file is truncated: Pixel Data holds 20 bytes")
-    );
+    assert!(message("pixel data shorter than declared").starts_with("file is truncated: Pixel Data holds 20 bytes"));
     assert!(message("random bytes 1").starts_with("not a DICOM or supported image file"));
     assert!(message("deep nesting").contains("nested deeper than"));
     assert!(message("RGB").contains("greyscale"));

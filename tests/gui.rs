@@ -13,7 +13,11 @@ use egui_kittest::{Harness, kittest::Queryable as _};
 use mammoscope::app::{Command, Layout};
 use mammoscope::dicom::OpenOptions;
 use mammoscope::gui::MammoscopeApp;
-use mammoscope::imaging::{Image, pyramid::Pyramid, voi::{Display, VoiFunction, VoiLut, Window}};
+use mammoscope::imaging::{
+    Image,
+    pyramid::Pyramid,
+    voi::{Display, VoiFunction, VoiLut, Window},
+};
 use mammoscope::render::{ImageCallback, ImageRenderer, ScreenMapping};
 
 // ---------------------------------------------------------------- shaders
@@ -26,7 +30,8 @@ fn every_wgsl_file_validates_with_naga() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "wgsl") {
             let source = std::fs::read_to_string(&path).unwrap();
-            let module = naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
+            let module =
+                naga::front::wgsl::parse_str(&source).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&source)));
             naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::all())
                 .validate(&module)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
@@ -53,10 +58,8 @@ fn test_image() -> Image {
 }
 
 fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, max_tile_side: u32) -> image::RgbaImage {
-    let render_state = egui_kittest::wgpu::create_render_state(
-        egui_kittest::wgpu::default_wgpu_setup(),
-        egui_wgpu::RendererOptions::PREDICTABLE,
-    );
+    let render_state =
+        egui_kittest::wgpu::create_render_state(egui_kittest::wgpu::default_wgpu_setup(), egui_wgpu::RendererOptions::PREDICTABLE);
     ImageRenderer::install(&render_state);
     if let Some(r) = render_state.renderer.write().callback_resources.get_mut::<ImageRenderer>() {
         r.set_max_tile_side(max_tile_side);
@@ -75,7 +78,13 @@ fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, ma
                 pyramid: pyramid.clone(),
                 lut: lut.clone().map(|l| (0, l)),
                 display,
-                mapping: ScreenMapping { rect_center_in_ui: [w / 2.0, h / 2.0], center_in_image: [w / 2.0, h / 2.0], zoom: 1.0, flip_x: false, flip_y: false },
+                mapping: ScreenMapping {
+                    rect_center_in_ui: [w / 2.0, h / 2.0],
+                    center_in_image: [w / 2.0, h / 2.0],
+                    zoom: 1.0,
+                    flip_x: false,
+                    flip_y: false,
+                },
                 smooth: false,
             };
             ui.painter().add(egui_wgpu::Callback::new_paint_callback(rect, callback));
@@ -106,20 +115,37 @@ fn assert_gpu_matches_cpu_tiled(display: Display, lut: Option<&Arc<VoiLut>>, max
 
 #[test]
 fn gpu_voi_matches_cpu_reference_within_one_grey_level() {
-    let base = Display { window: Window { center: 1500.0, width: 2500.0 }, function: VoiFunction::Linear, inverted: false, gamma: 1.0, use_lut: false };
+    let base = Display {
+        window: Window { center: 1500.0, width: 2500.0 },
+        function: VoiFunction::Linear,
+        inverted: false,
+        gamma: 1.0,
+        use_lut: false,
+    };
     assert_gpu_matches_cpu(base, None);
     assert_gpu_matches_cpu(Display { function: VoiFunction::LinearExact, inverted: true, ..base }, None);
     assert_gpu_matches_cpu(Display { function: VoiFunction::Sigmoid, gamma: 1.8, ..base }, None);
     assert_gpu_matches_cpu(Display { window: Window { center: 100.0, width: 1.0 }, ..base }, None);
     // A VOI LUT (12-bit output) over part of the range: clamped below and above, as PS3.3 C.11.2.1.1.
-    let lut = VoiLut { explanation: "test".into(), first_mapped: 500.0, bits: 12, data: (0..3000u32).map(|i| ((i * 4095) / 2999) as u16).collect() };
+    let lut = VoiLut {
+        explanation: "test".into(),
+        first_mapped: 500.0,
+        bits: 12,
+        data: (0..3000u32).map(|i| ((i * 4095) / 2999) as u16).collect(),
+    };
     assert_gpu_matches_cpu(Display { use_lut: true, ..base }, Some(&Arc::new(lut)));
 }
 
 #[test]
 fn tiled_upload_renders_without_seams() {
     // 64-pixel tiles: a 4 × 3 grid for the 256 × 192 test image, drawn exactly like one texture.
-    let display = Display { window: Window { center: 2000.0, width: 3000.0 }, function: VoiFunction::Linear, inverted: false, gamma: 1.0, use_lut: false };
+    let display = Display {
+        window: Window { center: 2000.0, width: 3000.0 },
+        function: VoiFunction::Linear,
+        inverted: false,
+        gamma: 1.0,
+        use_lut: false,
+    };
     assert_gpu_matches_cpu_tiled(display, None, 64);
 }
 
@@ -193,13 +219,23 @@ fn right_drag_changes_window_and_pixels_and_loupe_appears() {
     let start = egui::pos2(450.0, 250.0);
     harness.event(egui::Event::PointerMoved(start));
     harness.step();
-    harness.event(egui::Event::PointerButton { pos: start, button: egui::PointerButton::Secondary, pressed: true, modifiers: egui::Modifiers::NONE });
+    harness.event(egui::Event::PointerButton {
+        pos: start,
+        button: egui::PointerButton::Secondary,
+        pressed: true,
+        modifiers: egui::Modifiers::NONE,
+    });
     for i in 1..=10 {
         harness.event(egui::Event::PointerMoved(start + egui::vec2(12.0 * i as f32, 6.0 * i as f32)));
         harness.step();
     }
     let end = start + egui::vec2(120.0, 60.0);
-    harness.event(egui::Event::PointerButton { pos: end, button: egui::PointerButton::Secondary, pressed: false, modifiers: egui::Modifiers::NONE });
+    harness.event(egui::Event::PointerButton {
+        pos: end,
+        button: egui::PointerButton::Secondary,
+        pressed: false,
+        modifiers: egui::Modifiers::NONE,
+    });
     harness.run_steps(3);
     let window_after = harness.state().state.image(id).unwrap().voi.window;
     assert!(window_after.width > window_before.width && window_after.center > window_before.center, "{window_before:?} → {window_after:?}");
@@ -258,7 +294,9 @@ fn real_window_under_xvfb_shows_the_exam() {
         require_tool(tool);
     }
     let display = format!(":{}", 90 + std::process::id() % 500);
-    let _xvfb = Killed(std::process::Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"]).spawn().unwrap());
+    let _xvfb = Killed(
+        std::process::Command::new("Xvfb").args([display.as_str(), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"]).spawn().unwrap(),
+    );
     std::thread::sleep(Duration::from_secs_f32(0.8));
     let app = Killed(
         std::process::Command::new(env!("CARGO_BIN_EXE_mammoscope"))
@@ -275,7 +313,11 @@ fn real_window_under_xvfb_shows_the_exam() {
     let mut good = None;
     while start.elapsed() < Duration::from_mins(3) {
         std::thread::sleep(Duration::from_secs(3));
-        let ok = std::process::Command::new("import").args(["-display", &display, "-window", "root"]).arg(&shot).status().is_ok_and(|s| s.success());
+        let ok = std::process::Command::new("import")
+            .args(["-display", &display, "-window", "root"])
+            .arg(&shot)
+            .status()
+            .is_ok_and(|s| s.success());
         if !ok {
             continue;
         }

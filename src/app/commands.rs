@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::imaging::{Spacing, SpacingSource, voi::{VoiFunction, Window}};
+use crate::imaging::{
+    Spacing, SpacingSource,
+    voi::{VoiFunction, Window},
+};
 
 use super::hanging::{Layout, hang};
 use super::open_image::{Measurement, OpenImage, PreparedImage};
@@ -17,20 +20,52 @@ pub enum Command {
     OpenDialog,
     /// Stop all loading jobs.
     CancelLoading,
-    SetWindow { image: u64, window: Window },
-    ApplyPreset { image: u64, index: usize },
-    SetFunction { image: u64, function: VoiFunction },
-    SetInverted { image: u64, inverted: bool },
-    SetGamma { image: u64, gamma: f32 },
+    SetWindow {
+        image: u64,
+        window: Window,
+    },
+    ApplyPreset {
+        image: u64,
+        index: usize,
+    },
+    SetFunction {
+        image: u64,
+        function: VoiFunction,
+    },
+    SetInverted {
+        image: u64,
+        inverted: bool,
+    },
+    SetGamma {
+        image: u64,
+        gamma: f32,
+    },
     /// Use the file's VOI LUT `index`, or the window when `None`.
-    SetLut { image: u64, index: Option<usize> },
-    SetFrame { image: u64, frame: usize },
+    SetLut {
+        image: u64,
+        index: Option<usize>,
+    },
+    SetFrame {
+        image: u64,
+        frame: usize,
+    },
     /// Pixel spacing in mm for an image that has none (research PNG/TIFF/PGM, digitised film).
-    SetUserSpacing { image: u64, spacing_mm: f64 },
-    AddMeasurement { image: u64, measurement: Measurement },
-    ClearMeasurements { image: u64 },
+    SetUserSpacing {
+        image: u64,
+        spacing_mm: f64,
+    },
+    AddMeasurement {
+        image: u64,
+        measurement: Measurement,
+    },
+    ClearMeasurements {
+        image: u64,
+    },
     SetLayout(Layout),
-    ShowInSlot { slot: usize, image: u64 },
+    ShowInSlot {
+        slot: usize,
+        image: u64,
+    },
     SetActiveSlot(usize),
     CloseImage(u64),
     DismissNotification(usize),

@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::dicom::{ImageMeta, LoadedImage};
-use crate::imaging::{Image, PixelStats, pyramid::Pyramid, voi::{Display, VoiFunction, VoiLut, Window}};
+use crate::imaging::{
+    Image, PixelStats,
+    pyramid::Pyramid,
+    voi::{Display, VoiFunction, VoiLut, Window},
+};
 
 use super::hanging::{Orientation, orientation_for};
 
@@ -85,10 +89,7 @@ impl PreparedImage {
 
 /// The file's first preset (the reader puts an automatic one first when the file has none).
 fn initial_voi(meta: &ImageMeta, stats: &PixelStats) -> VoiState {
-    let window = meta.voi.presets.first().map_or_else(
-        || Window::from_range(f64::from(stats.min), f64::from(stats.max)),
-        |p| p.window,
-    );
+    let window = meta.voi.presets.first().map_or_else(|| Window::from_range(f64::from(stats.min), f64::from(stats.max)), |p| p.window);
     let lut = if meta.voi.presets.iter().any(|p| p.from_file) || meta.voi.luts.is_empty() { None } else { Some(0) };
     VoiState { preset: Some(0), window, function: meta.voi.function, user_inverted: false, gamma: 1.0, lut }
 }

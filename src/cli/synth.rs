@@ -72,20 +72,10 @@ fn breast_quantile(image: &Image, q: f64) -> f64 {
 /// STANDARD shows the whole breast from the skin line to the densest tissue; DENSE narrows onto the
 /// fibroglandular range (upper half) for dense breasts and calcification search.
 fn windows(image: &Image) -> Vec<NamedWindow> {
-    let (lo, mid, hi) = (
-        breast_quantile(image, 0.01),
-        breast_quantile(image, 0.5),
-        breast_quantile(image, 0.999),
-    );
+    let (lo, mid, hi) = (breast_quantile(image, 0.01), breast_quantile(image, 0.5), breast_quantile(image, 0.999));
     vec![
-        NamedWindow {
-            window: Window::from_range(lo, hi).rounded(),
-            explanation: "STANDARD".to_owned(),
-        },
-        NamedWindow {
-            window: Window::from_range(mid, hi).rounded(),
-            explanation: "DENSE".to_owned(),
-        },
+        NamedWindow { window: Window::from_range(lo, hi).rounded(), explanation: "STANDARD".to_owned() },
+        NamedWindow { window: Window::from_range(mid, hi).rounded(), explanation: "DENSE".to_owned() },
     ]
 }
 
@@ -95,10 +85,7 @@ trait Rounded {
 
 impl Rounded for Window {
     fn rounded(self) -> Self {
-        Self {
-            center: self.center.round(),
-            width: self.width.round().max(1.0),
-        }
+        Self { center: self.center.round(), width: self.width.round().max(1.0) }
     }
 }
 
@@ -111,24 +98,12 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 fn write_preview(path: &Path, image: &Image, window: Window) -> anyhow::Result<()> {
     let small = image.downsample(4);
     let lo = window.center - 0.5 * window.width;
-    let bytes: Vec<u8> = small
-        .data
-        .iter()
-        .map(|&v| ((f64::from(v) - lo) / window.width * 255.0).clamp(0.0, 255.0) as u8)
-        .collect();
-    let buffer = image::GrayImage::from_raw(small.width as u32, small.height as u32, bytes)
-        .context("preview buffer size")?;
-    buffer
-        .save(path)
-        .with_context(|| format!("writing {}", path.display()))
+    let bytes: Vec<u8> = small.data.iter().map(|&v| ((f64::from(v) - lo) / window.width * 255.0).clamp(0.0, 255.0) as u8).collect();
+    let buffer = image::GrayImage::from_raw(small.width as u32, small.height as u32, bytes).context("preview buffer size")?;
+    buffer.save(path).with_context(|| format!("writing {}", path.display()))
 }
 
-fn write_view(
-    args: &MammogramArgs,
-    index: u32,
-    view: &ExamView,
-    sim: &SimulatedMammogram,
-) -> anyhow::Result<()> {
+fn write_view(args: &MammogramArgs, index: u32, view: &ExamView, sim: &SimulatedMammogram) -> anyhow::Result<()> {
     let params = &view.params;
     let mut object = MammogramObject::simulated(&sim.image, args.seed, index);
     object.laterality = params.laterality;
@@ -159,26 +134,15 @@ fn write_view(
     let json = args.out.join(format!("{}.json", view.stem));
     write_atomic(&json, serde_json::to_string_pretty(&sidecar)?.as_bytes())?;
     if args.preview_png {
-        let window = object
-            .windows
-            .first()
-            .map_or(Window::from_range(0.0, 16383.0), |w| w.window);
-        write_preview(
-            &args.out.join(format!("{}.png", view.stem)),
-            &sim.image,
-            window,
-        )?;
+        let window = object.windows.first().map_or(Window::from_range(0.0, 16383.0), |w| w.window);
+        write_preview(&args.out.join(format!("{}.png", view.stem)), &sim.image, window)?;
     }
     Ok(())
 }
 
 fn write_exam(args: &MammogramArgs) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    for (index, view) in screening_exam(args.seed, args.spacing_mm, args.density)
-        .iter()
-        .enumerate()
-    {
+    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    for (index, view) in screening_exam(args.seed, args.spacing_mm, args.density).iter().enumerate() {
         let sim = simulate(&view.params).with_context(|| format!("simulating {}", view.stem))?;
         write_view(args, index as u32, view, &sim)?;
         println!(
@@ -188,11 +152,7 @@ fn write_exam(args: &MammogramArgs) -> anyhow::Result<()> {
             sim.image.height,
             sim.truth.calcifications.len(),
             sim.truth.clusters.len(),
-            if sim.truth.mass.is_some() {
-                ", a mass"
-            } else {
-                ""
-            }
+            if sim.truth.mass.is_some() { ", a mass" } else { "" }
         );
     }
     Ok(())

@@ -10,10 +10,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum DicomError {
     #[error("cannot read file: {source} ({path:?})")]
-    Io {
-        source: std::io::Error,
-        path: PathBuf,
-    },
+    Io { source: std::io::Error, path: PathBuf },
     #[error("not a DICOM or supported image file (DICOM, PNG, TIFF or PGM) ({path:?})")]
     NotAnImage { path: PathBuf },
     #[error("invalid DICOM: {reason} ({path:?})")]

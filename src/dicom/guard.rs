@@ -45,23 +45,14 @@ impl Layout {
 
     /// Bytes all native frames occupy (1-bit frames are packed back to back).
     pub fn total_native_bytes(&self) -> u64 {
-        (self.frame_pixels() as u64 * u64::from(self.frames) * u64::from(self.bits_allocated))
-            .div_ceil(8)
+        (self.frame_pixels() as u64 * u64::from(self.frames) * u64::from(self.bits_allocated)).div_ceil(8)
     }
 
     /// Read and check the image pixel module of `obj`.
     pub fn from_dataset(obj: &Dataset, path: &Path) -> Result<Self, DicomError> {
-        let invalid = |reason: String| DicomError::Invalid {
-            reason,
-            path: path.to_owned(),
-        };
-        let unsupported = |reason: String| DicomError::Unsupported {
-            reason,
-            path: path.to_owned(),
-        };
-        let required = |tag, name: &str| {
-            uint(obj, tag).ok_or_else(|| invalid(format!("{name} is missing or not a number")))
-        };
+        let invalid = |reason: String| DicomError::Invalid { reason, path: path.to_owned() };
+        let unsupported = |reason: String| DicomError::Unsupported { reason, path: path.to_owned() };
+        let required = |tag, name: &str| uint(obj, tag).ok_or_else(|| invalid(format!("{name} is missing or not a number")));
         let rows = required(tags::ROWS, "Rows (0028,0010)")?;
         let columns = required(tags::COLUMNS, "Columns (0028,0011)")?;
         let bits_allocated = required(tags::BITS_ALLOCATED, "Bits Allocated (0028,0100)")?;
@@ -70,20 +61,14 @@ impl Layout {
         let samples = uint(obj, tags::SAMPLES_PER_PIXEL).unwrap_or(1);
         let frames = match obj.get(tags::NUMBER_OF_FRAMES) {
             None => 1,
-            Some(_) => uint(obj, tags::NUMBER_OF_FRAMES)
-                .ok_or_else(|| invalid("Number of Frames (0028,0008) is not a number".into()))?,
+            Some(_) => uint(obj, tags::NUMBER_OF_FRAMES).ok_or_else(|| invalid("Number of Frames (0028,0008) is not a number".into()))?,
         };
-        let photometric =
-            string(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".into());
+        let photometric = string(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".into());
         if rows == 0 || columns == 0 || frames == 0 {
-            return Err(invalid(format!(
-                "image of {columns} × {rows} pixels and {frames} frames is empty"
-            )));
+            return Err(invalid(format!("image of {columns} × {rows} pixels and {frames} frames is empty")));
         }
         if rows > 65535 || columns > 65535 {
-            return Err(invalid(format!(
-                "image size {columns} × {rows} exceeds the DICOM limit of 65535"
-            )));
+            return Err(invalid(format!("image size {columns} × {rows} exceeds the DICOM limit of 65535")));
         }
         if samples != 1 || !matches!(photometric.as_str(), "MONOCHROME1" | "MONOCHROME2") {
             return Err(unsupported(format!(
@@ -91,18 +76,10 @@ impl Layout {
             )));
         }
         if !matches!(bits_allocated, 1 | 8 | 16 | 32) {
-            return Err(unsupported(format!(
-                "Bits Allocated {bits_allocated} (only 1, 8, 16 or 32 are read)"
-            )));
+            return Err(unsupported(format!("Bits Allocated {bits_allocated} (only 1, 8, 16 or 32 are read)")));
         }
-        if bits_stored == 0
-            || bits_stored > bits_allocated
-            || high_bit >= bits_allocated
-            || high_bit + 1 < bits_stored
-        {
-            return Err(invalid(format!(
-                "Bits Stored {bits_stored} / High Bit {high_bit} do not fit in Bits Allocated {bits_allocated}"
-            )));
+        if bits_stored == 0 || bits_stored > bits_allocated || high_bit >= bits_allocated || high_bit + 1 < bits_stored {
+            return Err(invalid(format!("Bits Stored {bits_stored} / High Bit {high_bit} do not fit in Bits Allocated {bits_allocated}")));
         }
         let signed = uint(obj, tags::PIXEL_REPRESENTATION) == Some(1);
         let layout = Self {
@@ -149,27 +126,17 @@ impl Layout {
             Value::PixelSequence(seq) => {
                 let compressed: u64 = seq.fragments().iter().map(|f| f.len() as u64).sum();
                 if compressed == 0 {
-                    return Err(DicomError::Truncated {
-                        reason: "the compressed Pixel Data is empty".into(),
-                        path: path.to_owned(),
-                    });
+                    return Err(DicomError::Truncated { reason: "the compressed Pixel Data is empty".into(), path: path.to_owned() });
                 }
-                if needed > COMPRESSED_FREE_BYTES
-                    && needed > compressed.saturating_mul(MAX_COMPRESSION_RATIO)
-                {
+                if needed > COMPRESSED_FREE_BYTES && needed > compressed.saturating_mul(MAX_COMPRESSION_RATIO) {
                     return Err(DicomError::Invalid {
-                        reason: format!(
-                            "{compressed} compressed bytes cannot hold {needed} bytes of pixels (implausible ratio)"
-                        ),
+                        reason: format!("{compressed} compressed bytes cannot hold {needed} bytes of pixels (implausible ratio)"),
                         path: path.to_owned(),
                     });
                 }
             }
             Value::Sequence(_) => {
-                return Err(DicomError::Invalid {
-                    reason: "Pixel Data (7FE0,0010) is a sequence".into(),
-                    path: path.to_owned(),
-                });
+                return Err(DicomError::Invalid { reason: "Pixel Data (7FE0,0010) is a sequence".into(), path: path.to_owned() });
             }
         }
         Ok(())
@@ -177,15 +144,7 @@ impl Layout {
 }
 
 /// Run third-party decoding code, turning a panic into [`DicomError::DecoderCrashed`].
-pub(crate) fn contain_panic<T>(
-    what: impl FnOnce() -> String,
-    path: &Path,
-    f: impl FnOnce() -> T,
-) -> Result<T, DicomError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| {
-        DicomError::DecoderCrashed {
-            what: what(),
-            path: path.to_owned(),
-        }
-    })
+pub(crate) fn contain_panic<T>(what: impl FnOnce() -> String, path: &Path, f: impl FnOnce() -> T) -> Result<T, DicomError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| DicomError::DecoderCrashed { what: what(), path: path.to_owned() })
 }

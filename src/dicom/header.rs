@@ -12,18 +12,11 @@ use super::{mammo, spacing, voi_attrs};
 
 /// The header facts of a DICOM object (pixel data not needed).
 pub(crate) fn dicom_meta(obj: &DefaultDicomObject) -> ImageMeta {
-    let ts_uid = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_owned();
-    let ts_name = TransferSyntaxRegistry
-        .get(&ts_uid)
-        .map(|ts| ts.name().to_owned());
+    let ts_uid = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_owned();
+    let ts_name = TransferSyntaxRegistry.get(&ts_uid).map(|ts| ts.name().to_owned());
     let signed = uint(obj, tags::PIXEL_REPRESENTATION) == Some(1);
     let bits_allocated = uint(obj, tags::BITS_ALLOCATED).unwrap_or(0);
-    let (rescale_slope, rescale_intercept, modality_lut_used) =
-        ModalityTransform::from_dataset(obj, signed).summary();
+    let (rescale_slope, rescale_intercept, modality_lut_used) = ModalityTransform::from_dataset(obj, signed).summary();
     let spacing = spacing::choose(obj);
     ImageMeta {
         format: "DICOM".into(),
@@ -31,12 +24,9 @@ pub(crate) fn dicom_meta(obj: &DefaultDicomObject) -> ImageMeta {
         columns: uint(obj, tags::COLUMNS).unwrap_or(0),
         frames: uint(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1),
         bits_allocated: u16::try_from(bits_allocated).unwrap_or(0),
-        bits_stored: uint(obj, tags::BITS_STORED)
-            .and_then(|b| u16::try_from(b).ok())
-            .unwrap_or(0),
+        bits_stored: uint(obj, tags::BITS_STORED).and_then(|b| u16::try_from(b).ok()).unwrap_or(0),
         signed,
-        photometric: string(obj, tags::PHOTOMETRIC_INTERPRETATION)
-            .unwrap_or_else(|| "MONOCHROME2".into()),
+        photometric: string(obj, tags::PHOTOMETRIC_INTERPRETATION).unwrap_or_else(|| "MONOCHROME2".into()),
         transfer_syntax_uid: Some(ts_uid),
         transfer_syntax_name: ts_name,
         sop_class_uid: string(obj, tags::SOP_CLASS_UID),

@@ -24,26 +24,15 @@ impl Lut {
         let [entries, first, bits] = descriptor[..] else {
             return None;
         };
-        let entries = if entries == 0 {
-            65536
-        } else {
-            usize::from(entries)
-        };
-        let first_mapped = if signed {
-            i32::from(first as i16)
-        } else {
-            i32::from(first)
-        };
+        let entries = if entries == 0 { 65536 } else { usize::from(entries) };
+        let first_mapped = if signed { i32::from(first as i16) } else { i32::from(first) };
         let raw = words(item, tags::LUT_DATA);
         if raw.is_empty() {
             return None;
         }
         let packed = bits <= 8 && raw.len() * 2 == entries + entries % 2 && raw.len() < entries;
         let mut data: Vec<u16> = if packed {
-            raw.iter()
-                .flat_map(|w| [w & 0xFF, w >> 8])
-                .take(entries)
-                .collect()
+            raw.iter().flat_map(|w| [w & 0xFF, w >> 8]).take(entries).collect()
         } else {
             raw.into_iter().take(entries).collect()
         };
@@ -60,12 +49,7 @@ impl Lut {
                 *v &= mask;
             }
         }
-        Some(Self {
-            first_mapped,
-            bits,
-            data,
-            explanation: string(item, tags::LUT_EXPLANATION),
-        })
+        Some(Self { first_mapped, bits, data, explanation: string(item, tags::LUT_EXPLANATION) })
     }
 
     /// The entry for a stored value: inputs below the first mapped value take the first entry, above the last the
@@ -84,11 +68,7 @@ mod tests {
 
     fn item(descriptor: [u16; 3], data: Vec<u16>) -> Dataset {
         Dataset::from_element_iter([
-            DataElement::new(
-                tags::LUT_DESCRIPTOR,
-                VR::US,
-                PrimitiveValue::U16(smallvec![descriptor[0], descriptor[1], descriptor[2]]),
-            ),
+            DataElement::new(tags::LUT_DESCRIPTOR, VR::US, PrimitiveValue::U16(smallvec![descriptor[0], descriptor[1], descriptor[2]])),
             DataElement::new(tags::LUT_DATA, VR::OW, PrimitiveValue::U16(data.into())),
         ])
     }
@@ -98,10 +78,7 @@ mod tests {
         // 3 entries starting at -2 (0xFFFE as SS), 12 bits.
         let lut = Lut::from_item(&item([3, 0xFFFE, 12], vec![10, 20, 4095]), true).unwrap();
         assert_eq!(lut.first_mapped, -2);
-        assert_eq!(
-            [lut.apply(-5.0), lut.apply(-1.0), lut.apply(9.0)].map(|v| v as u16),
-            [10, 20, 4095]
-        );
+        assert_eq!([lut.apply(-5.0), lut.apply(-1.0), lut.apply(9.0)].map(|v| v as u16), [10, 20, 4095]);
     }
 
     #[test]

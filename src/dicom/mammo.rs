@@ -21,11 +21,7 @@ pub(crate) fn attributes(obj: &Dataset) -> MammoAttributes {
         .or_else(|| float(obj, tags::EXPOSURE_INU_AS).map(|uas| uas / 1000.0))
         .or_else(|| float(obj, tags::EXPOSURE_INM_AS));
     let anode = string(obj, tags::ANODE_TARGET_MATERIAL);
-    let filter = strings(obj, tags::FILTER_MATERIAL)
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("+");
+    let filter = strings(obj, tags::FILTER_MATERIAL).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("+");
     let anode_filter = match (anode, filter.is_empty()) {
         (Some(a), false) => Some(format!("{a}/{filter}")),
         (Some(a), true) => Some(a),

@@ -42,9 +42,7 @@ pub mod write;
 use std::path::Path;
 
 pub use error::DicomError;
-pub use meta::{
-    ImageMeta, Laterality, LoadedImage, MammoAttributes, PatientInfo, VoiInfo, WindowPreset,
-};
+pub use meta::{ImageMeta, Laterality, LoadedImage, MammoAttributes, PatientInfo, VoiInfo, WindowPreset};
 
 /// Options for [`open`].
 #[derive(Clone, Copy, Debug, Default)]

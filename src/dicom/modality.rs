@@ -18,27 +18,12 @@ pub(crate) enum ModalityTransform {
 impl ModalityTransform {
     /// Read the transform from a data set (`signed`: Pixel Representation 1).
     pub fn from_dataset(obj: &Dataset, signed: bool) -> Self {
-        if let Some(lut) = items(obj, tags::MODALITY_LUT_SEQUENCE)
-            .first()
-            .and_then(|item| Lut::from_item(item, signed))
-        {
+        if let Some(lut) = items(obj, tags::MODALITY_LUT_SEQUENCE).first().and_then(|item| Lut::from_item(item, signed)) {
             return Self::Lut(lut);
         }
-        let source = root_or_group(
-            obj,
-            tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
-            tags::RESCALE_SLOPE,
-        )
-        .unwrap_or(obj);
-        let slope = float(source, tags::RESCALE_SLOPE)
-            .filter(|s| *s != 0.0)
-            .unwrap_or(1.0);
-        let source = root_or_group(
-            obj,
-            tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
-            tags::RESCALE_INTERCEPT,
-        )
-        .unwrap_or(obj);
+        let source = root_or_group(obj, tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE, tags::RESCALE_SLOPE).unwrap_or(obj);
+        let slope = float(source, tags::RESCALE_SLOPE).filter(|s| *s != 0.0).unwrap_or(1.0);
+        let source = root_or_group(obj, tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE, tags::RESCALE_INTERCEPT).unwrap_or(obj);
         let intercept = float(source, tags::RESCALE_INTERCEPT).unwrap_or(0.0);
         Self::Rescale { slope, intercept }
     }

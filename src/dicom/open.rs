@@ -18,19 +18,13 @@ use crate::imaging::Image;
 fn sniff_file(path: &Path) -> Result<(Kind, Vec<u8>, u64), DicomError> {
     let file_len = checked_len(path)?;
     let head = head(path, file_len)?;
-    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage {
-        path: path.to_owned(),
-    })?;
+    let kind = sniff(&head, file_len).ok_or_else(|| DicomError::NotAnImage { path: path.to_owned() })?;
     Ok((kind, head, file_len))
 }
 
 /// The whole file (within the size limit), reusing `head` when it already holds all of it.
 fn whole_file(path: &Path, head: Vec<u8>, file_len: u64) -> Result<Vec<u8>, DicomError> {
-    if (head.len() as u64) < file_len {
-        read_prefix(path, file_len)
-    } else {
-        Ok(head)
-    }
+    if (head.len() as u64) < file_len { read_prefix(path, file_len) } else { Ok(head) }
 }
 
 fn is_research(kind: Kind) -> bool {
@@ -55,25 +49,13 @@ pub(crate) fn open(path: &Path, options: &OpenOptions) -> Result<LoadedImage, Di
         .into_iter()
         .map(|mut values| {
             transform.apply(&mut values);
-            Image::new(layout.columns as usize, layout.rows as usize, values).ok_or_else(|| {
-                DicomError::Decode {
-                    reason: "decoded frame has the wrong size".into(),
-                    path: path.to_owned(),
-                }
-            })
+            Image::new(layout.columns as usize, layout.rows as usize, values)
+                .ok_or_else(|| DicomError::Decode { reason: "decoded frame has the wrong size".into(), path: path.to_owned() })
         })
         .collect::<Result<Vec<_>, _>>()?;
     voi_attrs::add_generated(&mut meta.voi, &frames);
-    tracing::debug!(
-        sop_instance_uid = meta.sop_instance_uid.as_deref().unwrap_or("?"),
-        frames = frames.len(),
-        "opened DICOM image"
-    );
-    Ok(LoadedImage {
-        path: path.to_owned(),
-        frames,
-        meta,
-    })
+    tracing::debug!(sop_instance_uid = meta.sop_instance_uid.as_deref().unwrap_or("?"), frames = frames.len(), "opened DICOM image");
+    Ok(LoadedImage { path: path.to_owned(), frames, meta })
 }
 
 /// Read only the header (up to Pixel Data) of a DICOM file, or the image header of a research image.

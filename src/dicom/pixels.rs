@@ -18,38 +18,22 @@ use super::DicomError;
 use super::guard::{Layout, contain_panic};
 
 /// Decode every frame of `obj` to stored values.
-pub(crate) fn stored_frames(
-    obj: &DefaultDicomObject,
-    layout: &Layout,
-    path: &Path,
-) -> Result<Vec<Vec<f32>>, DicomError> {
-    let ts_uid = obj
-        .meta()
-        .transfer_syntax()
-        .trim_end_matches(['\0', ' '])
-        .to_owned();
+pub(crate) fn stored_frames(obj: &DefaultDicomObject, layout: &Layout, path: &Path) -> Result<Vec<Vec<f32>>, DicomError> {
+    let ts_uid = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']).to_owned();
     let ts = TransferSyntaxRegistry
         .get(&ts_uid)
-        .ok_or_else(|| DicomError::Unsupported {
-            reason: format!("unknown transfer syntax {ts_uid}"),
-            path: path.to_owned(),
-        })?;
+        .ok_or_else(|| DicomError::Unsupported { reason: format!("unknown transfer syntax {ts_uid}"), path: path.to_owned() })?;
     let ts_label = format!("{} ({ts_uid})", ts.name());
     if ts_uid == uids::JPEG_EXTENDED12_BIT && layout.bits_stored > 8 {
         return Err(jpeg12_refusal(&ts_label, path));
     }
     let Some(elem) = obj.get(tags::PIXEL_DATA) else {
-        return Err(DicomError::Invalid {
-            reason: "the file has no Pixel Data (7FE0,0010)".into(),
-            path: path.to_owned(),
-        });
+        return Err(DicomError::Invalid { reason: "the file has no Pixel Data (7FE0,0010)".into(), path: path.to_owned() });
     };
     match (elem.value(), ts.codec()) {
         (Value::Primitive(p), _) => {
             let bytes = p.to_bytes();
-            (0..layout.frames)
-                .map(|f| Ok(native_frame(&bytes, layout, f)))
-                .collect()
+            (0..layout.frames).map(|f| Ok(native_frame(&bytes, layout, f))).collect()
         }
         (Value::PixelSequence(_), Codec::EncapsulatedPixelData(Some(decoder), _)) => {
             let frame_bytes = layout.frame_bytes() as usize;
@@ -57,27 +41,17 @@ pub(crate) fn stored_frames(
                 .map(|frame| {
                     let mut dst = Vec::with_capacity(frame_bytes);
                     let what = || format!("frame {} of {ts_label}", frame + 1);
-                    contain_panic(what, path, || decoder.decode_frame(obj, frame, &mut dst))?
-                        .map_err(|e| {
-                            let text = DicomError::one_line(&e);
-                            if ts_uid == uids::JPEG_EXTENDED12_BIT
-                                && text.contains("SamplePrecision")
-                            {
-                                jpeg12_refusal(&ts_label, path)
-                            } else {
-                                DicomError::Decode {
-                                    reason: format!("{ts_label}, frame {}: {text}", frame + 1),
-                                    path: path.to_owned(),
-                                }
-                            }
-                        })?;
+                    contain_panic(what, path, || decoder.decode_frame(obj, frame, &mut dst))?.map_err(|e| {
+                        let text = DicomError::one_line(&e);
+                        if ts_uid == uids::JPEG_EXTENDED12_BIT && text.contains("SamplePrecision") {
+                            jpeg12_refusal(&ts_label, path)
+                        } else {
+                            DicomError::Decode { reason: format!("{ts_label}, frame {}: {text}", frame + 1), path: path.to_owned() }
+                        }
+                    })?;
                     if dst.len() < frame_bytes {
                         return Err(DicomError::Decode {
-                            reason: format!(
-                                "{ts_label}, frame {}: {} bytes decoded, {frame_bytes} expected",
-                                frame + 1,
-                                dst.len()
-                            ),
+                            reason: format!("{ts_label}, frame {}: {} bytes decoded, {frame_bytes} expected", frame + 1, dst.len()),
                             path: path.to_owned(),
                         });
                     }
@@ -85,22 +59,18 @@ pub(crate) fn stored_frames(
                 })
                 .collect()
         }
-        (Value::PixelSequence(_), _) => Err(DicomError::Unsupported {
-            reason: format!("transfer syntax {ts_label} has no built-in decoder"),
-            path: path.to_owned(),
-        }),
-        (Value::Sequence(_), _) => Err(DicomError::Invalid {
-            reason: "Pixel Data (7FE0,0010) is a sequence".into(),
-            path: path.to_owned(),
-        }),
+        (Value::PixelSequence(_), _) => {
+            Err(DicomError::Unsupported { reason: format!("transfer syntax {ts_label} has no built-in decoder"), path: path.to_owned() })
+        }
+        (Value::Sequence(_), _) => {
+            Err(DicomError::Invalid { reason: "Pixel Data (7FE0,0010) is a sequence".into(), path: path.to_owned() })
+        }
     }
 }
 
 fn jpeg12_refusal(ts_label: &str, path: &Path) -> DicomError {
     DicomError::Unsupported {
-        reason: format!(
-            "transfer syntax {ts_label}: 12-bit JPEG Extended is not supported by the built-in decoder"
-        ),
+        reason: format!("transfer syntax {ts_label}: 12-bit JPEG Extended is not supported by the built-in decoder"),
         path: path.to_owned(),
     }
 }
@@ -111,13 +81,7 @@ fn native_frame(bytes: &[u8], layout: &Layout, frame: u32) -> Vec<f32> {
     let n = layout.frame_pixels();
     if layout.bits_allocated == 1 {
         let first_bit = n * frame as usize;
-        return (first_bit..first_bit + n)
-            .map(|bit| {
-                bytes
-                    .get(bit / 8)
-                    .map_or(0.0, |b| f32::from((b >> (bit % 8)) & 1))
-            })
-            .collect();
+        return (first_bit..first_bit + n).map(|bit| bytes.get(bit / 8).map_or(0.0, |b| f32::from((b >> (bit % 8)) & 1))).collect();
     }
     let width = usize::from(layout.bits_allocated / 8);
     let start = n * width * frame as usize;
@@ -125,9 +89,7 @@ fn native_frame(bytes: &[u8], layout: &Layout, frame: u32) -> Vec<f32> {
     let bits = u32::from(layout.bits_stored);
     let mask: u64 = (1u64 << bits) - 1;
     let sign_bit: u64 = 1u64 << (bits - 1);
-    let frame_bytes = bytes
-        .get(start..(start + n * width).min(bytes.len()))
-        .unwrap_or(&[]);
+    let frame_bytes = bytes.get(start..(start + n * width).min(bytes.len())).unwrap_or(&[]);
     let mut out: Vec<f32> = frame_bytes
         .chunks_exact(width)
         .map(|c| {
@@ -138,11 +100,7 @@ fn native_frame(bytes: &[u8], layout: &Layout, frame: u32) -> Vec<f32> {
                 _ => 0,
             };
             let v = (word >> shift) & mask;
-            if layout.signed && v & sign_bit != 0 {
-                (v as i64 - (1i64 << bits)) as f32
-            } else {
-                v as f32
-            }
+            if layout.signed && v & sign_bit != 0 { (v as i64 - (1i64 << bits)) as f32 } else { v as f32 }
         })
         .collect();
     out.resize(n, 0.0);
@@ -155,33 +113,11 @@ mod tests {
 
     #[test]
     fn masks_and_sign_extends() {
-        let layout = Layout {
-            rows: 1,
-            columns: 3,
-            frames: 1,
-            bits_allocated: 16,
-            bits_stored: 12,
-            high_bit: 11,
-            signed: true,
-        };
+        let layout = Layout { rows: 1, columns: 3, frames: 1, bits_allocated: 16, bits_stored: 12, high_bit: 11, signed: true };
         // 0x0FFF = -1 in 12-bit two's complement; 0xF7FF has garbage above bit 11 (masked to 0x7FF = 2047).
         let bytes = [0xFF, 0x0F, 0xFF, 0xF7, 0x00, 0x08];
-        assert_eq!(
-            native_frame(&bytes, &layout, 0),
-            vec![-1.0, 2047.0, -2048.0]
-        );
-        let one_bit = Layout {
-            rows: 1,
-            columns: 4,
-            frames: 2,
-            bits_allocated: 1,
-            bits_stored: 1,
-            high_bit: 0,
-            signed: false,
-        };
-        assert_eq!(
-            native_frame(&[0b1010_0101], &one_bit, 1),
-            vec![0.0, 1.0, 0.0, 1.0]
-        );
+        assert_eq!(native_frame(&bytes, &layout, 0), vec![-1.0, 2047.0, -2048.0]);
+        let one_bit = Layout { rows: 1, columns: 4, frames: 2, bits_allocated: 1, bits_stored: 1, high_bit: 0, signed: false };
+        assert_eq!(native_frame(&[0b1010_0101], &one_bit, 1), vec![0.0, 1.0, 0.0, 1.0]);
     }
 }

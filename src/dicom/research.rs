@@ -24,18 +24,13 @@ fn format_name(kind: Kind) -> &'static str {
 fn decode_error(e: &image::ImageError, kind: Kind, path: &Path) -> DicomError {
     let text = DicomError::one_line(e);
     match e {
-        image::ImageError::IoError(_) => DicomError::Truncated {
-            reason: format!("{} image: {text}", format_name(kind)),
-            path: path.to_owned(),
-        },
-        image::ImageError::Unsupported(_) => DicomError::Unsupported {
-            reason: format!("{} image: {text}", format_name(kind)),
-            path: path.to_owned(),
-        },
-        _ => DicomError::Decode {
-            reason: format!("{} image: {text}", format_name(kind)),
-            path: path.to_owned(),
-        },
+        image::ImageError::IoError(_) => {
+            DicomError::Truncated { reason: format!("{} image: {text}", format_name(kind)), path: path.to_owned() }
+        }
+        image::ImageError::Unsupported(_) => {
+            DicomError::Unsupported { reason: format!("{} image: {text}", format_name(kind)), path: path.to_owned() }
+        }
+        _ => DicomError::Decode { reason: format!("{} image: {text}", format_name(kind)), path: path.to_owned() },
     }
 }
 
@@ -45,28 +40,15 @@ fn reader<'a>(bytes: &'a [u8], path: &Path) -> Result<ImageReader<Cursor<&'a [u8
 }
 
 /// Header of a research image: dimensions and bit depth from the image header only.
-pub(crate) fn header(
-    bytes: &[u8],
-    kind: Kind,
-    path: &Path,
-    options: &OpenOptions,
-) -> Result<ImageMeta, DicomError> {
-    let decoder = reader(bytes, path)?
-        .into_decoder()
-        .map_err(|e| decode_error(&e, kind, path))?;
+pub(crate) fn header(bytes: &[u8], kind: Kind, path: &Path, options: &OpenOptions) -> Result<ImageMeta, DicomError> {
+    let decoder = reader(bytes, path)?.into_decoder().map_err(|e| decode_error(&e, kind, path))?;
     let (columns, rows) = decoder.dimensions();
-    let bits = decoder.color_type().bits_per_pixel()
-        / u16::from(decoder.color_type().channel_count()).max(1);
+    let bits = decoder.color_type().bits_per_pixel() / u16::from(decoder.color_type().channel_count()).max(1);
     Ok(meta(kind, rows, columns, bits, options))
 }
 
 /// Decode a research image to one frame.
-pub(crate) fn open(
-    bytes: &[u8],
-    kind: Kind,
-    path: &Path,
-    options: &OpenOptions,
-) -> Result<LoadedImage, DicomError> {
+pub(crate) fn open(bytes: &[u8], kind: Kind, path: &Path, options: &OpenOptions) -> Result<LoadedImage, DicomError> {
     let decoded = reader(bytes, path)?.decode().map_err(|e| decode_error(&e, kind, path))?;
     let (columns, rows) = (decoded.width(), decoded.height());
     let colour = |name: &str| DicomError::Unsupported {
@@ -79,40 +61,25 @@ pub(crate) fn open(
     let (data, bits): (Vec<f32>, u16) = match &decoded {
         DynamicImage::ImageLuma8(img) => (img.as_raw().iter().map(|&v| f32::from(v)).collect(), 8),
         DynamicImage::ImageLumaA8(img) => (img.pixels().map(|p| f32::from(p.0[0])).collect(), 8),
-        DynamicImage::ImageLuma16(img) => {
-            (img.as_raw().iter().map(|&v| f32::from(v)).collect(), 16)
-        }
+        DynamicImage::ImageLuma16(img) => (img.as_raw().iter().map(|&v| f32::from(v)).collect(), 16),
         DynamicImage::ImageLumaA16(img) => (img.pixels().map(|p| f32::from(p.0[0])).collect(), 16),
-        DynamicImage::ImageRgb8(img)
-            if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) =>
-        {
+        DynamicImage::ImageRgb8(img) if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) => {
             (img.pixels().map(|p| f32::from(p.0[0])).collect(), 8)
         }
-        DynamicImage::ImageRgba8(img)
-            if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) =>
-        {
+        DynamicImage::ImageRgba8(img) if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) => {
             (img.pixels().map(|p| f32::from(p.0[0])).collect(), 8)
         }
-        DynamicImage::ImageRgb16(img)
-            if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) =>
-        {
+        DynamicImage::ImageRgb16(img) if img.pixels().all(|p| p.0[0] == p.0[1] && p.0[1] == p.0[2]) => {
             (img.pixels().map(|p| f32::from(p.0[0])).collect(), 16)
         }
         other => return Err(colour(&format!("{:?}", other.color()))),
     };
-    let frame =
-        Image::new(columns as usize, rows as usize, data).ok_or_else(|| DicomError::Decode {
-            reason: "pixel count does not match the image size".into(),
-            path: path.to_owned(),
-        })?;
+    let frame = Image::new(columns as usize, rows as usize, data)
+        .ok_or_else(|| DicomError::Decode { reason: "pixel count does not match the image size".into(), path: path.to_owned() })?;
     let frames = vec![frame];
     let mut meta = meta(kind, rows, columns, bits, options);
     voi_attrs::add_generated(&mut meta.voi, &frames);
-    Ok(LoadedImage {
-        path: path.to_owned(),
-        frames,
-        meta,
-    })
+    Ok(LoadedImage { path: path.to_owned(), frames, meta })
 }
 
 fn meta(kind: Kind, rows: u32, columns: u32, bits: u16, options: &OpenOptions) -> ImageMeta {

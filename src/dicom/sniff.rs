@@ -66,17 +66,9 @@ fn raw_dataset(head: &[u8], file_len: u64) -> Option<Kind> {
 
 /// The file's size, refusing empty and oversized files.
 pub(crate) fn checked_len(path: &Path) -> Result<u64, DicomError> {
-    let len = std::fs::metadata(path)
-        .map_err(|source| DicomError::Io {
-            source,
-            path: path.to_owned(),
-        })?
-        .len();
+    let len = std::fs::metadata(path).map_err(|source| DicomError::Io { source, path: path.to_owned() })?.len();
     if len == 0 {
-        return Err(DicomError::Truncated {
-            reason: "the file is empty (0 bytes)".into(),
-            path: path.to_owned(),
-        });
+        return Err(DicomError::Truncated { reason: "the file is empty (0 bytes)".into(), path: path.to_owned() });
     }
     if len > MAX_FILE_BYTES {
         let gib = len as f64 / f64::from(1u32 << 30);
@@ -91,10 +83,7 @@ pub(crate) fn checked_len(path: &Path) -> Result<u64, DicomError> {
 /// Read at most `limit` bytes from the start of the file (opened read-only); `limit` is also the capacity reserved,
 /// so pass at most the file's size.
 pub(crate) fn read_prefix(path: &Path, limit: u64) -> Result<Vec<u8>, DicomError> {
-    let io = |source| DicomError::Io {
-        source,
-        path: path.to_owned(),
-    };
+    let io = |source| DicomError::Io { source, path: path.to_owned() };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut buf = Vec::with_capacity(usize::try_from(limit).unwrap_or(0));
     file.take(limit).read_to_end(&mut buf).map_err(io)?;

@@ -47,28 +47,17 @@ pub(crate) fn choose(obj: &Dataset) -> SpacingChoice {
     };
     let pixel = pair(tags::PIXEL_SPACING, "Pixel Spacing");
     let imager = pair(tags::IMAGER_PIXEL_SPACING, "Imager Pixel Spacing");
-    let nominal = pair(
-        tags::NOMINAL_SCANNED_PIXEL_SPACING,
-        "Nominal Scanned Pixel Spacing",
-    );
+    let nominal = pair(tags::NOMINAL_SCANNED_PIXEL_SPACING, "Nominal Scanned Pixel Spacing");
     let calibrated = string(obj, tags::PIXEL_SPACING_CALIBRATION_TYPE).is_some();
-    let ermf = float(obj, tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR)
-        .filter(|m| *m >= 1.0 && m.is_finite());
-    let spacing = |(row_mm, col_mm): (f64, f64), source| Spacing {
-        row_mm,
-        col_mm,
-        source,
-    };
+    let ermf = float(obj, tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR).filter(|m| *m >= 1.0 && m.is_finite());
+    let spacing = |(row_mm, col_mm): (f64, f64), source| Spacing { row_mm, col_mm, source };
 
     let mut alternatives = Vec::new();
     if let (Some(p), true) = (pixel, calibrated) {
         alternatives.push(spacing(p, SpacingSource::CalibratedPixelSpacing));
     }
     if let (Some((row, col)), Some(m)) = (imager, ermf) {
-        alternatives.push(spacing(
-            (row / m, col / m),
-            SpacingSource::ImagerSpacingCorrectedByMagnification,
-        ));
+        alternatives.push(spacing((row / m, col / m), SpacingSource::ImagerSpacingCorrectedByMagnification));
     }
     if let Some(i) = imager {
         alternatives.push(spacing(i, SpacingSource::ImagerPixelSpacing));
@@ -87,40 +76,21 @@ pub(crate) fn choose(obj: &Dataset) -> SpacingChoice {
             notes.push("Imager Pixel Spacing is measured at the detector: distances in the breast are smaller".to_owned());
         }
         Some(SpacingSource::NominalScannedPixelSpacing) => {
-            notes.push(
-                "Nominal Scanned Pixel Spacing of the film digitiser: distances on the film"
-                    .to_owned(),
-            );
+            notes.push("Nominal Scanned Pixel Spacing of the film digitiser: distances on the film".to_owned());
         }
         Some(_) => {}
     }
     let note = (!notes.is_empty()).then(|| notes.join("; "));
-    SpacingChoice {
-        chosen,
-        alternatives,
-        note,
-    }
+    SpacingChoice { chosen, alternatives, note }
 }
 
 /// Spacing of a research image: the user's, else none with the usual note.
 pub(crate) fn user(spacing_mm: Option<f64>) -> SpacingChoice {
     match spacing_mm.filter(|s| *s > 0.0 && s.is_finite()) {
         Some(mm) => {
-            let s = Spacing {
-                row_mm: mm,
-                col_mm: mm,
-                source: SpacingSource::User,
-            };
-            SpacingChoice {
-                chosen: Some(s),
-                alternatives: vec![s],
-                note: None,
-            }
+            let s = Spacing { row_mm: mm, col_mm: mm, source: SpacingSource::User };
+            SpacingChoice { chosen: Some(s), alternatives: vec![s], note: None }
         }
-        None => SpacingChoice {
-            chosen: None,
-            alternatives: Vec::new(),
-            note: Some(NO_SPACING_NOTE.to_owned()),
-        },
+        None => SpacingChoice { chosen: None, alternatives: Vec::new(), note: Some(NO_SPACING_NOTE.to_owned()) },
     }
 }

@@ -27,42 +27,30 @@ pub(crate) fn from_dataset(obj: &Dataset, signed: bool) -> VoiInfo {
         .filter(|(_, (_, w))| **w > 0.0)
         .map(|(i, (&center, &width))| {
             let stated = explanations.get(i).filter(|e| !e.is_empty());
-            let name = stated
-                .cloned()
-                .unwrap_or_else(|| format!("Window {}", i + 1));
+            let name = stated.cloned().unwrap_or_else(|| format!("Window {}", i + 1));
             let source = stated.map_or_else(String::new, |e| format!("{e}: "));
             WindowPreset {
                 name,
-                explanation: format!(
-                    "{source}Window Center {center} / Width {width} from the file"
-                ),
+                explanation: format!("{source}Window Center {center} / Width {width} from the file"),
                 window: Window { center, width },
                 from_file: true,
             }
         })
         .collect();
-    let function = string(group, tags::VOILUT_FUNCTION)
-        .map_or(VoiFunction::Linear, |f| VoiFunction::from_dicom(&f));
-    let lut_source =
-        root_or_group(obj, tags::FRAME_VOILUT_SEQUENCE, tags::VOILUT_SEQUENCE).unwrap_or(obj);
+    let function = string(group, tags::VOILUT_FUNCTION).map_or(VoiFunction::Linear, |f| VoiFunction::from_dicom(&f));
+    let lut_source = root_or_group(obj, tags::FRAME_VOILUT_SEQUENCE, tags::VOILUT_SEQUENCE).unwrap_or(obj);
     let luts = items(lut_source, tags::VOILUT_SEQUENCE)
         .iter()
         .filter_map(|item| Lut::from_item(item, signed))
         .enumerate()
         .map(|(i, lut)| VoiLut {
-            explanation: lut
-                .explanation
-                .unwrap_or_else(|| format!("VOI LUT {}", i + 1)),
+            explanation: lut.explanation.unwrap_or_else(|| format!("VOI LUT {}", i + 1)),
             first_mapped: f64::from(lut.first_mapped),
             bits: lut.bits,
             data: lut.data,
         })
         .collect();
-    VoiInfo {
-        presets,
-        function,
-        luts,
-    }
+    VoiInfo { presets, function, luts }
 }
 
 /// Add the generated presets once the pixels are known: "Auto (histogram)" from the first frame when the file
@@ -72,9 +60,7 @@ pub(crate) fn add_generated(voi: &mut VoiInfo, frames: &[Image]) {
     if voi.presets.is_empty() {
         voi.presets.push(WindowPreset {
             name: "Auto (histogram)".into(),
-            explanation:
-                "0.5th to 99.5th percentile of the pixel values, ignoring background (generated)"
-                    .into(),
+            explanation: "0.5th to 99.5th percentile of the pixel values, ignoring background (generated)".into(),
             window: robust_window(first),
             from_file: false,
         });

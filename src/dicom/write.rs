@@ -33,15 +33,9 @@ pub enum WriteError {
     #[error("failed to build the file meta group: {0}")]
     Meta(Box<dicom_object::WithMetaError>),
     #[error("failed to encode the DICOM data set: {source} ({path:?})")]
-    Encode {
-        source: Box<dicom_object::WriteError>,
-        path: PathBuf,
-    },
+    Encode { source: Box<dicom_object::WriteError>, path: PathBuf },
     #[error("I/O error: {source} ({path:?})")]
-    Io {
-        source: std::io::Error,
-        path: PathBuf,
-    },
+    Io { source: std::io::Error, path: PathBuf },
 }
 
 /// Transfer syntax of the written file.
@@ -132,10 +126,7 @@ impl<'a> MammogramObject<'a> {
             patient_orientation: ("A".to_owned(), "L".to_owned()),
             pixel_spacing_mm: 0.1,
             magnification: 1.08,
-            windows: vec![NamedWindow {
-                window: Window::from_range(0.0, 16383.0),
-                explanation: "FULL".to_owned(),
-            }],
+            windows: vec![NamedWindow { window: Window::from_range(0.0, 16383.0), explanation: "FULL".to_owned() }],
             kvp: 28.0,
             exposure_mas: 80.0,
             body_part_thickness_mm: 50.0,
@@ -185,26 +176,15 @@ pub fn build_object(o: &MammogramObject<'_>) -> Result<InMemDicomObject, WriteEr
         .collect::<Result<_, _>>()?;
     let spacing = ds(o.pixel_spacing_mm);
     let imager = ds(o.pixel_spacing_mm * o.magnification);
-    let (view_code, view_meaning) = if o.view_position == "MLO" {
-        ("399368009", "medio-lateral oblique")
-    } else {
-        ("399162004", "cranio-caudal")
-    };
+    let (view_code, view_meaning) =
+        if o.view_position == "MLO" { ("399368009", "medio-lateral oblique") } else { ("399162004", "cranio-caudal") };
     let s = |tag, vr, v: &str| DataElement::new(tag, vr, v);
     let mut obj = InMemDicomObject::from_element_iter([
-        s(
-            tags::SOP_CLASS_UID,
-            VR::UI,
-            uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION,
-        ),
+        s(tags::SOP_CLASS_UID, VR::UI, uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION),
         s(tags::SOP_INSTANCE_UID, VR::UI, &o.sop_uid),
         s(tags::STUDY_INSTANCE_UID, VR::UI, &o.study_uid),
         s(tags::SERIES_INSTANCE_UID, VR::UI, &o.series_uid),
-        DataElement::new(
-            tags::IMAGE_TYPE,
-            VR::CS,
-            strs(["DERIVED".to_owned(), "PRIMARY".to_owned()]),
-        ),
+        DataElement::new(tags::IMAGE_TYPE, VR::CS, strs(["DERIVED".to_owned(), "PRIMARY".to_owned()])),
         s(tags::MODALITY, VR::CS, "MG"),
         s(tags::PRESENTATION_INTENT_TYPE, VR::CS, "FOR PRESENTATION"),
         s(tags::PATIENT_NAME, VR::PN, &o.patient_name),
@@ -216,138 +196,55 @@ pub fn build_object(o: &MammogramObject<'_>) -> Result<InMemDicomObject, WriteEr
         s(tags::REFERRING_PHYSICIAN_NAME, VR::PN, ""),
         s(tags::STUDY_ID, VR::SH, "SIM"),
         s(tags::ACCESSION_NUMBER, VR::SH, ""),
-        s(
-            tags::STUDY_DESCRIPTION,
-            VR::LO,
-            "Simulated mammogram - not patient data",
-        ),
+        s(tags::STUDY_DESCRIPTION, VR::LO, "Simulated mammogram - not patient data"),
         s(tags::SERIES_DESCRIPTION, VR::LO, &o.series_description),
         s(tags::SERIES_NUMBER, VR::IS, &o.series_number.to_string()),
-        s(
-            tags::INSTANCE_NUMBER,
-            VR::IS,
-            &o.instance_number.to_string(),
-        ),
+        s(tags::INSTANCE_NUMBER, VR::IS, &o.instance_number.to_string()),
         s(tags::MANUFACTURER, VR::LO, &o.manufacturer),
         s(tags::MANUFACTURER_MODEL_NAME, VR::LO, &o.model_name),
-        s(
-            tags::SOFTWARE_VERSIONS,
-            VR::LO,
-            concat!("mammoscope ", env!("CARGO_PKG_VERSION")),
-        ),
+        s(tags::SOFTWARE_VERSIONS, VR::LO, concat!("mammoscope ", env!("CARGO_PKG_VERSION"))),
         s(tags::BODY_PART_EXAMINED, VR::CS, "BREAST"),
         s(tags::IMAGE_LATERALITY, VR::CS, o.laterality.code()),
         s(tags::VIEW_POSITION, VR::CS, &o.view_position),
-        DataElement::new(
-            tags::VIEW_CODE_SEQUENCE,
-            VR::SQ,
-            DataSetSequence::from(vec![code_item(view_code, view_meaning)]),
-        ),
-        DataElement::new(
-            tags::PATIENT_ORIENTATION,
-            VR::CS,
-            strs([
-                o.patient_orientation.0.clone(),
-                o.patient_orientation.1.clone(),
-            ]),
-        ),
+        DataElement::new(tags::VIEW_CODE_SEQUENCE, VR::SQ, DataSetSequence::from(vec![code_item(view_code, view_meaning)])),
+        DataElement::new(tags::PATIENT_ORIENTATION, VR::CS, strs([o.patient_orientation.0.clone(), o.patient_orientation.1.clone()])),
         s(tags::POSITIONER_TYPE, VR::CS, "MAMMOGRAPHIC"),
         s(tags::DETECTOR_TYPE, VR::CS, "DIRECT"),
         s(tags::ANODE_TARGET_MATERIAL, VR::CS, "TUNGSTEN"),
         s(tags::FILTER_MATERIAL, VR::CS, "RHODIUM"),
         s(tags::KVP, VR::DS, &ds(o.kvp)),
         s(tags::EXPOSURE, VR::IS, &format!("{:.0}", o.exposure_mas)),
-        s(
-            tags::EXPOSURE_INU_AS,
-            VR::IS,
-            &format!("{:.0}", o.exposure_mas * 1000.0),
-        ),
-        s(
-            tags::BODY_PART_THICKNESS,
-            VR::DS,
-            &ds(o.body_part_thickness_mm),
-        ),
+        s(tags::EXPOSURE_INU_AS, VR::IS, &format!("{:.0}", o.exposure_mas * 1000.0)),
+        s(tags::BODY_PART_THICKNESS, VR::DS, &ds(o.body_part_thickness_mm)),
         s(tags::COMPRESSION_FORCE, VR::DS, &ds(o.compression_force_n)),
         s(tags::DISTANCE_SOURCE_TO_DETECTOR, VR::DS, "650"),
-        s(
-            tags::DISTANCE_SOURCE_TO_PATIENT,
-            VR::DS,
-            &ds(650.0 / o.magnification),
-        ),
-        s(
-            tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR,
-            VR::DS,
-            &ds(o.magnification),
-        ),
-        DataElement::new(
-            tags::IMAGER_PIXEL_SPACING,
-            VR::DS,
-            strs([imager.clone(), imager]),
-        ),
-        DataElement::new(
-            tags::PIXEL_SPACING,
-            VR::DS,
-            strs([spacing.clone(), spacing]),
-        ),
+        s(tags::DISTANCE_SOURCE_TO_PATIENT, VR::DS, &ds(650.0 / o.magnification)),
+        s(tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR, VR::DS, &ds(o.magnification)),
+        DataElement::new(tags::IMAGER_PIXEL_SPACING, VR::DS, strs([imager.clone(), imager])),
+        DataElement::new(tags::PIXEL_SPACING, VR::DS, strs([spacing.clone(), spacing])),
         s(tags::PIXEL_SPACING_CALIBRATION_TYPE, VR::CS, "GEOMETRY"),
-        s(
-            tags::PIXEL_SPACING_CALIBRATION_DESCRIPTION,
-            VR::LO,
-            "Imager Pixel Spacing / Estimated Radiographic Magnification Factor",
-        ),
+        s(tags::PIXEL_SPACING_CALIBRATION_DESCRIPTION, VR::LO, "Imager Pixel Spacing / Estimated Radiographic Magnification Factor"),
         s(tags::PIXEL_INTENSITY_RELATIONSHIP, VR::CS, "LOG"),
-        DataElement::new(
-            tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN,
-            VR::SS,
-            PrimitiveValue::from(1_i16),
-        ),
+        DataElement::new(tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN, VR::SS, PrimitiveValue::from(1_i16)),
         s(tags::RESCALE_INTERCEPT, VR::DS, "0"),
         s(tags::RESCALE_SLOPE, VR::DS, "1"),
         s(tags::RESCALE_TYPE, VR::LO, "US"),
-        DataElement::new(
-            tags::WINDOW_CENTER,
-            VR::DS,
-            strs(o.windows.iter().map(|w| ds(w.window.center))),
-        ),
-        DataElement::new(
-            tags::WINDOW_WIDTH,
-            VR::DS,
-            strs(o.windows.iter().map(|w| ds(w.window.width))),
-        ),
-        DataElement::new(
-            tags::WINDOW_CENTER_WIDTH_EXPLANATION,
-            VR::LO,
-            strs(o.windows.iter().map(|w| w.explanation.clone())),
-        ),
+        DataElement::new(tags::WINDOW_CENTER, VR::DS, strs(o.windows.iter().map(|w| ds(w.window.center)))),
+        DataElement::new(tags::WINDOW_WIDTH, VR::DS, strs(o.windows.iter().map(|w| ds(w.window.width)))),
+        DataElement::new(tags::WINDOW_CENTER_WIDTH_EXPLANATION, VR::LO, strs(o.windows.iter().map(|w| w.explanation.clone()))),
         s(tags::VOILUT_FUNCTION, VR::CS, "LINEAR"),
         s(tags::BURNED_IN_ANNOTATION, VR::CS, "NO"),
         s(tags::LOSSY_IMAGE_COMPRESSION, VR::CS, "00"),
         s(tags::PHOTOMETRIC_INTERPRETATION, VR::CS, "MONOCHROME2"),
         DataElement::new(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(1_u16)),
-        DataElement::new(
-            tags::ROWS,
-            VR::US,
-            PrimitiveValue::from(o.image.height as u16),
-        ),
-        DataElement::new(
-            tags::COLUMNS,
-            VR::US,
-            PrimitiveValue::from(o.image.width as u16),
-        ),
+        DataElement::new(tags::ROWS, VR::US, PrimitiveValue::from(o.image.height as u16)),
+        DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(o.image.width as u16)),
         DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(16_u16)),
         DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(14_u16)),
         DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(13_u16)),
-        DataElement::new(
-            tags::PIXEL_REPRESENTATION,
-            VR::US,
-            PrimitiveValue::from(0_u16),
-        ),
+        DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(0_u16)),
     ]);
-    obj.put(DataElement::new(
-        tags::PIXEL_DATA,
-        VR::OW,
-        PrimitiveValue::U16(pixels.into()),
-    ));
+    obj.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(pixels.into())));
     Ok(obj)
 }
 
@@ -356,22 +253,12 @@ pub fn write_mammogram(path: &Path, object: &MammogramObject<'_>) -> Result<(), 
     let file_object = build_object(object)?
         .with_meta(FileMetaTableBuilder::new().transfer_syntax(object.transfer_syntax.uid()))
         .map_err(|e| WriteError::Meta(Box::new(e)))?;
-    let io = |source| WriteError::Io {
-        source,
-        path: path.to_owned(),
-    };
-    let name = path
-        .file_name()
-        .map_or_else(|| "out.dcm".into(), |n| n.to_string_lossy().into_owned());
+    let io = |source| WriteError::Io { source, path: path.to_owned() };
+    let name = path.file_name().map_or_else(|| "out.dcm".into(), |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(io)?;
-        file_object
-            .write_all(&mut file)
-            .map_err(|source| WriteError::Encode {
-                source: Box::new(source),
-                path: path.to_owned(),
-            })?;
+        file_object.write_all(&mut file).map_err(|source| WriteError::Encode { source: Box::new(source), path: path.to_owned() })?;
         file.flush().map_err(io)?;
         file.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
@@ -390,23 +277,12 @@ mod tests {
     use super::*;
 
     fn ramp(width: usize, height: usize) -> Image {
-        let data = (0..width * height)
-            .map(|i| ((i * 37) % 16384) as f32)
-            .collect();
-        Image {
-            width,
-            height,
-            data,
-        }
+        let data = (0..width * height).map(|i| ((i * 37) % 16384) as f32).collect();
+        Image { width, height, data }
     }
 
     fn text(obj: &dicom_object::DefaultDicomObject, tag: dicom_core::Tag) -> String {
-        obj.element(tag)
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .trim()
-            .to_owned()
+        obj.element(tag).unwrap().to_str().unwrap().trim().to_owned()
     }
 
     #[test]
@@ -421,43 +297,18 @@ mod tests {
         object.view_position = "MLO".to_owned();
         object.patient_orientation = ("A".to_owned(), "F".to_owned());
         object.windows = vec![
-            NamedWindow {
-                window: Window {
-                    center: 9000.0,
-                    width: 8000.0,
-                },
-                explanation: "STANDARD".to_owned(),
-            },
-            NamedWindow {
-                window: Window {
-                    center: 12000.0,
-                    width: 4000.0,
-                },
-                explanation: "DENSE".to_owned(),
-            },
+            NamedWindow { window: Window { center: 9000.0, width: 8000.0 }, explanation: "STANDARD".to_owned() },
+            NamedWindow { window: Window { center: 12000.0, width: 4000.0 }, explanation: "DENSE".to_owned() },
         ];
         let path = dir.path().join("L_MLO.dcm");
         write_mammogram(&path, &object).unwrap();
         let deflated = std::fs::metadata(&path).unwrap().len();
-        assert!(
-            deflated < 300 * 200 * 2,
-            "deflated file is {deflated} bytes"
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no temporary file left"
-        );
+        assert!(deflated < 300 * 200 * 2, "deflated file is {deflated} bytes");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left");
 
         let obj = open_file(&path).unwrap();
-        assert_eq!(
-            obj.meta().transfer_syntax().trim_end_matches('\0'),
-            "1.2.840.10008.1.2.1.99"
-        );
-        assert_eq!(
-            text(&obj, tags::SOP_CLASS_UID),
-            "1.2.840.10008.5.1.4.1.1.1.2"
-        );
+        assert_eq!(obj.meta().transfer_syntax().trim_end_matches('\0'), "1.2.840.10008.1.2.1.99");
+        assert_eq!(text(&obj, tags::SOP_CLASS_UID), "1.2.840.10008.5.1.4.1.1.1.2");
         assert_eq!(text(&obj, tags::SOP_INSTANCE_UID), uid_from_seed(42, 1002));
         assert_eq!(text(&obj, tags::PATIENT_ID), "SIM-42");
         assert_eq!(text(&obj, tags::PATIENT_NAME), "SIMULATED^MAMMOGRAM");
@@ -465,40 +316,17 @@ mod tests {
         assert_eq!(text(&obj, tags::IMAGE_LATERALITY), "L");
         assert_eq!(text(&obj, tags::VIEW_POSITION), "MLO");
         assert_eq!(text(&obj, tags::PATIENT_ORIENTATION), "A\\F");
-        assert_eq!(
-            text(&obj, tags::PRESENTATION_INTENT_TYPE),
-            "FOR PRESENTATION"
-        );
+        assert_eq!(text(&obj, tags::PRESENTATION_INTENT_TYPE), "FOR PRESENTATION");
         assert_eq!(text(&obj, tags::PIXEL_SPACING), "0.1\\0.1");
         assert_eq!(text(&obj, tags::IMAGER_PIXEL_SPACING), "0.108\\0.108");
-        assert_eq!(
-            text(&obj, tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR),
-            "1.08"
-        );
+        assert_eq!(text(&obj, tags::ESTIMATED_RADIOGRAPHIC_MAGNIFICATION_FACTOR), "1.08");
         assert_eq!(text(&obj, tags::PIXEL_SPACING_CALIBRATION_TYPE), "GEOMETRY");
         assert_eq!(text(&obj, tags::WINDOW_CENTER), "9000\\12000");
-        assert_eq!(
-            text(&obj, tags::WINDOW_CENTER_WIDTH_EXPLANATION),
-            "STANDARD\\DENSE"
-        );
+        assert_eq!(text(&obj, tags::WINDOW_CENTER_WIDTH_EXPLANATION), "STANDARD\\DENSE");
         assert_eq!(text(&obj, tags::BURNED_IN_ANNOTATION), "NO");
-        assert_eq!(
-            obj.element(tags::BITS_STORED)
-                .unwrap()
-                .to_int::<u16>()
-                .unwrap(),
-            14
-        );
-        assert_eq!(
-            obj.element(tags::ROWS).unwrap().to_int::<u16>().unwrap(),
-            200
-        );
-        let pixels = obj
-            .element(tags::PIXEL_DATA)
-            .unwrap()
-            .uint16_slice()
-            .unwrap()
-            .to_vec();
+        assert_eq!(obj.element(tags::BITS_STORED).unwrap().to_int::<u16>().unwrap(), 14);
+        assert_eq!(obj.element(tags::ROWS).unwrap().to_int::<u16>().unwrap(), 200);
+        let pixels = obj.element(tags::PIXEL_DATA).unwrap().uint16_slice().unwrap().to_vec();
         let expected: Vec<u16> = image.data.iter().map(|&v| v as u16).collect();
         assert_eq!(pixels, expected);
     }
@@ -512,23 +340,9 @@ mod tests {
         let path = dir.path().join("x.dcm");
         write_mammogram(&path, &object).unwrap();
         let obj = open_file(&path).unwrap();
-        assert_eq!(
-            obj.element(tags::PIXEL_DATA)
-                .unwrap()
-                .to_multi_int::<u16>()
-                .unwrap()
-                .len(),
-            128
-        );
-        let bad = Image {
-            width: 1,
-            height: 1,
-            data: vec![20_000.0],
-        };
-        assert!(matches!(
-            write_mammogram(&path, &MammogramObject::simulated(&bad, 1, 0)),
-            Err(WriteError::PixelRange { .. })
-        ));
+        assert_eq!(obj.element(tags::PIXEL_DATA).unwrap().to_multi_int::<u16>().unwrap().len(), 128);
+        let bad = Image { width: 1, height: 1, data: vec![20_000.0] };
+        assert!(matches!(write_mammogram(&path, &MammogramObject::simulated(&bad, 1, 0)), Err(WriteError::PixelRange { .. })));
         assert_ne!(uid_from_seed(1, 1), uid_from_seed(1, 2));
         assert!(uid_from_seed(u64::MAX, 7).len() <= 64);
     }

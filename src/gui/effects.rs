@@ -2,7 +2,10 @@
 
 use std::path::PathBuf;
 
-use crate::app::{Effects, loader::{self, Loaded}};
+use crate::app::{
+    Effects,
+    loader::{self, Loaded},
+};
 use crate::dicom::OpenOptions;
 use crate::jobs::{self, Job};
 use crate::render::ImageRenderer;
@@ -42,7 +45,9 @@ impl Effects for Background {
                 .pick_files();
             match picked {
                 Some(paths) => r.output(paths),
-                None => anyhow::bail!("no file picked (or no file dialog available: drop files on the window or pass them on the command line)"),
+                None => {
+                    anyhow::bail!("no file picked (or no file dialog available: drop files on the window or pass them on the command line)")
+                }
             }
             Ok(())
         });

@@ -5,7 +5,10 @@ pub mod effects;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::app::{AppState, Command, Severity, ViewState, loader::{self, Loaded}};
+use crate::app::{
+    AppState, Command, Severity, ViewState,
+    loader::{self, Loaded},
+};
 use crate::dicom::OpenOptions;
 use crate::jobs::Message;
 use crate::render::ImageRenderer;
@@ -118,7 +121,8 @@ impl MammoscopeApp {
 
 impl eframe::App for MammoscopeApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+        let dropped: Vec<PathBuf> =
+            ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
         if !dropped.is_empty() {
             self.commands.push(Command::Open(dropped));
         }

@@ -25,22 +25,13 @@ use super::Image;
 #[non_exhaustive]
 pub enum SpectrumError {
     #[error("region at ({x}, {y}) of {size}×{size} px does not fit in a {width}×{height} image")]
-    RegionOutside {
-        x: usize,
-        y: usize,
-        size: usize,
-        width: usize,
-        height: usize,
-    },
+    RegionOutside { x: usize, y: usize, size: usize, width: usize, height: usize },
     #[error("region of {0} px is too small (at least 16 px)")]
     RegionTooSmall(usize),
     #[error("pixel spacing must be positive and finite, got {0} mm")]
     Spacing(f64),
     #[error("fewer than 3 frequency rings between {lo_cyc_per_mm} and {hi_cyc_per_mm} cycles/mm")]
-    Band {
-        lo_cyc_per_mm: f64,
-        hi_cyc_per_mm: f64,
-    },
+    Band { lo_cyc_per_mm: f64, hi_cyc_per_mm: f64 },
 }
 
 /// Ring-averaged power spectrum: `power[i]` at `frequency_cyc_per_mm[i]` (value² · mm²).
@@ -58,13 +49,8 @@ impl RadialSpectrum {
             return None;
         }
         let n = spectra.len() as f64;
-        let power = (0..first.power.len())
-            .map(|i| spectra.iter().map(|s| s.power[i]).sum::<f64>() / n)
-            .collect();
-        Some(Self {
-            frequency_cyc_per_mm: first.frequency_cyc_per_mm.clone(),
-            power,
-        })
+        let power = (0..first.power.len()).map(|i| spectra.iter().map(|s| s.power[i]).sum::<f64>() / n).collect();
+        Some(Self { frequency_cyc_per_mm: first.frequency_cyc_per_mm.clone(), power })
     }
 }
 
@@ -72,27 +58,18 @@ impl RadialSpectrum {
 pub(crate) fn fft2(data: &mut [Complex32], width: usize, height: usize, inverse: bool) {
     let mut planner = FftPlanner::<f32>::new();
     let (row_fft, col_fft) = if inverse {
-        (
-            planner.plan_fft_inverse(width),
-            planner.plan_fft_inverse(height),
-        )
+        (planner.plan_fft_inverse(width), planner.plan_fft_inverse(height))
     } else {
-        (
-            planner.plan_fft_forward(width),
-            planner.plan_fft_forward(height),
-        )
+        (planner.plan_fft_forward(width), planner.plan_fft_forward(height))
     };
-    data.par_chunks_mut(width)
-        .for_each(|row| row_fft.process(row));
+    data.par_chunks_mut(width).for_each(|row| row_fft.process(row));
     let mut transposed = vec![Complex32::default(); data.len()];
     for (y, row) in data.chunks(width).enumerate() {
         for (x, &v) in row.iter().enumerate() {
             transposed[x * height + y] = v;
         }
     }
-    transposed
-        .par_chunks_mut(height)
-        .for_each(|col| col_fft.process(col));
+    transposed.par_chunks_mut(height).for_each(|col| col_fft.process(col));
     for (x, col) in transposed.chunks(height).enumerate() {
         for (y, &v) in col.iter().enumerate() {
             data[y * width + x] = v;
@@ -102,20 +79,11 @@ pub(crate) fn fft2(data: &mut [Complex32], width: usize, height: usize, inverse:
 
 /// Signed frequency index of FFT bin `k` of an `n`-point transform.
 fn signed_index(k: usize, n: usize) -> f64 {
-    if k <= n / 2 {
-        k as f64
-    } else {
-        k as f64 - n as f64
-    }
+    if k <= n / 2 { k as f64 } else { k as f64 - n as f64 }
 }
 
 /// Radial power spectrum of the square region with top-left `corner` (`[x, y]`) and side `size` px.
-pub fn radial_power_spectrum(
-    image: &Image,
-    corner: [usize; 2],
-    size: usize,
-    spacing_mm: f64,
-) -> Result<RadialSpectrum, SpectrumError> {
+pub fn radial_power_spectrum(image: &Image, corner: [usize; 2], size: usize, spacing_mm: f64) -> Result<RadialSpectrum, SpectrumError> {
     let [x0, y0] = corner;
     if size < 16 {
         return Err(SpectrumError::RegionTooSmall(size));
@@ -125,17 +93,9 @@ pub fn radial_power_spectrum(
     }
     if x0 + size > image.width || y0 + size > image.height {
         let (width, height) = (image.width, image.height);
-        return Err(SpectrumError::RegionOutside {
-            x: x0,
-            y: y0,
-            size,
-            width,
-            height,
-        });
+        return Err(SpectrumError::RegionOutside { x: x0, y: y0, size, width, height });
     }
-    let hann: Vec<f64> = (0..size)
-        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * (i as f64 + 0.5) / size as f64).cos())
-        .collect();
+    let hann: Vec<f64> = (0..size).map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * (i as f64 + 0.5) / size as f64).cos()).collect();
     let (mut weighted_sum, mut weight_sum, mut weight_sq) = (0.0, 0.0, 0.0);
     for y in 0..size {
         for x in 0..size {
@@ -149,8 +109,7 @@ pub fn radial_power_spectrum(
     let mut buf: Vec<Complex32> = (0..size * size)
         .map(|i| {
             let (x, y) = (i % size, i / size);
-            let v =
-                (f64::from(image.data[(y0 + y) * image.width + x0 + x]) - mean) * hann[x] * hann[y];
+            let v = (f64::from(image.data[(y0 + y) * image.width + x0 + x]) - mean) * hann[x] * hann[y];
             Complex32::new(v as f32, 0.0)
         })
         .collect();
@@ -168,22 +127,12 @@ pub fn radial_power_spectrum(
         }
     }
     let df = 1.0 / (size as f64 * spacing_mm);
-    let (frequency_cyc_per_mm, power) = (1..=rings)
-        .filter(|&r| counts[r] > 0)
-        .map(|r| (r as f64 * df, sums[r] / counts[r] as f64))
-        .unzip();
-    Ok(RadialSpectrum {
-        frequency_cyc_per_mm,
-        power,
-    })
+    let (frequency_cyc_per_mm, power) = (1..=rings).filter(|&r| counts[r] > 0).map(|r| (r as f64 * df, sums[r] / counts[r] as f64)).unzip();
+    Ok(RadialSpectrum { frequency_cyc_per_mm, power })
 }
 
 /// Least-squares fit of `log P = c − β log f` over `lo..=hi` cycles/mm; returns β.
-pub fn fit_beta(
-    spectrum: &RadialSpectrum,
-    lo_cyc_per_mm: f64,
-    hi_cyc_per_mm: f64,
-) -> Result<f64, SpectrumError> {
+pub fn fit_beta(spectrum: &RadialSpectrum, lo_cyc_per_mm: f64, hi_cyc_per_mm: f64) -> Result<f64, SpectrumError> {
     let points: Vec<(f64, f64)> = spectrum
         .frequency_cyc_per_mm
         .iter()
@@ -192,10 +141,7 @@ pub fn fit_beta(
         .map(|(&f, &p)| (f.ln(), p.ln()))
         .collect();
     if points.len() < 3 {
-        return Err(SpectrumError::Band {
-            lo_cyc_per_mm,
-            hi_cyc_per_mm,
-        });
+        return Err(SpectrumError::Band { lo_cyc_per_mm, hi_cyc_per_mm });
     }
     let n = points.len() as f64;
     let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
@@ -209,17 +155,9 @@ pub fn fit_beta(
 ///
 /// White noise is filtered in the Fourier domain; `corner_cycles_per_px` (`f_c`) caps the size of the largest
 /// structures (0 gives a pure power law with the DC term removed).
-pub fn power_law_noise(
-    width: usize,
-    height: usize,
-    beta: f64,
-    corner_cycles_per_px: f64,
-    seed: u64,
-) -> Image {
+pub fn power_law_noise(width: usize, height: usize, beta: f64, corner_cycles_per_px: f64, seed: u64) -> Image {
     let mut rng = StdRng::seed_from_u64(seed);
-    let mut buf: Vec<Complex32> = (0..width * height)
-        .map(|_| Complex32::new(StandardNormal.sample(&mut rng), 0.0))
-        .collect();
+    let mut buf: Vec<Complex32> = (0..width * height).map(|_| Complex32::new(StandardNormal.sample(&mut rng), 0.0)).collect();
     if buf.is_empty() {
         return Image::filled(width, height, 0.0);
     }
@@ -229,31 +167,19 @@ pub fn power_law_noise(
         let fx = signed_index(i % width, width) / width as f64;
         let fy = signed_index(i / width, height) / height as f64;
         let f2 = fx * fx + fy * fy;
-        let gain = if i == 0 {
-            0.0
-        } else {
-            (f2 + fc2).powf(-beta / 4.0)
-        };
+        let gain = if i == 0 { 0.0 } else { (f2 + fc2).powf(-beta / 4.0) };
         *c *= gain as f32;
     }
     fft2(&mut buf, width, height, true);
     let mut data: Vec<f32> = buf.iter().map(|c| c.re).collect();
     let n = data.len() as f64;
     let mean = data.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let var = data
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n;
+    let var = data.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
     let scale = if var > 0.0 { 1.0 / var.sqrt() } else { 0.0 };
     for v in &mut data {
         *v = ((f64::from(*v) - mean) * scale) as f32;
     }
-    Image {
-        width,
-        height,
-        data,
-    }
+    Image { width, height, data }
 }
 
 #[cfg(test)]
@@ -280,10 +206,7 @@ mod tests {
     #[test]
     fn white_noise_is_flat_and_noise_is_seeded() {
         assert!(measured_beta(0.0, 9).abs() < 0.3);
-        assert_eq!(
-            power_law_noise(32, 16, 3.0, 0.01, 5),
-            power_law_noise(32, 16, 3.0, 0.01, 5)
-        );
+        assert_eq!(power_law_noise(32, 16, 3.0, 0.01, 5), power_law_noise(32, 16, 3.0, 0.01, 5));
         let n = power_law_noise(32, 16, 3.0, 0.01, 5);
         let mean = n.data.iter().map(|&v| f64::from(v)).sum::<f64>() / n.data.len() as f64;
         assert!(mean.abs() < 1e-4);

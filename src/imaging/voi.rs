@@ -102,7 +102,13 @@ pub struct Display {
 
 impl Default for Display {
     fn default() -> Self {
-        Self { window: Window { center: 2048.0, width: 4096.0 }, function: VoiFunction::Linear, inverted: false, gamma: 1.0, use_lut: false }
+        Self {
+            window: Window { center: 2048.0, width: 4096.0 },
+            function: VoiFunction::Linear,
+            inverted: false,
+            gamma: 1.0,
+            use_lut: false,
+        }
     }
 }
 
@@ -174,7 +180,13 @@ mod tests {
 
     #[test]
     fn invert_and_gamma() {
-        let d = Display { window: Window { center: 50.0, width: 100.0 }, function: VoiFunction::LinearExact, inverted: true, gamma: 2.0, use_lut: false };
+        let d = Display {
+            window: Window { center: 50.0, width: 100.0 },
+            function: VoiFunction::LinearExact,
+            inverted: true,
+            gamma: 2.0,
+            use_lut: false,
+        };
         assert!((d.display_value(50.0, None) - 0.5f32.sqrt()).abs() < 1e-6);
         assert_eq!(d.grey8(0.0, None), 255);
     }

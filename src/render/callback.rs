@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use super::image_renderer::{DrawId, ImageRenderer, TextureKey};
 use super::uniforms::{ImageUniforms, LutParams};
-use crate::imaging::{pyramid::Pyramid, voi::{Display, VoiLut}};
+use crate::imaging::{
+    pyramid::Pyramid,
+    voi::{Display, VoiLut},
+};
 
 /// Where the image sits on screen: `image = center_in_image + flip * (pos_in_ui - rect_center_in_ui) / zoom`.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,7 +2,11 @@
 
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, Vec2};
 
-use crate::app::{OpenImage, ViewState, hanging::Orientation, view::{PendingMeasurement, SlotView}};
+use crate::app::{
+    OpenImage, ViewState,
+    hanging::Orientation,
+    view::{PendingMeasurement, SlotView},
+};
 use crate::render::{ImageCallback, ScreenMapping};
 
 use super::viewer::LOUPE_DRAW_BASE;

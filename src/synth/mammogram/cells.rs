@@ -26,11 +26,7 @@ impl CellSample {
 /// Evaluates cellular noise with unit cell size at `p` (grid units); `jitter` ≤ 1 places sites in their cells.
 pub(crate) fn sample(p: [f64; 2], jitter: f64, seed: u64) -> CellSample {
     let (cx, cy) = (p[0].floor() as i64, p[1].floor() as i64);
-    let mut best = CellSample {
-        nearest: f64::INFINITY,
-        second: f64::INFINITY,
-        id: 0,
-    };
+    let mut best = CellSample { nearest: f64::INFINITY, second: f64::INFINITY, id: 0 };
     for gy in cy - 1..=cy + 1 {
         for gx in cx - 1..=cx + 1 {
             let id = mix(seed ^ mix((gx as u64) ^ mix(gy as u64).rotate_left(17)));

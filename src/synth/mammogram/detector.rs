@@ -40,72 +40,34 @@ pub(crate) fn quantile(mut values: Vec<f32>, q: f64) -> f64 {
 }
 
 /// Exposes the attenuation map; `inside` marks breast pixels (for the AEC and the scatter source).
-pub(crate) fn expose(
-    attenuation: &[f32],
-    inside: &[bool],
-    size: [usize; 2],
-    spacing_mm: f64,
-    det: &DetectorParams,
-    seed: u64,
-) -> Exposure {
+pub(crate) fn expose(attenuation: &[f32], inside: &[bool], size: [usize; 2], spacing_mm: f64, det: &DetectorParams, seed: u64) -> Exposure {
     let [width, height] = size;
     // AEC: the median breast pixel receives the target number of quanta.
-    let median_a = quantile(
-        attenuation
-            .iter()
-            .zip(inside)
-            .filter(|p| *p.1)
-            .map(|p| *p.0)
-            .collect(),
-        0.5,
-    );
+    let median_a = quantile(attenuation.iter().zip(inside).filter(|p| *p.1).map(|p| *p.0).collect(), 0.5);
     let target = det.quanta_per_mm2 * spacing_mm * spacing_mm;
     let flat_field_quanta = target * median_a.exp();
-    let primary: Vec<f32> = attenuation
-        .iter()
-        .map(|&a| (flat_field_quanta * (-f64::from(a)).exp()) as f32)
-        .collect();
-    let source: Vec<f32> = primary
-        .iter()
-        .zip(inside)
-        .map(|(&p, &m)| if m { p } else { 0.0 })
-        .collect();
+    let primary: Vec<f32> = attenuation.iter().map(|&a| (flat_field_quanta * (-f64::from(a)).exp()) as f32).collect();
+    let source: Vec<f32> = primary.iter().zip(inside).map(|(&p, &m)| if m { p } else { 0.0 }).collect();
     let scatter = low_pass(&source, width, height, SCATTER_SIGMA_MM / spacing_mm);
-    let total: Vec<f32> = primary
-        .iter()
-        .zip(&scatter)
-        .map(|(&p, &s)| p + (det.scatter_to_primary as f32) * s)
-        .collect();
+    let total: Vec<f32> = primary.iter().zip(&scatter).map(|(&p, &s)| p + (det.scatter_to_primary as f32) * s).collect();
     let quanta = gaussian_blur(&total, width, height, det.psf_sigma_mm / spacing_mm);
     let gain = FLAT_FIELD_RAW / flat_field_quanta;
-    let expected: Vec<f32> = quanta
-        .iter()
-        .map(|&q| (gain * f64::from(q) + RAW_OFFSET) as f32)
-        .collect();
+    let expected: Vec<f32> = quanta.iter().map(|&q| (gain * f64::from(q) + RAW_OFFSET) as f32).collect();
     let electronic = Normal::new(0.0, det.electronic_noise_quanta.max(0.0)).ok();
     let mut raw = vec![0.0f32; quanta.len()];
-    raw.par_chunks_mut(width.max(1))
-        .enumerate()
-        .for_each(|(y, row)| {
-            let mut rng = stream(seed, y as u64);
-            for (x, out) in row.iter_mut().enumerate() {
-                let lambda = f64::from(quanta[y * width + x]);
-                let counts = match Poisson::new(lambda) {
-                    Ok(p) if lambda > 0.0 => p.sample(&mut rng),
-                    _ => 0.0,
-                };
-                let e = electronic.map_or(0.0, |n| n.sample(&mut rng));
-                *out = (gain * (counts + e) + RAW_OFFSET)
-                    .round()
-                    .clamp(0.0, 16383.0) as f32;
-            }
-        });
-    Exposure {
-        flat_field_quanta,
-        gain,
-        expected,
-        raw,
-    }
+    raw.par_chunks_mut(width.max(1)).enumerate().for_each(|(y, row)| {
+        let mut rng = stream(seed, y as u64);
+        for (x, out) in row.iter_mut().enumerate() {
+            let lambda = f64::from(quanta[y * width + x]);
+            let counts = match Poisson::new(lambda) {
+                Ok(p) if lambda > 0.0 => p.sample(&mut rng),
+                _ => 0.0,
+            };
+            let e = electronic.map_or(0.0, |n| n.sample(&mut rng));
+            *out = (gain * (counts + e) + RAW_OFFSET).round().clamp(0.0, 16383.0) as f32;
+        }
+    });
+    Exposure { flat_field_quanta, gain, expected, raw }
 }
 
 #[cfg(test)]
@@ -114,25 +76,13 @@ mod tests {
 
     #[test]
     fn raw_variance_over_mean_is_the_gain() {
-        let det = DetectorParams {
-            electronic_noise_quanta: 0.0,
-            psf_sigma_mm: 0.0,
-            scatter_to_primary: 0.0,
-            ..DetectorParams::default()
-        };
+        let det = DetectorParams { electronic_noise_quanta: 0.0, psf_sigma_mm: 0.0, scatter_to_primary: 0.0, ..DetectorParams::default() };
         let (w, h) = (64, 64);
         let exp = expose(&vec![1.0; w * h], &vec![true; w * h], [w, h], 0.1, &det, 3);
         let signal: Vec<f64> = exp.raw.iter().map(|&v| f64::from(v) - RAW_OFFSET).collect();
         let mean = signal.iter().sum::<f64>() / signal.len() as f64;
         let var = signal.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / signal.len() as f64;
-        assert!(
-            (var / mean / exp.gain - 1.0).abs() < 0.1,
-            "k {} vs gain {}",
-            var / mean,
-            exp.gain
-        );
-        assert!(
-            (mean / exp.gain - det.quanta_per_mm2 * 0.01).abs() < 0.02 * det.quanta_per_mm2 * 0.01
-        );
+        assert!((var / mean / exp.gain - 1.0).abs() < 0.1, "k {} vs gain {}", var / mean, exp.gain);
+        assert!((mean / exp.gain - det.quanta_per_mm2 * 0.01).abs() < 0.02 * det.quanta_per_mm2 * 0.01);
     }
 }

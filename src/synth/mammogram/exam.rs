@@ -34,12 +34,8 @@ pub fn screening_exam(seed: u64, pixel_spacing_mm: f64, density: Option<Density>
     let depth_mm = rng.random_range(75.0..115.0);
     let width_mm = rng.random_range(135.0..185.0);
     let kvp = (26.0 + (thickness_mm - 30.0) / 10.0).round();
-    let views = [
-        (Laterality::Right, View::Cc),
-        (Laterality::Left, View::Cc),
-        (Laterality::Right, View::Mlo),
-        (Laterality::Left, View::Mlo),
-    ];
+    let views =
+        [(Laterality::Right, View::Cc), (Laterality::Left, View::Cc), (Laterality::Right, View::Mlo), (Laterality::Left, View::Mlo)];
     views
         .iter()
         .enumerate()
@@ -53,8 +49,7 @@ pub fn screening_exam(seed: u64, pixel_spacing_mm: f64, density: Option<Density>
                 laterality,
                 pixel_spacing_mm,
                 density,
-                thickness_mm: thickness_mm * if mlo { 1.06 } else { 1.0 }
-                    + view_rng.random_range(-2.0..2.0),
+                thickness_mm: thickness_mm * if mlo { 1.06 } else { 1.0 } + view_rng.random_range(-2.0..2.0),
                 breast_depth_mm: depth_mm * view_rng.random_range(0.96..1.04),
                 breast_width_mm: width_mm * view_rng.random_range(0.96..1.04),
                 anatomy_seed: derive(seed, 200 + side),

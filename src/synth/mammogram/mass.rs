@@ -19,13 +19,9 @@ pub(crate) fn generate(outline: &Outline, rng: &mut StdRng, attenuation: &mut [f
     let s = outline.spacing_mm;
     let mut center = [0.55 * outline.nipple_mm[0], outline.nipple_mm[1]];
     for _ in 0..100 {
-        let c = [
-            rng.random_range(0.2..0.8) * outline.nipple_mm[0],
-            rng.random_range(0.0..outline.height as f64 * s),
-        ];
+        let c = [rng.random_range(0.2..0.8) * outline.nipple_mm[0], rng.random_range(0.0..outline.height as f64 * s)];
         let polar = outline.polar(c);
-        if polar.rho < 0.7 && polar.skin_distance_mm > 15.0 && outline.pectoral_depth_mm(c) < -10.0
-        {
+        if polar.rho < 0.7 && polar.skin_distance_mm > 15.0 && outline.pectoral_depth_mm(c) < -10.0 {
             center = c;
             break;
         }
@@ -35,36 +31,21 @@ pub(crate) fn generate(outline: &Outline, rng: &mut StdRng, attenuation: &mut [f
     let half_depth = radius_mm.min(0.4 * outline.thickness_mm);
     let aspect = rng.random_range(0.75..1.0);
     let angle = rng.random_range(0.0..TAU);
-    let lobes: Vec<(f64, f64)> = (0..3)
-        .map(|_| (rng.random_range(-0.08..0.08), rng.random_range(0.0..TAU)))
-        .collect();
+    let lobes: Vec<(f64, f64)> = (0..3).map(|_| (rng.random_range(-0.08..0.08), rng.random_range(0.0..TAU))).collect();
     let reach = radius_mm * 1.3;
-    let (x0, y0) = (
-        ((center[0] - reach) / s).max(0.0) as usize,
-        ((center[1] - reach) / s).max(0.0) as usize,
-    );
+    let (x0, y0) = (((center[0] - reach) / s).max(0.0) as usize, ((center[1] - reach) / s).max(0.0) as usize);
     let x1 = (((center[0] + reach) / s) as usize).min(outline.width - 1);
     let y1 = (((center[1] + reach) / s) as usize).min(outline.height - 1);
     for y in y0..=y1 {
         for x in x0..=x1 {
             let p = outline.pixel_mm(x, y);
             let (dx, dy) = (p[0] - center[0], p[1] - center[1]);
-            let (u, v) = (
-                angle.cos() * dx + angle.sin() * dy,
-                -angle.sin() * dx + angle.cos() * dy,
-            );
+            let (u, v) = (angle.cos() * dx + angle.sin() * dy, -angle.sin() * dx + angle.cos() * dy);
             let theta = v.atan2(u);
-            let scale = 1.0
-                + lobes
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &(a, ph))| a * ((k as f64 + 2.0) * theta + ph).cos())
-                    .sum::<f64>();
-            let q =
-                ((u / radius_mm).powi(2) + (v / (radius_mm * aspect)).powi(2)) / (scale * scale);
+            let scale = 1.0 + lobes.iter().enumerate().map(|(k, &(a, ph))| a * ((k as f64 + 2.0) * theta + ph).cos()).sum::<f64>();
+            let q = ((u / radius_mm).powi(2) + (v / (radius_mm * aspect)).powi(2)) / (scale * scale);
             if q < 1.0 {
-                attenuation[y * outline.width + x] +=
-                    (DELTA_MU_PER_MM * 2.0 * half_depth * (1.0 - q).sqrt()) as f32;
+                attenuation[y * outline.width + x] += (DELTA_MU_PER_MM * 2.0 * half_depth * (1.0 - q).sqrt()) as f32;
             }
         }
     }
@@ -81,14 +62,8 @@ pub(crate) fn generate(outline: &Outline, rng: &mut StdRng, attenuation: &mut [f
                     })
                     .collect();
                 let r0 = rng.random_range(0.15..0.4);
-                let radii_mm = (0..=n)
-                    .map(|i| r0 * (1.0 - 0.85 * f64::from(i) / f64::from(n)))
-                    .collect();
-                Tube {
-                    points_mm,
-                    radii_mm,
-                    delta_mu_per_mm: 0.06,
-                }
+                let radii_mm = (0..=n).map(|i| r0 * (1.0 - 0.85 * f64::from(i) / f64::from(n))).collect();
+                Tube { points_mm, radii_mm, delta_mu_per_mm: 0.06 }
             })
             .collect();
         vessels::render(&spicules, outline, attenuation);

@@ -36,9 +36,7 @@ use rayon::prelude::*;
 
 pub use exam::{ExamView, screening_exam};
 pub use params::{Density, DetectorParams, LesionParams, MammogramParams, View};
-pub use truth::{
-    Calcification, CalcificationShape, Cluster, MammogramTruth, MaskRle, Mass, ProcessingTruth,
-};
+pub use truth::{Calcification, CalcificationShape, Cluster, MammogramTruth, MaskRle, Mass, ProcessingTruth};
 
 use crate::imaging::Image;
 use rng::{derive, stream};
@@ -48,12 +46,7 @@ use rng::{derive, stream};
 #[non_exhaustive]
 pub enum MammogramError {
     #[error("{name} = {value} is outside {min}..={max}")]
-    OutOfRange {
-        name: &'static str,
-        value: f64,
-        min: f64,
-        max: f64,
-    },
+    OutOfRange { name: &'static str, value: f64, min: f64, max: f64 },
 }
 
 /// A simulated mammogram: the For Presentation image, its noise-free twin, the raw For Processing image, and truth.
@@ -69,16 +62,7 @@ pub struct SimulatedMammogram {
 }
 
 fn check(name: &'static str, value: f64, min: f64, max: f64) -> Result<(), MammogramError> {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(MammogramError::OutOfRange {
-            name,
-            value,
-            min,
-            max,
-        })
-    }
+    if (min..=max).contains(&value) { Ok(()) } else { Err(MammogramError::OutOfRange { name, value, min, max }) }
 }
 
 /// Simulates one view.
@@ -94,37 +78,26 @@ pub fn simulate(params: &MammogramParams) -> Result<SimulatedMammogram, Mammogra
         View::Cc => 10,
         View::Mlo => 11,
     };
-    let tissue = texture::generate(
-        &outline,
-        params.density,
-        derive(params.anatomy_seed, view_stream),
-    );
+    let tissue = texture::generate(&outline, params.density, derive(params.anatomy_seed, view_stream));
 
     let mut attenuation = vec![0.0f32; w * h];
     let mut inside = vec![false; w * h];
-    attenuation
-        .par_chunks_mut(w)
-        .zip(inside.par_chunks_mut(w))
-        .enumerate()
-        .for_each(|(y, (a_row, m_row))| {
-            for x in 0..w {
-                let p = outline.pixel_mm(x, y);
-                let polar = outline.polar(p);
-                let (tissue_mm, skin_mm) = outline.path_lengths_mm(polar.skin_distance_mm);
-                m_row[x] = tissue_mm + skin_mm > 0.0;
-                let g = f64::from(tissue.gland[y * w + x]);
-                let mu_breast = det.mu_fat_per_mm + g * (det.mu_gland_per_mm - det.mu_fat_per_mm);
-                let muscle = 0.35 * (outline.pectoral_depth_mm(p) / 15.0).clamp(0.0, 1.0).sqrt();
-                let mu = (1.0 - muscle) * mu_breast + muscle * det.mu_muscle_per_mm;
-                a_row[x] = (tissue_mm * mu + skin_mm * det.mu_skin_per_mm) as f32;
-            }
-        });
+    attenuation.par_chunks_mut(w).zip(inside.par_chunks_mut(w)).enumerate().for_each(|(y, (a_row, m_row))| {
+        for x in 0..w {
+            let p = outline.pixel_mm(x, y);
+            let polar = outline.polar(p);
+            let (tissue_mm, skin_mm) = outline.path_lengths_mm(polar.skin_distance_mm);
+            m_row[x] = tissue_mm + skin_mm > 0.0;
+            let g = f64::from(tissue.gland[y * w + x]);
+            let mu_breast = det.mu_fat_per_mm + g * (det.mu_gland_per_mm - det.mu_fat_per_mm);
+            let muscle = 0.35 * (outline.pectoral_depth_mm(p) / 15.0).clamp(0.0, 1.0).sqrt();
+            let mu = (1.0 - muscle) * mu_breast + muscle * det.mu_muscle_per_mm;
+            a_row[x] = (tissue_mm * mu + skin_mm * det.mu_skin_per_mm) as f32;
+        }
+    });
 
     let mut extra = vec![0.0f32; w * h];
-    let tubes = vessels::generate(
-        &outline,
-        &mut stream(derive(params.anatomy_seed, view_stream), 3),
-    );
+    let tubes = vessels::generate(&outline, &mut stream(derive(params.anatomy_seed, view_stream), 3));
     vessels::render(&tubes, &outline, &mut extra);
     let mut lesion_rng = stream(params.seed, 4);
     let lesions = &params.lesions;
@@ -136,32 +109,20 @@ pub fn simulate(params: &MammogramParams) -> Result<SimulatedMammogram, Mammogra
         &mut lesion_rng,
         &mut extra,
     );
-    let mass = lesions
-        .mass
-        .then(|| mass::generate(&outline, &mut lesion_rng, &mut extra));
+    let mass = lesions.mass.then(|| mass::generate(&outline, &mut lesion_rng, &mut extra));
     for ((a, e), &m) in attenuation.iter_mut().zip(&extra).zip(&inside) {
         if m {
             *a += e;
         }
     }
 
-    let exposure = detector::expose(
-        &attenuation,
-        &inside,
-        [w, h],
-        s,
-        det,
-        derive(params.seed, 5),
-    );
+    let exposure = detector::expose(&attenuation, &inside, [w, h], s, det, derive(params.seed, 5));
     let presentation = processing::process(&exposure, [w, h], s);
     let pectoral_edge_px = outline.pectoral.as_ref().map_or_else(Vec::new, |pec| {
         (0..=16)
             .map(|i| {
                 let y = pec.height_mm * f64::from(i) / 16.0;
-                [
-                    pec.width_mm * (1.0 - y / pec.height_mm).powf(pec.curvature) / s,
-                    y / s,
-                ]
+                [pec.width_mm * (1.0 - y / pec.height_mm).powf(pec.curvature) / s, y / s]
             })
             .collect()
     });
@@ -178,15 +139,6 @@ pub fn simulate(params: &MammogramParams) -> Result<SimulatedMammogram, Mammogra
         breast_mask: MaskRle::encode(&inside, w, h, 4),
         processing: presentation.truth,
     };
-    let image = |data| Image {
-        width: w,
-        height: h,
-        data,
-    };
-    Ok(SimulatedMammogram {
-        image: image(presentation.image),
-        clean: image(presentation.clean),
-        raw: image(exposure.raw),
-        truth,
-    })
+    let image = |data| Image { width: w, height: h, data };
+    Ok(SimulatedMammogram { image: image(presentation.image), clean: image(presentation.clean), raw: image(exposure.raw), truth })
 }

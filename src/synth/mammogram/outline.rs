@@ -61,18 +61,10 @@ pub(crate) struct Polar {
 fn shape_params(params: &MammogramParams, rng: &mut StdRng) -> ShapeParams {
     let mlo = params.view == View::Mlo;
     let depth_mm = params.breast_depth_mm;
-    let height_mm = params
-        .breast_width_mm
-        .clamp(depth_mm / DEPTH_TO_HEIGHT.1, depth_mm / DEPTH_TO_HEIGHT.0);
+    let height_mm = params.breast_width_mm.clamp(depth_mm / DEPTH_TO_HEIGHT.1, depth_mm / DEPTH_TO_HEIGHT.0);
     let half = 0.5 * height_mm;
-    let harmonics = (2..=5)
-        .map(|k| {
-            (
-                rng.random_range(-0.02..0.02) * 2.0 / f64::from(k),
-                rng.random_range(0.0..std::f64::consts::TAU),
-            )
-        })
-        .collect();
+    let harmonics =
+        (2..=5).map(|k| (rng.random_range(-0.02..0.02) * 2.0 / f64::from(k), rng.random_range(0.0..std::f64::consts::TAU))).collect();
     if mlo {
         ShapeParams {
             depth_mm: depth_mm * rng.random_range(1.05..1.15),
@@ -114,17 +106,10 @@ impl Outline {
             y_max = y_max.max(r * phi.sin());
         }
         // An MLO is cut by the top edge of the image through the axilla.
-        let center_y_mm = if mlo {
-            -y_min * rng.random_range(0.62..0.72)
-        } else {
-            -y_min + MARGIN_MM
-        };
+        let center_y_mm = if mlo { -y_min * rng.random_range(0.62..0.72) } else { -y_min + MARGIN_MM };
         let spacing_mm = params.pixel_spacing_mm;
         let r_nipple = shape.radius(tilt_rad).0;
-        let nipple_mm = [
-            r_nipple * tilt_rad.cos(),
-            center_y_mm + r_nipple * tilt_rad.sin(),
-        ];
+        let nipple_mm = [r_nipple * tilt_rad.cos(), center_y_mm + r_nipple * tilt_rad.sin()];
         let mut outline = Self {
             width: ((x_max + MARGIN_MM) / spacing_mm).ceil() as usize,
             height: ((center_y_mm + y_max + MARGIN_MM) / spacing_mm).ceil() as usize,
@@ -138,11 +123,7 @@ impl Outline {
         };
         if mlo {
             // Where the upper edge leaves the top of the image.
-            let top_extent = (0..2000)
-                .map(|i| f64::from(i) * 0.1)
-                .take_while(|&x| outline.polar([x, 0.0]).rho < 1.0)
-                .last()
-                .unwrap_or(0.0);
+            let top_extent = (0..2000).map(|i| f64::from(i) * 0.1).take_while(|&x| outline.polar([x, 0.0]).rho < 1.0).last().unwrap_or(0.0);
             outline.pectoral = Some(Pectoral {
                 width_mm: top_extent * rng.random_range(0.6..0.85),
                 height_mm: nipple_mm[1] * rng.random_range(0.85..1.1),
@@ -159,10 +140,7 @@ impl Outline {
 
     /// Position of pixel `(col, row)`'s centre in mm.
     pub fn pixel_mm(&self, col: usize, row: usize) -> [f64; 2] {
-        [
-            (col as f64 + 0.5) * self.spacing_mm,
-            (row as f64 + 0.5) * self.spacing_mm,
-        ]
+        [(col as f64 + 0.5) * self.spacing_mm, (row as f64 + 0.5) * self.spacing_mm]
     }
 
     pub fn polar(&self, p: [f64; 2]) -> Polar {
@@ -170,11 +148,7 @@ impl Outline {
         let phi = dy.atan2(dx);
         let (r_boundary, slope) = self.shape.radius(phi);
         let r = dx.hypot(dy);
-        Polar {
-            rho: r / r_boundary,
-            skin_distance_mm: (r_boundary - r) * r_boundary / r_boundary.hypot(slope),
-            psi: phi - self.tilt_rad,
-        }
+        Polar { rho: r / r_boundary, skin_distance_mm: (r_boundary - r) * r_boundary / r_boundary.hypot(slope), psi: phi - self.tilt_rad }
     }
 
     /// Depth inside the pectoral muscle in mm (negative outside; minus infinity in a CC, which has none, so
@@ -222,9 +196,7 @@ mod tests {
 
     /// Fraction of the image height inside the breast in the column at `x_mm`.
     fn column_coverage(o: &Outline, x_mm: f64) -> f64 {
-        let inside = (0..o.height)
-            .filter(|&row| o.polar([x_mm, o.pixel_mm(0, row)[1]]).rho < 1.0)
-            .count();
+        let inside = (0..o.height).filter(|&row| o.polar([x_mm, o.pixel_mm(0, row)[1]]).rho < 1.0).count();
         inside as f64 / o.height as f64
     }
 
@@ -237,25 +209,13 @@ mod tests {
                 let chest = column_coverage(&o, 1.0);
                 let front = column_coverage(&o, 0.85 * o.nipple_mm[0]);
                 let depth_ratio = o.nipple_mm[0] / (chest * o.height as f64 * o.spacing_mm);
-                assert!(
-                    chest > 0.85,
-                    "{view:?} seed {seed}: chest-wall coverage {chest}"
-                );
-                assert!(
-                    front < chest - 0.3,
-                    "{view:?} seed {seed}: {front} vs {chest}"
-                );
+                assert!(chest > 0.85, "{view:?} seed {seed}: chest-wall coverage {chest}");
+                assert!(front < chest - 0.3, "{view:?} seed {seed}: {front} vs {chest}");
                 // A CC spans well under 60 % of its chest-wall height at 85 % depth; an MLO, cut obliquely, a bit more.
                 let taper = if view == View::Cc { 0.6 } else { 0.65 };
-                assert!(
-                    front < taper * chest,
-                    "{view:?} seed {seed}: {front} vs {chest}"
-                );
+                assert!(front < taper * chest, "{view:?} seed {seed}: {front} vs {chest}");
                 if view == View::Cc {
-                    assert!(
-                        (0.5..0.8).contains(&depth_ratio),
-                        "seed {seed}: {depth_ratio}"
-                    );
+                    assert!((0.5..0.8).contains(&depth_ratio), "seed {seed}: {depth_ratio}");
                 }
             }
         }

@@ -135,11 +135,7 @@ impl MammogramParams {
             breast_depth_mm: 95.0,
             breast_width_mm: 160.0,
             anatomy_seed: seed,
-            lesions: LesionParams {
-                calcification_clusters: 2,
-                max_specks_per_cluster: 20,
-                mass: false,
-            },
+            lesions: LesionParams { calcification_clusters: 2, max_specks_per_cluster: 20, mass: false },
             detector: DetectorParams::default(),
             kvp: 28.0,
             exposure_mas: 80.0,
@@ -153,11 +149,7 @@ impl MammogramParams {
             breast_depth_mm: 32.0,
             breast_width_mm: 50.0,
             thickness_mm: 30.0,
-            lesions: LesionParams {
-                calcification_clusters: 3,
-                max_specks_per_cluster: 8,
-                mass: true,
-            },
+            lesions: LesionParams { calcification_clusters: 3, max_specks_per_cluster: 8, mass: true },
             ..Self::screening(seed, view, Laterality::Left)
         }
     }

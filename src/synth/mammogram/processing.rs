@@ -38,33 +38,18 @@ pub(crate) fn process(exposure: &Exposure, size: [usize; 2], spacing_mm: f64) ->
     let l_noisy: Vec<f32> = exposure.raw.par_iter().map(|&v| log(v)).collect();
     let l_clean: Vec<f32> = exposure.expected.par_iter().map(|&v| log(v)).collect();
     let mask: Vec<bool> = l_noisy.iter().map(|&l| l > MASK_LOG).collect();
-    let masked: Vec<f32> = l_noisy
-        .iter()
-        .zip(&mask)
-        .map(|(&l, &m)| if m { l } else { 0.0 })
-        .collect();
+    let masked: Vec<f32> = l_noisy.iter().zip(&mask).map(|(&l, &m)| if m { l } else { 0.0 }).collect();
     let weights: Vec<f32> = mask.iter().map(|&m| if m { 1.0 } else { 0.0 }).collect();
     let num = low_pass(&masked, width, height, SIGMA_MM / spacing_mm);
     let den = low_pass(&weights, width, height, SIGMA_MM / spacing_mm);
-    let background: Vec<f32> = num
-        .iter()
-        .zip(&den)
-        .map(|(&n, &d)| if d > 0.02 { n / d } else { 0.0 })
-        .collect();
-    let inside =
-        |v: &[f32]| -> Vec<f32> { v.iter().zip(&mask).filter(|p| *p.1).map(|p| *p.0).collect() };
+    let background: Vec<f32> = num.iter().zip(&den).map(|(&n, &d)| if d > 0.02 { n / d } else { 0.0 }).collect();
+    let inside = |v: &[f32]| -> Vec<f32> { v.iter().zip(&mask).filter(|p| *p.1).map(|p| *p.0).collect() };
     let reference = quantile(inside(&background), 0.5);
     let equalize = |l: &[f32]| -> Vec<f32> {
         l.iter()
             .zip(&background)
             .zip(&mask)
-            .map(|((&l, &b), &m)| {
-                if m {
-                    (f64::from(l) + ALPHA * (reference - f64::from(b))) as f32
-                } else {
-                    0.0
-                }
-            })
+            .map(|((&l, &b), &m)| if m { (f64::from(l) + ALPHA * (reference - f64::from(b))) as f32 } else { 0.0 })
             .collect()
     };
     let eq_noisy = equalize(&l_noisy);
@@ -72,20 +57,15 @@ pub(crate) fn process(exposure: &Exposure, size: [usize; 2], spacing_mm: f64) ->
     let values = inside(&eq_noisy);
     let log_black = 0.6 * quantile(values.clone(), 0.005);
     let log_white = (1.03 * quantile(values, 0.9995)).max(log_black + 0.1);
-    let map = |l: &[f32]| -> Vec<f32> {
-        l.iter()
-            .zip(&mask)
-            .map(|(&v, &m)| {
-                if m {
-                    (16383.0
-                        * ((f64::from(v) - log_black) / (log_white - log_black)).clamp(0.0, 1.0))
-                    .round() as f32
-                } else {
-                    0.0
-                }
-            })
-            .collect()
-    };
+    let map =
+        |l: &[f32]| -> Vec<f32> {
+            l.iter()
+                .zip(&mask)
+                .map(|(&v, &m)| {
+                    if m { (16383.0 * ((f64::from(v) - log_black) / (log_white - log_black)).clamp(0.0, 1.0)).round() as f32 } else { 0.0 }
+                })
+                .collect()
+        };
     Presentation {
         image: map(&eq_noisy),
         clean: map(&eq_clean),

@@ -41,21 +41,11 @@ pub(crate) struct ShapeParams {
 
 impl ShapeParams {
     fn contains(&self, u: f64, v: f64) -> bool {
-        let half = if v < 0.0 {
-            self.half_up_mm
-        } else {
-            self.half_down_mm
-        };
+        let half = if v < 0.0 { self.half_up_mm } else { self.half_down_mm };
         if u >= 0.0 {
-            (u / self.depth_mm).powf(self.axial_exponent)
-                + (v.abs() / half).powf(self.lateral_exponent)
-                <= 1.0
+            (u / self.depth_mm).powf(self.axial_exponent) + (v.abs() / half).powf(self.lateral_exponent) <= 1.0
         } else {
-            let flare = if v < 0.0 {
-                self.flare * u * u / (u.abs() + FLARE_TURN_MM)
-            } else {
-                0.0
-            };
+            let flare = if v < 0.0 { self.flare * u * u / (u.abs() + FLARE_TURN_MM) } else { 0.0 };
             v.abs() <= half + flare
         }
     }
@@ -96,12 +86,7 @@ impl Shape {
             .map(|i| {
                 let phi = -FRAC_PI_2 + step * i as f64;
                 let psi = phi - params.tilt_rad;
-                let wobble: f64 = params
-                    .harmonics
-                    .iter()
-                    .enumerate()
-                    .map(|(k, &(a, p))| a * ((k as f64 + 2.0) * psi + p).cos())
-                    .sum();
+                let wobble: f64 = params.harmonics.iter().enumerate().map(|(k, &(a, p))| a * ((k as f64 + 2.0) * psi + p).cos()).sum();
                 params.ray_radius(phi) * (1.0 + wobble)
             })
             .collect();
@@ -111,10 +96,7 @@ impl Shape {
                 (radius_mm[hi] - radius_mm[lo]) / (step * (hi - lo) as f64)
             })
             .collect();
-        Self {
-            radius_mm,
-            slope_mm,
-        }
+        Self { radius_mm, slope_mm }
     }
 
     /// `(R(φ), dR/dφ)` in mm, interpolated linearly; `φ` is clamped to `[−π/2, π/2]`.

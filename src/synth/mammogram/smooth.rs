@@ -10,9 +10,7 @@ pub(crate) fn gaussian_blur(data: &[f32], width: usize, height: usize, sigma_px:
     }
     let radius = (3.0 * sigma_px).ceil() as usize;
     let kernel: Vec<f32> = {
-        let k: Vec<f64> = (0..=2 * radius)
-            .map(|i| (-((i as f64 - radius as f64).powi(2)) / (2.0 * sigma_px * sigma_px)).exp())
-            .collect();
+        let k: Vec<f64> = (0..=2 * radius).map(|i| (-((i as f64 - radius as f64).powi(2)) / (2.0 * sigma_px * sigma_px)).exp()).collect();
         let sum: f64 = k.iter().sum();
         k.iter().map(|&v| (v / sum) as f32).collect()
     };
@@ -90,16 +88,8 @@ mod tests {
     #[test]
     fn blur_preserves_constants_and_mass() {
         let flat = vec![2.0f32; 40 * 30];
-        assert!(
-            gaussian_blur(&flat, 40, 30, 1.5)
-                .iter()
-                .all(|&v| (v - 2.0).abs() < 1e-5)
-        );
-        assert!(
-            low_pass(&flat, 40, 30, 12.0)
-                .iter()
-                .all(|&v| (v - 2.0).abs() < 1e-5)
-        );
+        assert!(gaussian_blur(&flat, 40, 30, 1.5).iter().all(|&v| (v - 2.0).abs() < 1e-5));
+        assert!(low_pass(&flat, 40, 30, 12.0).iter().all(|&v| (v - 2.0).abs() < 1e-5));
         let mut spike = vec![0.0f32; 41 * 41];
         spike[20 * 41 + 20] = 1.0;
         let b = gaussian_blur(&spike, 41, 41, 2.0);

@@ -13,10 +13,7 @@ fn same_seed_same_image_other_seed_other_image() {
     let (a, b) = (simulate(&params).unwrap(), simulate(&params).unwrap());
     assert_eq!(a.image, b.image);
     assert_eq!(a.raw, b.raw);
-    assert_eq!(
-        serde_json::to_string(&a.truth).unwrap(),
-        serde_json::to_string(&b.truth).unwrap()
-    );
+    assert_eq!(serde_json::to_string(&a.truth).unwrap(), serde_json::to_string(&b.truth).unwrap());
     let c = simulate(&MammogramParams { seed: 12, ..params }).unwrap();
     assert_ne!(a.image, c.image);
 }
@@ -24,23 +21,13 @@ fn same_seed_same_image_other_seed_other_image() {
 #[test]
 fn output_is_14_bit_and_black_outside_the_breast() {
     let sim = small(2, View::Mlo);
-    assert!(
-        sim.image
-            .data
-            .iter()
-            .all(|&v| (0.0..=16383.0).contains(&v) && v.fract() == 0.0)
-    );
+    assert!(sim.image.data.iter().all(|&v| (0.0..=16383.0).contains(&v) && v.fract() == 0.0));
     assert!(sim.raw.data.iter().all(|&v| (0.0..=16383.0).contains(&v)));
     // Air beyond the nipple at mid-height is 0, the breast centre is well above it.
     let (w, h) = (sim.image.width, sim.image.height);
     assert_eq!(sim.image.get(w - 2, h / 2), Some(0.0));
     let nipple = sim.truth.nipple_px;
-    assert!(
-        sim.image
-            .get((nipple[0] * 0.5) as usize, nipple[1] as usize)
-            .unwrap()
-            > 1000.0
-    );
+    assert!(sim.image.get((nipple[0] * 0.5) as usize, nipple[1] as usize).unwrap() > 1000.0);
 }
 
 #[test]
@@ -51,10 +38,7 @@ fn calcifications_lie_inside_the_breast_mask() {
         let decoded = mask.decode();
         assert!(!sim.truth.calcifications.is_empty());
         for c in &sim.truth.calcifications {
-            assert!(
-                mask.contains(c.center_px[0] as usize, c.center_px[1] as usize, &decoded),
-                "{c:?}"
-            );
+            assert!(mask.contains(c.center_px[0] as usize, c.center_px[1] as usize, &decoded), "{c:?}");
             assert!((0.05..=1.0).contains(&c.size_mm) && c.contrast > 0.0);
             assert!((c.center_mm[0] - c.center_px[0] * 0.1).abs() < 1e-9);
         }
@@ -82,10 +66,7 @@ fn calcifications_are_brighter_before_noise() {
     let mut params = MammogramParams::small_for_tests(5, View::Cc);
     params.lesions.mass = false;
     let with = simulate(&params).unwrap();
-    let lesions = LesionParams {
-        calcification_clusters: 0,
-        ..params.lesions.clone()
-    };
+    let lesions = LesionParams { calcification_clusters: 0, ..params.lesions.clone() };
     let without = simulate(&MammogramParams { lesions, ..params }).unwrap();
     let log_at = |sim: &SimulatedMammogram, x: usize, y: usize| {
         let p = &sim.truth.processing;
@@ -125,10 +106,7 @@ fn mlo_has_a_bright_pectoral_muscle_and_cc_has_none() {
     // Inside the muscle near the top of the chest wall vs the fatty breast near the nipple.
     let muscle = sim.image.get((edge[0] * 0.3) as usize, 5).unwrap();
     let nipple = sim.truth.nipple_px;
-    let front = sim
-        .image
-        .get((nipple[0] - 40.0) as usize, nipple[1] as usize)
-        .unwrap();
+    let front = sim.image.get((nipple[0] - 40.0) as usize, nipple[1] as usize).unwrap();
     assert!(muscle > front, "muscle {muscle} vs front {front}");
     assert!(small(8, View::Cc).truth.pectoral_edge_px.is_empty());
 }
@@ -138,10 +116,7 @@ fn exam_has_four_views_with_orientations() {
     let exam = screening_exam(42, 0.1, Some(Density::C));
     let stems: Vec<_> = exam.iter().map(|v| v.stem.as_str()).collect();
     assert_eq!(stems, ["R_CC", "L_CC", "R_MLO", "L_MLO"]);
-    let cols: Vec<_> = exam
-        .iter()
-        .map(|v| v.patient_orientation.1.as_str())
-        .collect();
+    let cols: Vec<_> = exam.iter().map(|v| v.patient_orientation.1.as_str()).collect();
     assert_eq!(cols, ["L", "R", "F", "F"]);
     assert!(exam.iter().all(|v| v.params.density == Density::C));
     assert_eq!(exam[0].params.anatomy_seed, exam[2].params.anatomy_seed);

@@ -40,12 +40,7 @@ impl Field {
         let width = (extent_mm[0] / TEXTURE_MM).ceil() as usize + 2;
         let height = (extent_mm[1] / TEXTURE_MM).ceil() as usize + 2;
         let noise = power_law_noise(width, height, beta, TEXTURE_MM / corner_mm, seed);
-        Self {
-            width,
-            height,
-            origin_mm,
-            data: noise.data,
-        }
+        Self { width, height, origin_mm, data: noise.data }
     }
 
     fn sample(&self, p_mm: [f64; 2]) -> f32 {
@@ -84,9 +79,7 @@ fn envelope(outline: &Outline, p: [f64; 2]) -> f64 {
     if polar.rho >= 1.0 {
         return 0.0;
     }
-    smoothstep(2.0, 8.0, polar.skin_distance_mm)
-        * smoothstep(2.0, 12.0, p[0])
-        * (1.0 - smoothstep(-4.0, 4.0, outline.pectoral_depth_mm(p)))
+    smoothstep(2.0, 8.0, polar.skin_distance_mm) * smoothstep(2.0, 12.0, p[0]) * (1.0 - smoothstep(-4.0, 4.0, outline.pectoral_depth_mm(p)))
 }
 
 /// Anatomical bias added to the glandular field before thresholding (0 in the central and subareolar region,
@@ -100,59 +93,25 @@ fn bias(outline: &Outline, p: [f64; 2]) -> f64 {
 
 pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue {
     let (w, h, s) = (outline.width, outline.height, outline.spacing_mm);
-    let corners = [
-        [0.0, 0.0],
-        [w as f64 * s, 0.0],
-        [0.0, h as f64 * s],
-        [w as f64 * s, h as f64 * s],
-    ];
-    let r_max = corners
-        .iter()
-        .map(|&c| (c[0] - outline.nipple_mm[0]).hypot(c[1] - outline.nipple_mm[1]))
-        .fold(0.0, f64::max);
+    let corners = [[0.0, 0.0], [w as f64 * s, 0.0], [0.0, h as f64 * s], [w as f64 * s, h as f64 * s]];
+    let r_max = corners.iter().map(|&c| (c[0] - outline.nipple_mm[0]).hypot(c[1] - outline.nipple_mm[1])).fold(0.0, f64::max);
     let v_max = std::f64::consts::PI * (r_max + NIPPLE_OFFSET_MM);
-    let glands = Field::new(
-        [r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
-        [0.0, -v_max],
-        GLAND_BETA,
-        30.0,
-        derive(seed, 1),
-    );
-    let ligaments = Field::new(
-        [r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
-        [0.0, -v_max],
-        3.0,
-        20.0,
-        derive(seed, 2),
-    );
-    let strands = Field::new(
-        [2.0 * r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0],
-        [0.0, -v_max],
-        3.2,
-        10.0,
-        derive(seed, 4),
-    );
+    let glands = Field::new([r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0], [0.0, -v_max], GLAND_BETA, 30.0, derive(seed, 1));
+    let ligaments = Field::new([r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0], [0.0, -v_max], 3.0, 20.0, derive(seed, 2));
+    let strands = Field::new([2.0 * r_max / ELONGATION + 1.0, 2.0 * v_max + 1.0], [0.0, -v_max], 3.2, 10.0, derive(seed, 4));
     let lobule_seed = derive(seed, 3);
 
     let mut env = vec![0.0f32; w * h];
     let mut raw = vec![0.0f32; w * h];
-    env.par_chunks_mut(w)
-        .zip(raw.par_chunks_mut(w))
-        .enumerate()
-        .for_each(|(y, (env_row, raw_row))| {
-            for x in 0..w {
-                let p = outline.pixel_mm(x, y);
-                env_row[x] = envelope(outline, p) as f32;
-                raw_row[x] = (f64::from(glands.sample(warp(outline, p))) + bias(outline, p)) as f32;
-            }
-        });
+    env.par_chunks_mut(w).zip(raw.par_chunks_mut(w)).enumerate().for_each(|(y, (env_row, raw_row))| {
+        for x in 0..w {
+            let p = outline.pixel_mm(x, y);
+            env_row[x] = envelope(outline, p) as f32;
+            raw_row[x] = (f64::from(glands.sample(warp(outline, p))) + bias(outline, p)) as f32;
+        }
+    });
     // Threshold at the quantile that fills the density class's fraction of the envelope.
-    let mut inside: Vec<f32> = raw
-        .iter()
-        .zip(&env)
-        .filter(|&(_, &e)| e > 0.5)
-        .map(|(&r, _)| r)
-        .collect();
+    let mut inside: Vec<f32> = raw.iter().zip(&env).filter(|&(_, &e)| e > 0.5).map(|(&r, _)| r).collect();
     let target = density.glandular_fraction();
     let level = if inside.is_empty() {
         0.0
@@ -172,18 +131,10 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
             let e = f64::from(env[i]);
             let fibro = 1.0 / (1.0 + (-(f64::from(raw[i]) - level) / SOFTNESS).exp());
             let warped = warp(outline, p);
-            let cell = cells::sample(
-                [warped[0] / LOBULE_MM, warped[1] / LOBULE_MM],
-                0.9,
-                lobule_seed,
-            );
+            let cell = cells::sample([warped[0] / LOBULE_MM, warped[1] / LOBULE_MM], 0.9, lobule_seed);
             let wall_mm = cell.wall_distance() * LOBULE_MM;
             // A fat lobule in about half of the cells: a rounded hole with soft edges.
-            let hole = if cell.unit() < 0.5 {
-                (0.3 + 0.4 * cell.unit()) * smoothstep(0.3, 2.5, wall_mm)
-            } else {
-                0.0
-            };
+            let hole = if cell.unit() < 0.5 { (0.3 + 0.4 * cell.unit()) * smoothstep(0.3, 2.5, wall_mm) } else { 0.0 };
             let visible = smoothstep(0.2, 1.0, f64::from(ligaments.sample(warped)));
             let wall = (-(wall_mm / LIGAMENT_MM).powi(2)).exp()
                 * visible
@@ -192,9 +143,7 @@ pub(crate) fn generate(outline: &Outline, density: Density, seed: u64) -> Tissue
             // Wispy strands toward the nipple within the glandular region.
             let strand = f64::from(strands.sample([warped[0] * 2.0, warped[1]]));
             let fluff = 0.7 + 0.3 * strand.tanh();
-            let frac = MAX_PATH_FRACTION * e * fibro * fluff * (1.0 - hole)
-                + 0.04 * e
-                + 0.12 * wall * (1.0 - fibro * e);
+            let frac = MAX_PATH_FRACTION * e * fibro * fluff * (1.0 - hole) + 0.04 * e + 0.12 * wall * (1.0 - fibro * e);
             *g = frac.clamp(0.0, 1.0) as f32;
         }
     });

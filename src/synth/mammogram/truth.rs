@@ -74,10 +74,7 @@ impl MaskRle {
         let (mut current, mut length) = (false, 0u32);
         for y in 0..h {
             for x in 0..w {
-                let (sx, sy) = (
-                    (x * f + f / 2).min(width - 1),
-                    (y * f + f / 2).min(height - 1),
-                );
+                let (sx, sy) = ((x * f + f / 2).min(width - 1), (y * f + f / 2).min(height - 1));
                 let v = mask.get(sy * width + sx).copied().unwrap_or(false);
                 if v == current {
                     length += 1;
@@ -88,12 +85,7 @@ impl MaskRle {
             }
         }
         runs.push(length);
-        Self {
-            width: w,
-            height: h,
-            downsample: f,
-            runs,
-        }
+        Self { width: w, height: h, downsample: f, runs }
     }
 
     /// The downsampled mask, row-major `width × height`.
@@ -108,9 +100,7 @@ impl MaskRle {
     /// Whether the full-resolution pixel `(x, y)` lies in the mask.
     pub fn contains(&self, x: usize, y: usize, decoded: &[bool]) -> bool {
         let (cx, cy) = (x / self.downsample, y / self.downsample);
-        cx < self.width
-            && cy < self.height
-            && decoded.get(cy * self.width + cx).copied().unwrap_or(false)
+        cx < self.width && cy < self.height && decoded.get(cy * self.width + cx).copied().unwrap_or(false)
     }
 }
 

@@ -33,18 +33,11 @@ fn grow(outline: &Outline, walk: &Walk, delta_mu: f64, rng: &mut StdRng, out: &m
         return;
     };
     let (mut p, mut heading, mut radius) = (walk.start, walk.heading, walk.radius);
-    let mut tube = Tube {
-        points_mm: vec![p],
-        radii_mm: vec![radius],
-        delta_mu_per_mm: delta_mu,
-    };
+    let mut tube = Tube { points_mm: vec![p], radii_mm: vec![radius], delta_mu_per_mm: delta_mu };
     let steps = (walk.max_len_mm / STEP_MM) as usize;
     for _ in 0..steps {
         heading += turn.sample(rng) + 0.08 * (walk.heading - heading);
-        p = [
-            p[0] + STEP_MM * heading.cos(),
-            p[1] + STEP_MM * heading.sin(),
-        ];
+        p = [p[0] + STEP_MM * heading.cos(), p[1] + STEP_MM * heading.sin()];
         let polar = outline.polar(p);
         if polar.rho > 0.97 || polar.skin_distance_mm < 2.0 || p[0] < 0.5 {
             break;
@@ -80,10 +73,7 @@ pub(crate) fn generate(outline: &Outline, rng: &mut StdRng) -> Vec<Tube> {
         let heading = axis + rng.random_range(-0.75..0.75);
         let back = rng.random_range(2.0..6.0);
         let walk = Walk {
-            start: [
-                nipple[0] + back * heading.cos(),
-                nipple[1] + back * heading.sin(),
-            ],
+            start: [nipple[0] + back * heading.cos(), nipple[1] + back * heading.sin()],
             heading,
             radius: rng.random_range(0.3..0.55),
             max_len_mm: nipple[0] * rng.random_range(0.35..0.8),
@@ -127,10 +117,7 @@ pub(crate) fn render(tubes: &[Tube], outline: &Outline, attenuation: &mut [f32])
         }
         let px = |v: f64| (v / s).floor().max(0.0) as usize;
         let (bx0, by0) = (px(x0 - r_max), px(y0 - r_max));
-        let (bx1, by1) = (
-            px(x1 + r_max).min(outline.width - 1),
-            px(y1 + r_max).min(outline.height - 1),
-        );
+        let (bx1, by1) = (px(x1 + r_max).min(outline.width - 1), px(y1 + r_max).min(outline.height - 1));
         if bx0 > bx1 || by0 > by1 {
             continue;
         }
