@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! # fn demo(ctx: egui::Context) -> anyhow::Result<()> {
-//! let job = mammoscope::jobs::spawn("count", ctx, |r: &mammoscope::jobs::Reporter<u32>| {
+//! let mut job = mammoscope::jobs::spawn("count", ctx, |r: &mammoscope::jobs::Reporter<u32>| {
 //!     for i in 0..10 {
 //!         if r.is_cancelled() { anyhow::bail!("cancelled"); }
 //!         r.step(i, 10, "counting");
