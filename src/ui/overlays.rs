@@ -106,8 +106,8 @@ pub fn loupe_ui(ui: &egui::Ui, slot_rect: Rect, slot: usize, pointer: Pos2, imag
     painter.add(egui_wgpu::Callback::new_paint_callback(loupe_rect, callback));
     painter.rect_stroke(loupe_rect, 0.0, Stroke::new(2.0, LABEL), egui::StrokeKind::Outside);
     painter.text(
-        loupe_rect.left_bottom() + Vec2::new(4.0, -4.0),
-        Align2::LEFT_BOTTOM,
+        loupe_rect.left_top() + Vec2::new(4.0, 4.0),
+        Align2::LEFT_TOP,
         format!("loupe {:.0}×", view.loupe_factor),
         FontId::proportional(12.0),
         LABEL,
