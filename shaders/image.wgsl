@@ -76,7 +76,7 @@ fn window_value(x: f32) -> f32 {
     if function < 0.5 {
         let w = max(u.voi.y, 1.0);
         if w <= 1.0 {
-            return select(1.0, 0.0, x < c - 0.5);
+            return select(1.0, 0.0, x <= c - 0.5);
         }
         return clamp((x - (c - 0.5)) / (w - 1.0) + 0.5, 0.0, 1.0);
     }

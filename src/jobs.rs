@@ -10,7 +10,7 @@
 //!     }
 //!     Ok(())
 //! })?;
-//! for message in job.poll() { let _ = message; }
+//! while let Some(message) = job.next_message() { let _ = message; }
 //! # Ok(()) }
 //! ```
 
@@ -74,24 +74,29 @@ impl<T> Job<T> {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    /// Drain the messages that arrived, keeping the latest progress for [`Job::progress`].
-    pub fn poll(&mut self) -> Vec<Message<T>> {
-        let mut out = Vec::new();
-        for message in self.rx.try_iter() {
+    /// The next message that arrived, if any, keeping the latest progress for [`Job::progress`]. Callers with a
+    /// time budget take messages one by one and stop early; the rest stay queued for the next frame.
+    pub fn next_message(&mut self) -> Option<Message<T>> {
+        if let Ok(message) = self.rx.try_recv() {
             match &message {
                 Message::Step { done, total, label } => self.progress = Some((*done, *total, label.clone())),
                 Message::Finished(_) => self.finished = true,
                 Message::Output(_) => {}
             }
-            out.push(message);
+            return Some(message);
         }
         // Only the UI holds the flag once the worker's reporter is dropped; checked before `is_empty`,
         // so a Finished sent just before the drop is still seen. Gone without Finished means it panicked.
         if !self.finished && Arc::strong_count(&self.cancel) == 1 && self.rx.is_empty() {
             self.finished = true;
-            out.push(Message::Finished(Err(anyhow::anyhow!("background job {:?} crashed", self.name))));
+            return Some(Message::Finished(Err(anyhow::anyhow!("background job {:?} crashed", self.name))));
         }
-        out
+        None
+    }
+
+    /// Every message that arrived (see [`Job::next_message`]).
+    pub fn poll(&mut self) -> Vec<Message<T>> {
+        std::iter::from_fn(|| self.next_message()).collect()
     }
 
     /// `(done, total, label)` of the latest step.

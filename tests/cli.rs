@@ -213,6 +213,10 @@ fn render_matches_cpu_reference() {
     let (_, _, grey) = render_cli(&path, &["--lut", "--width", "100"]);
     let display = Display { use_lut: true, ..default_display(&loaded) };
     assert_eq!(grey, render_grey8(&loaded.frames[0], &display, loaded.meta.voi.luts.first(), Some(100)).2);
+    // vlut_04 has a VOI LUT and no window: like the viewer, the default rendering uses the LUT.
+    assert_eq!(loaded.meta.voi.initial_lut(), Some(0));
+    let (_, _, default) = render_cli(&path, &["--width", "100"]);
+    assert_eq!(default, grey);
 
     // Presets by index; an unknown preset is a one-line error.
     let (_, _, by_index) = render_cli(&common::shared_dicom("MGIMAGEA.dcm"), &["--preset", "0"]);

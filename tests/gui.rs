@@ -43,9 +43,8 @@ fn every_wgsl_file_validates_with_naga() {
 
 // ---------------------------------------------------------------- GPU vs CPU
 
-/// A 256 × 192 test image: a ramp over 0..4095 with a fine checkerboard and a few outliers.
-fn test_image() -> Image {
-    let (w, h) = (256, 192);
+/// A `w × h` test image: a ramp over 0..4095 with a fine checkerboard.
+fn test_image(w: usize, h: usize) -> Image {
     let data = (0..w * h)
         .map(|i| {
             let (x, y) = (i % w, i / w);
@@ -94,12 +93,11 @@ fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, ma
 }
 
 fn assert_gpu_matches_cpu(display: Display, lut: Option<&Arc<VoiLut>>) {
-    assert_gpu_matches_cpu_tiled(display, lut, u32::MAX);
+    assert_gpu_matches_cpu_tiled(&test_image(256, 192), display, lut, u32::MAX);
 }
 
-fn assert_gpu_matches_cpu_tiled(display: Display, lut: Option<&Arc<VoiLut>>, max_tile_side: u32) {
-    let image = test_image();
-    let gpu = render_with_gpu(&image, display, lut.cloned(), max_tile_side);
+fn assert_gpu_matches_cpu_tiled(image: &Image, display: Display, lut: Option<&Arc<VoiLut>>, max_tile_side: u32) {
+    let gpu = render_with_gpu(image, display, lut.cloned(), max_tile_side);
     let mut worst = 0i32;
     for y in 0..image.height {
         for x in 0..image.width {
@@ -138,7 +136,8 @@ fn gpu_voi_matches_cpu_reference_within_one_grey_level() {
 
 #[test]
 fn tiled_upload_renders_without_seams() {
-    // 64-pixel tiles: a 4 × 3 grid for the 256 × 192 test image, drawn exactly like one texture.
+    // 64-pixel tiles: a 4 × 3 grid for a 256 × 192 image, and one with 2-pixel edge tiles (fewer mip levels than
+    // the full tiles) for 194 × 130; both drawn exactly like one texture.
     let display = Display {
         window: Window { center: 2000.0, width: 3000.0 },
         function: VoiFunction::Linear,
@@ -146,7 +145,8 @@ fn tiled_upload_renders_without_seams() {
         gamma: 1.0,
         use_lut: false,
     };
-    assert_gpu_matches_cpu_tiled(display, None, 64);
+    assert_gpu_matches_cpu_tiled(&test_image(256, 192), display, None, 64);
+    assert_gpu_matches_cpu_tiled(&test_image(194, 130), display, None, 64);
 }
 
 // ---------------------------------------------------------------- the app in a harness
@@ -252,6 +252,36 @@ fn right_drag_changes_window_and_pixels_and_loupe_appears() {
     let with_loupe = harness.render().unwrap();
     let around = egui::Rect::from_center_size(at, egui::vec2(200.0, 200.0));
     assert!(region_differs(&after, &with_loupe, around) > 5000, "the loupe did not appear");
+}
+
+fn drag(harness: &mut Harness<'_, MammoscopeApp>, button: egui::PointerButton, from: egui::Pos2, to: egui::Pos2) {
+    harness.event(egui::Event::PointerMoved(from));
+    harness.step();
+    harness.event(egui::Event::PointerButton { pos: from, button, pressed: true, modifiers: egui::Modifiers::NONE });
+    for i in 1..=10 {
+        harness.event(egui::Event::PointerMoved(from + (to - from) * (i as f32 / 10.0)));
+        harness.step();
+    }
+    harness.event(egui::Event::PointerButton { pos: to, button, pressed: false, modifiers: egui::Modifiers::NONE });
+    harness.run_steps(3);
+}
+
+#[test]
+fn measurement_in_the_first_viewport_is_stored_on_its_image() {
+    let mut harness = app_harness(Vec::new());
+    harness.state_mut().view.tool = mammoscope::app::Tool::Measure;
+    drag(&mut harness, egui::PointerButton::Primary, egui::pos2(420.0, 200.0), egui::pos2(500.0, 260.0));
+    let app = harness.state();
+    let first = app.state.slot_image(0).unwrap();
+    assert_eq!(first.measurements.len(), 1, "the measurement belongs to the R CC in the first viewport");
+    let m = first.measurements[0];
+    let spacing = first.meta.spacing.expect("the sample has a pixel spacing");
+    // An 80 × 60 point drag at the fitted zoom, in mm through the image's spacing.
+    let expected_mm = (80.0f64.hypot(60.0) / f64::from(app.view.slots[0].zoom)) * spacing.col_mm;
+    assert!((spacing.distance_mm(m.a_in_image, m.b_in_image) - expected_mm).abs() < 0.05 * expected_mm);
+    for slot in 1..4 {
+        assert!(app.state.slot_image(slot).unwrap().measurements.is_empty(), "slot {slot} got a measurement");
+    }
 }
 
 #[test]

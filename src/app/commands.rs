@@ -49,6 +49,11 @@ pub enum Command {
         image: u64,
         frame: usize,
     },
+    /// Measure with another spacing the file states (e.g. Imager Pixel Spacing at the detector).
+    UseSpacing {
+        image: u64,
+        spacing: Spacing,
+    },
     /// Pixel spacing in mm for an image that has none (research PNG/TIFF/PGM, digitised film).
     SetUserSpacing {
         image: u64,
@@ -68,7 +73,8 @@ pub enum Command {
     },
     SetActiveSlot(usize),
     CloseImage(u64),
-    DismissNotification(usize),
+    /// Remove the notification with this id.
+    DismissNotification(u64),
 }
 
 /// Where a command sends work it cannot do itself (background jobs live in the App).
@@ -115,10 +121,12 @@ impl AppState {
                     });
                 }
             }
+            Command::UseSpacing { image, spacing } => self.with_image(image, |img| img.meta.spacing = Some(spacing)),
             Command::AddMeasurement { image, measurement } => self.with_image(image, |img| img.measurements.push(measurement)),
             Command::ClearMeasurements { image } => self.with_image(image, |img| img.measurements.clear()),
             Command::SetLayout(layout) => {
                 self.layout = layout;
+                self.layout_chosen = true;
                 self.rehang();
             }
             Command::ShowInSlot { slot, image } => {
@@ -133,11 +141,7 @@ impl AppState {
                 effects.forget_image(id);
                 self.rehang();
             }
-            Command::DismissNotification(index) => {
-                if index < self.notifications.len() {
-                    self.notifications.remove(index);
-                }
-            }
+            Command::DismissNotification(id) => self.notifications.retain(|n| n.id != id),
         }
     }
 
@@ -159,11 +163,13 @@ impl AppState {
             prepared.meta.sop_instance_uid.as_deref().map(|u| format!(", SOP Instance UID {u}")).unwrap_or_default()
         );
         self.images.push(OpenImage::new(id, prepared));
-        self.layout = match self.images.len() {
-            1 => Layout::One,
-            2 => Layout::Two,
-            _ => Layout::Four,
-        };
+        if !self.layout_chosen {
+            self.layout = match self.images.len() {
+                1 => Layout::One,
+                2 => Layout::Two,
+                _ => Layout::Four,
+            };
+        }
         self.rehang();
     }
 

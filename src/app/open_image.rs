@@ -64,6 +64,8 @@ pub struct PreparedImage {
     pub frames: Vec<Arc<Image>>,
     pub first_pyramid: Pyramid,
     pub orientation: Orientation,
+    /// The initial display settings (the thumbnail is rendered with them).
+    pub voi: VoiState,
     pub thumbnail: (usize, usize, Vec<u8>),
     pub stats: PixelStats,
 }
@@ -83,14 +85,14 @@ impl PreparedImage {
         let display = display_of(&voi, &meta);
         let lut = voi.lut.and_then(|i| meta.voi.luts.get(i));
         let thumbnail = crate::imaging::cpu_render::render_grey8(&first, &display, lut, Some(THUMBNAIL_WIDTH));
-        Ok(Self { path, meta, frames, first_pyramid, orientation, thumbnail, stats })
+        Ok(Self { path, meta, frames, first_pyramid, orientation, voi, thumbnail, stats })
     }
 }
 
 /// The file's first preset (the reader puts an automatic one first when the file has none).
 fn initial_voi(meta: &ImageMeta, stats: &PixelStats) -> VoiState {
     let window = meta.voi.presets.first().map_or_else(|| Window::from_range(f64::from(stats.min), f64::from(stats.max)), |p| p.window);
-    let lut = if meta.voi.presets.iter().any(|p| p.from_file) || meta.voi.luts.is_empty() { None } else { Some(0) };
+    let lut = meta.voi.initial_lut();
     VoiState { preset: Some(0), window, function: meta.voi.function, user_inverted: false, gamma: 1.0, lut }
 }
 
@@ -106,7 +108,6 @@ fn display_of(voi: &VoiState, meta: &ImageMeta) -> Display {
 
 impl OpenImage {
     pub fn new(id: u64, prepared: PreparedImage) -> Self {
-        let voi = initial_voi(&prepared.meta, &prepared.stats);
         let mut pyramids = HashMap::new();
         pyramids.insert(0, prepared.first_pyramid);
         let luts = prepared.meta.voi.luts.iter().cloned().map(Arc::new).collect();
@@ -118,7 +119,7 @@ impl OpenImage {
             frames: prepared.frames,
             pyramids,
             frame: 0,
-            voi,
+            voi: prepared.voi,
             orientation: prepared.orientation,
             measurements: Vec::new(),
             thumbnail: prepared.thumbnail,

@@ -15,6 +15,7 @@ pub enum Severity {
 /// A message shown in the corner of the window (e.g. a file that could not be opened).
 #[derive(Clone, Debug)]
 pub struct Notification {
+    pub id: u64,
     pub severity: Severity,
     pub text: String,
     pub created: Instant,
@@ -25,6 +26,8 @@ pub struct Notification {
 pub struct AppState {
     pub images: Vec<OpenImage>,
     pub layout: Layout,
+    /// Set once the user picks a layout; until then it follows the number of open images.
+    pub layout_chosen: bool,
     /// Image id shown in each viewport.
     pub slots: Vec<Option<u64>>,
     pub active_slot: usize,
@@ -67,6 +70,12 @@ impl AppState {
             Severity::Error => tracing::warn!("{text}"),
             Severity::Info => tracing::info!("{text}"),
         }
-        self.notifications.push(Notification { severity, text, created: Instant::now() });
+        let id = self.allocate_id();
+        self.notifications.push(Notification { id, severity, text, created: Instant::now() });
+    }
+
+    /// Drop information notifications older than `lifetime` (errors stay until dismissed).
+    pub fn expire_notifications(&mut self, lifetime: std::time::Duration) {
+        self.notifications.retain(|n| n.severity == Severity::Error || n.created.elapsed() <= lifetime);
     }
 }

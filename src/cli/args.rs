@@ -81,7 +81,8 @@ pub struct RenderArgs {
     /// Frame index (0-based).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub frame: usize,
-    /// Use the file's first VOI LUT instead of a window.
+    /// Use the file's first VOI LUT instead of a window (the default, as in the viewer, when the file has VOI LUTs
+    /// but no window and neither --window nor --preset is given).
     #[arg(long)]
     pub lut: bool,
 }

@@ -68,10 +68,12 @@ fn time_once(path: &Path) -> anyhow::Result<(Run, (usize, usize))> {
         window: super::default_window(&loaded, image),
         function: loaded.meta.voi.function,
         inverted: loaded.meta.is_monochrome1(),
+        use_lut: loaded.meta.voi.initial_lut().is_some(),
         ..Display::default()
     };
     let out_width = FIRST_FRAME_WIDTH.min(image.width);
-    let (w, h, grey) = cpu_render::render_grey8(image, &display, None, Some(out_width));
+    let lut = loaded.meta.voi.initial_lut().and_then(|i| loaded.meta.voi.luts.get(i));
+    let (w, h, grey) = cpu_render::render_grey8(image, &display, lut, Some(out_width));
     let first_frame = start.elapsed();
     std::hint::black_box((w, h, grey));
     Ok((Run { decode, first_frame }, (image.width, image.height)))

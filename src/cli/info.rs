@@ -42,9 +42,9 @@ pub fn human(r: &InfoReport) -> String {
         _ => add("Pixel spacing", "none: measurements in pixels".to_owned()),
     }
     opt(&mut add, "Spacing note", r.pixel_spacing_note.as_ref());
-    let chosen = r.pixel_spacing_source.map(|s| format!("{s:?}"));
-    for alt in alternatives(&r.pixel_spacing_alternatives, chosen.as_deref()) {
-        add("  alternative", alt);
+    for alt in &r.pixel_spacing_alternatives {
+        let mark = if Some(alt.source) == r.pixel_spacing_source { " (chosen)" } else { "" };
+        add("  alternative", format!("{} × {} mm from {}{mark}", num4(alt.row_mm), num4(alt.col_mm), alt.source.describe()));
     }
     for (i, p) in r.window_presets.iter().enumerate() {
         let expl = match (p.explanation.as_str(), p.from_file) {
@@ -117,24 +117,4 @@ fn num4(v: f64) -> String {
 fn num(v: f64) -> String {
     let s = format!("{v:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
-/// One line per alternative spacing: `row × col mm from SOURCE` when the shape is known, else compact JSON.
-/// The one matching `chosen` (a `SpacingSource` variant name) is marked.
-fn alternatives(value: &serde_json::Value, chosen: Option<&str>) -> Vec<String> {
-    let Some(items) = value.as_array() else { return Vec::new() };
-    items
-        .iter()
-        .map(|item| {
-            let num = |k: &str| item.get(k).and_then(serde_json::Value::as_f64);
-            match (num("row_mm"), num("col_mm")) {
-                (Some(row), Some(col)) => {
-                    let source = item.get("source").and_then(serde_json::Value::as_str).unwrap_or("?");
-                    let mark = if Some(source) == chosen { " (chosen)" } else { "" };
-                    format!("{} × {} mm from {source}{mark}", num4(row), num4(col))
-                }
-                _ => item.to_string(),
-            }
-        })
-        .collect()
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::dicom::LoadedImage;
-use crate::imaging::{Image, SpacingSource};
+use crate::imaging::{Image, Spacing, SpacingSource};
 
 /// Everything `info` reports about one image.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -35,8 +35,8 @@ pub struct InfoReport {
     pub pixel_spacing_source_description: Option<String>,
     /// Why no spacing, or which one was rejected.
     pub pixel_spacing_note: Option<String>,
-    /// Other spacings the file states, when the reader reports them (`null` otherwise).
-    pub pixel_spacing_alternatives: serde_json::Value,
+    /// Every spacing the file states, the chosen one first (IHE order).
+    pub pixel_spacing_alternatives: Vec<Spacing>,
     /// Window presets in order; the first is the default.
     pub window_presets: Vec<PresetReport>,
     /// VOI LUT Function (0028,1056): `LINEAR`, `LINEAR_EXACT` or `SIGMOID`.
@@ -119,7 +119,7 @@ impl InfoReport {
             pixel_spacing_source: meta.spacing.map(|s| s.source),
             pixel_spacing_source_description: meta.spacing.map(|s| s.source.describe().to_owned()),
             pixel_spacing_note: meta.spacing_note.clone(),
-            pixel_spacing_alternatives: spacing_alternatives(meta),
+            pixel_spacing_alternatives: meta.spacing_alternatives.clone(),
             window_presets: meta
                 .voi
                 .presets
@@ -168,10 +168,4 @@ impl InfoReport {
             }),
         }
     }
-}
-
-/// The reader's list of alternative spacings, read through serde so this compiles whether or not
-/// `ImageMeta` has the field yet (`spacing_alternatives` is being added by the reader's owner).
-fn spacing_alternatives(meta: &crate::dicom::ImageMeta) -> serde_json::Value {
-    serde_json::to_value(meta).ok().and_then(|v| v.get("spacing_alternatives").cloned()).unwrap_or(serde_json::Value::Null)
 }

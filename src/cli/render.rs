@@ -25,7 +25,7 @@ pub fn run(args: &RenderArgs) -> anyhow::Result<()> {
     let loaded = dicom::open(&args.file, &OpenOptions::default())?;
     let image = super::frame(&loaded, args.frame)?;
     let display = display_for(args, &loaded, image)?;
-    let lut = if args.lut { loaded.meta.voi.luts.first() } else { None };
+    let lut = if display.use_lut { loaded.meta.voi.luts.first() } else { None };
     let out_width = args.width.map(|w| w as usize);
     let (width, height, grey) = cpu_render::render_grey8(image, &display, lut, out_width);
     write_png_atomically(out, width, height, &grey)?;
@@ -44,12 +44,14 @@ pub fn display_for(args: &RenderArgs, loaded: &LoadedImage, image: &Image) -> an
         (None, Some(p)) => preset_window(loaded, p)?,
         (None, None) => super::default_window(loaded, image),
     };
+    // Without --window or --preset, start where the viewer starts (a VOI LUT when the file has LUTs but no window).
+    let explicit_window = args.window.is_some() || args.preset.is_some();
     Ok(Display {
         window,
         function: args.function.map_or(voi.function, Into::into),
         inverted: loaded.meta.is_monochrome1() ^ args.invert,
         gamma: 1.0,
-        use_lut: args.lut,
+        use_lut: args.lut || (!explicit_window && voi.initial_lut().is_some()),
     })
 }
 

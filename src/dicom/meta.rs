@@ -55,6 +55,14 @@ pub struct VoiInfo {
     pub luts: Vec<VoiLut>,
 }
 
+impl VoiInfo {
+    /// The VOI LUT a viewer shows first: the file's first VOI LUT when it states LUTs but no window
+    /// (otherwise the first window preset is shown). The viewer, `render` and `bench` all start from this.
+    pub fn initial_lut(&self) -> Option<usize> {
+        (!self.presets.iter().any(|p| p.from_file) && !self.luts.is_empty()).then_some(0)
+    }
+}
+
 /// Mammography acquisition attributes (DX/MG IODs). Absent attributes are `None`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MammoAttributes {

@@ -77,15 +77,14 @@ impl MammoscopeApp {
         let start = Instant::now();
         let mut progress = Vec::new();
         for job in &mut self.background.loading {
-            for message in job.poll() {
+            // Keep the UI responsive: stop after ~10 ms; what is left stays queued for the next frame.
+            while start.elapsed() < Duration::from_millis(10) {
+                let Some(message) = job.next_message() else { break };
                 match message {
                     Message::Output(Loaded::Image(prepared)) => self.state.add_image(*prepared),
                     Message::Output(Loaded::Failed { path, message }) => self.state.report_failure(&path, &message),
                     Message::Finished(Err(e)) => self.state.notify(Severity::Info, format!("{e:#}")),
                     Message::Finished(Ok(())) | Message::Step { .. } => {}
-                }
-                if start.elapsed() > Duration::from_millis(10) {
-                    break; // keep the UI responsive; the rest comes next frame
                 }
             }
             if let Some(p) = job.progress() {
@@ -128,6 +127,7 @@ impl eframe::App for MammoscopeApp {
         }
         self.poll_jobs();
         self.apply_commands();
+        self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
         if self.is_loading() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }

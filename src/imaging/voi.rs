@@ -119,7 +119,7 @@ pub fn window_value(x: f32, window: Window, function: VoiFunction) -> f32 {
         VoiFunction::Linear => {
             let w = (window.width as f32).max(1.0);
             if w <= 1.0 {
-                return if x < c - 0.5 { 0.0 } else { 1.0 };
+                return if x <= c - 0.5 { 0.0 } else { 1.0 };
             }
             ((x - (c - 0.5)) / (w - 1.0) + 0.5).clamp(0.0, 1.0)
         }

@@ -9,12 +9,13 @@ pub struct GpuTile {
     /// x, y, width, height in level-0 pixels.
     pub rect: [u32; 4],
     pub view: wgpu::TextureView,
+    /// Mip levels of this tile: a small edge tile has fewer than a full one.
+    pub levels: usize,
 }
 
 /// An uploaded image.
 pub struct GpuImage {
     pub tiles: Vec<GpuTile>,
-    pub levels: usize,
     pub bytes: u64,
 }
 
@@ -47,13 +48,13 @@ impl GpuImage {
         let base = pyramid.base();
         let side = tile_side(device.limits().max_texture_dimension_2d.min(max_side));
         let (width, height) = (base.width as u32, base.height as u32);
-        // Mip levels available in every tile: a tile of `side` pixels has log2(side) + 1 levels.
-        let levels = pyramid.levels.len().min(side.trailing_zeros() as usize + 1);
         let mut tiles = Vec::new();
         let mut bytes = 0u64;
         for ty in (0..height).step_by(side as usize) {
             for tx in (0..width).step_by(side as usize) {
                 let rect = [tx, ty, side.min(width - tx), side.min(height - ty)];
+                // A texture of n pixels has at most log2(n) + 1 mip levels.
+                let levels = pyramid.levels.len().min(rect[2].max(rect[3]).ilog2() as usize + 1);
                 let texture = device.create_texture(&wgpu::TextureDescriptor {
                     label: Some("mammoscope_image_tile"),
                     size: wgpu::Extent3d { width: rect[2], height: rect[3], depth_or_array_layers: 1 },
@@ -83,10 +84,10 @@ impl GpuImage {
                     );
                 }
                 let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-                tiles.push(GpuTile { rect, view });
+                tiles.push(GpuTile { rect, view, levels });
             }
         }
-        Self { tiles, levels, bytes }
+        Self { tiles, bytes }
     }
 }
 

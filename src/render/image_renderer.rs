@@ -205,7 +205,7 @@ impl ImageRenderer {
         }
         let Some(slot) = self.draws.get(&draw) else { return };
         for (tile, buffer) in uploaded.image.tiles.iter().zip(&slot.buffers) {
-            let uniforms = uniforms_for_tile(tile.rect, uploaded.image.levels);
+            let uniforms = uniforms_for_tile(tile.rect, tile.levels);
             queue.write_buffer(buffer, 0, bytemuck::bytes_of(&uniforms));
         }
     }

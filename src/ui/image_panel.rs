@@ -66,8 +66,8 @@ fn display_controls_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Comm
     let mut width = image.voi.window.width;
     let range = f64::from(image.stats.min)..=f64::from(image.stats.max.max(image.stats.min + 1.0));
     let span = (*range.end() - *range.start()).max(1.0);
-    let c = ui.add(egui::Slider::new(&mut center, range).text("center"));
-    let w = ui.add(egui::Slider::new(&mut width, 1.0..=span * 2.0).logarithmic(true).text("width"));
+    let c = ui.add(egui::Slider::new(&mut center, range).clamping(egui::SliderClamping::Never).text("center"));
+    let w = ui.add(egui::Slider::new(&mut width, 1.0..=span * 2.0).clamping(egui::SliderClamping::Never).logarithmic(true).text("width"));
     if c.changed() || w.changed() {
         cmds.push(Command::SetWindow { image: id, window: crate::imaging::voi::Window { center, width } });
     }
@@ -103,6 +103,17 @@ fn spacing_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
         None => {
             ui.label(image.meta.spacing_note.clone().unwrap_or_else(|| "No pixel spacing: measurements in px".to_owned()));
         }
+    }
+    if image.meta.spacing_alternatives.len() > 1 {
+        ui.collapsing("Other spacings in the file", |ui| {
+            for alt in &image.meta.spacing_alternatives {
+                let selected = image.meta.spacing == Some(*alt);
+                let text = format!("{:.4} mm: {}", alt.col_mm, alt.source.describe());
+                if ui.selectable_label(selected, text).clicked() && !selected {
+                    cmds.push(Command::UseSpacing { image: image.id, spacing: *alt });
+                }
+            }
+        });
     }
     ui.horizontal(|ui| {
         let id = ui.scope_id().with(("user_spacing", image.id));

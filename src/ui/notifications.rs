@@ -6,7 +6,8 @@ use egui::Color32;
 
 use crate::app::{AppState, Command, Severity};
 
-const INFO_LIFETIME: Duration = Duration::from_secs(6);
+/// How long an information notification stays (errors stay until dismissed).
+pub const INFO_LIFETIME: Duration = Duration::from_secs(6);
 
 pub fn notifications_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Command>) {
     if state.notifications.is_empty() {
@@ -17,11 +18,7 @@ pub fn notifications_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Co
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
             ui.set_max_width(420.0);
-            for (index, n) in state.notifications.iter().enumerate().rev().take(6) {
-                if n.severity == Severity::Info && n.created.elapsed() > INFO_LIFETIME {
-                    cmds.push(Command::DismissNotification(index));
-                    continue;
-                }
+            for n in state.notifications.iter().rev().take(6) {
                 let fill = match n.severity {
                     Severity::Error => Color32::from_rgb(110, 30, 30),
                     Severity::Info => Color32::from_rgb(30, 60, 100),
@@ -30,7 +27,7 @@ pub fn notifications_ui(ctx: &egui::Context, state: &AppState, cmds: &mut Vec<Co
                     ui.horizontal(|ui| {
                         ui.label(egui::RichText::new(&n.text).color(Color32::WHITE));
                         if ui.small_button("Dismiss").on_hover_text("Dismiss").clicked() {
-                            cmds.push(Command::DismissNotification(index));
+                            cmds.push(Command::DismissNotification(n.id));
                         }
                     });
                 });

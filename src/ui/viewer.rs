@@ -1,7 +1,7 @@
 //! The viewport grid: each slot shows one image through the GPU callback, handles zoom, pan,
 //! window/level and measurement, and draws the overlays.
 
-use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+use egui::{Color32, Rect, Sense, Stroke, Vec2};
 
 use crate::app::{AppState, Command, OpenImage, Tool, ViewState, ZoomMode, hanging::Orientation};
 use crate::render::{ImageCallback, ScreenMapping};
@@ -165,7 +165,7 @@ fn handle_input(
         view.tool
     };
     if !(primary || secondary || middle) {
-        finish_measurement(response, image, view, cmds);
+        finish_measurement(response, slot, image, view, cmds);
         return;
     }
     match tool {
@@ -182,16 +182,20 @@ fn handle_input(
         Tool::Measure => {
             if let Some(pointer) = response.interact_pointer_pos() {
                 let p = view.slots[slot].image_from_ui(rect, orientation, pointer);
+                // The line starts where the button went down, not where egui recognised the drag.
+                let origin = ui.input(|i| i.pointer.press_origin()).unwrap_or(pointer);
+                let a = view.slots[slot].image_from_ui(rect, orientation, origin);
                 let pending =
-                    view.pending_measurement.get_or_insert(crate::app::view::PendingMeasurement { slot, a_in_image: p, b_in_image: p });
+                    view.pending_measurement.get_or_insert(crate::app::view::PendingMeasurement { slot, a_in_image: a, b_in_image: p });
                 pending.b_in_image = p;
             }
         }
     }
 }
 
-fn finish_measurement(response: &egui::Response, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
-    if !response.drag_stopped() && response.dragged() {
+/// Store the measurement dragged out in this slot once its drag ends (other slots leave it alone).
+fn finish_measurement(response: &egui::Response, slot: usize, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
+    if response.dragged() || view.pending_measurement.is_none_or(|p| p.slot != slot) {
         return;
     }
     if let Some(p) = view.pending_measurement.take() {
@@ -231,14 +235,5 @@ fn for_each_linked(
         if i == slot || view.link_views {
             f(v, orientations.get(i).copied().unwrap_or_default());
         }
-    }
-}
-
-/// Position helper for overlays: a point at the side of the slot away from the chest wall.
-pub fn outer_corner(rect: Rect, align: f32) -> (Pos2, egui::Align2) {
-    if align > 0.0 {
-        (rect.left_top() + Vec2::new(8.0, 6.0), egui::Align2::LEFT_TOP)
-    } else {
-        (rect.right_top() + Vec2::new(-8.0, 6.0), egui::Align2::RIGHT_TOP)
     }
 }
