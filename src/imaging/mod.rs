@@ -3,6 +3,7 @@
 pub mod cpu_render;
 pub mod histogram;
 pub mod image;
+pub mod perturb;
 pub mod pyramid;
 pub mod spacing;
 pub mod spectrum;
