@@ -299,3 +299,70 @@ fn bench_open_prints_figures() {
     }
     assert_one_line_error(&mammoscope(&["bench", "open", "/nonexistent/x.dcm"]));
 }
+
+/// `perturb`: a derived DICOM (new SOP Instance UID, Derivation Description, same spacing) and a 16-bit PNG; the input
+/// is never changed or overwritten.
+#[test]
+fn perturb_writes_derived_dicom_and_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.dcm");
+    std::fs::copy(common::shared_dicom("MGIMAGEA.dcm"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let out_dcm = dir.path().join("out.dcm");
+    let args = ["--lowpass", "1.5", "--noise", "4", "--shuffle", "8", "--seed", "7", "--out"];
+    let mut cmd: Vec<&OsStr> = vec!["perturb".as_ref(), input.as_os_str()];
+    cmd.extend(args.iter().map(OsStr::new));
+    cmd.push(out_dcm.as_os_str());
+    assert_ok(&mammoscope(&cmd));
+
+    let source = dicom::open(&input, &OpenOptions::default()).unwrap();
+    let derived = dicom::open(&out_dcm, &OpenOptions::default()).unwrap();
+    assert_ne!(derived.meta.sop_instance_uid, source.meta.sop_instance_uid);
+    assert!(derived.meta.sop_instance_uid.as_deref().unwrap().starts_with("2.25."));
+    assert_eq!(derived.meta.spacing, source.meta.spacing);
+    assert_eq!(derived.meta.mammo.laterality, source.meta.mammo.laterality);
+    assert_eq!((derived.meta.rows, derived.meta.columns), (source.meta.rows, source.meta.columns));
+    assert_ne!(derived.frames[0], source.frames[0]);
+    let obj = dicom_object::open_file(&out_dcm).unwrap();
+    let text = |tag| obj.element(tag).unwrap().to_str().unwrap().trim().to_owned();
+    let description = text(dicom_dictionary_std::tags::DERIVATION_DESCRIPTION);
+    for part in ["low-pass 1.5 cycles/mm", "Gaussian noise sigma 4", "patch shuffle 8x8", "seed 7"] {
+        assert!(description.contains(part), "{description}");
+    }
+    assert!(text(dicom_dictionary_std::tags::IMAGE_TYPE).starts_with("DERIVED\\SECONDARY"));
+
+    let out_png = dir.path().join("out.png");
+    assert_ok(&mammoscope(&[
+        "perturb".as_ref(),
+        input.as_os_str(),
+        "--lowpass".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        out_png.as_os_str(),
+    ]));
+    let png = image::open(&out_png).unwrap();
+    assert_eq!(png.color(), image::ColorType::L16);
+    assert_eq!((png.width(), png.height()), (512, 512));
+
+    // Never over the input; bad parameters are one-line errors.
+    assert_one_line_error(&mammoscope(&[
+        "perturb".as_ref(),
+        input.as_os_str(),
+        "--noise".as_ref(),
+        "3".as_ref(),
+        "--out".as_ref(),
+        input.as_os_str(),
+    ]));
+    assert_one_line_error(&mammoscope(&[
+        "perturb".as_ref(),
+        input.as_os_str(),
+        "--dose".as_ref(),
+        "2".as_ref(),
+        "--out".as_ref(),
+        out_png.as_os_str(),
+    ]));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["in.dcm", "out.dcm", "out.png"], "no temporary files left");
+}

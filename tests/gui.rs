@@ -73,7 +73,7 @@ fn render_with_gpu(image: &Image, display: Display, lut: Option<Arc<VoiLut>>, ma
             let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(w, h));
             let callback = ImageCallback {
                 draw: 0,
-                key: (1, 0),
+                key: (1, 0, 0),
                 pyramid: pyramid.clone(),
                 lut: lut.clone().map(|l| (0, l)),
                 display,
@@ -282,6 +282,55 @@ fn measurement_in_the_first_viewport_is_stored_on_its_image() {
     for slot in 1..4 {
         assert!(app.state.slot_image(slot).unwrap().measurements.is_empty(), "slot {slot} got a measurement");
     }
+}
+
+#[test]
+fn lowpass_slider_changes_pixels_and_spectrum_and_original_restores() {
+    let mut harness = app_harness(Vec::new());
+    harness.state_mut().send(Command::SetLayout(Layout::One));
+    harness.run_steps(3);
+    let original = harness.render().unwrap();
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let viewer = egui::Rect::from_min_max(egui::pos2(200.0, 60.0), egui::pos2(780.0, 740.0));
+    // The preview shows first; wait for the full-resolution result of the current parameters.
+    let settle = |harness: &mut Harness<'_, MammoscopeApp>| {
+        harness.run_steps(2);
+        wait_until(harness, "the full-resolution perturbation", |app| {
+            app.state.image(id).is_some_and(|i| i.perturb.current().is_some_and(|r| r.downsample == 1)) && !app.is_perturbing()
+        });
+    };
+
+    // Open the lab and switch the low-pass on in the panel (R = 2 cycles/mm by default).
+    harness.get_by_label("Perturbation lab").click();
+    harness.run_steps(2);
+    harness.get_by_label("Low-pass R").click();
+    settle(&mut harness);
+    let image = harness.state().state.image(id).unwrap();
+    assert_eq!(image.perturb.params.lowpass_cycles_per_mm, Some(2.0));
+    assert!(
+        image.perturb.current().is_some_and(|r| r.downsample == 1),
+        "the full-resolution result did not replace the preview (error: {:?})",
+        image.perturb.error
+    );
+    let spectrum_at_2 = image.perturb.spectra.clone().expect("spectra").1;
+    let at_2 = harness.render().unwrap();
+    assert!(region_differs(&original, &at_2, viewer) > 2000, "the low-pass did not change the displayed image");
+
+    // Move R down (what the slider sends): the pixels and the perturbed spectrum change again.
+    let mut params = harness.state().state.image(id).unwrap().perturb.params;
+    params.lowpass_cycles_per_mm = Some(0.5);
+    harness.state_mut().send(Command::SetPerturb { image: id, params });
+    settle(&mut harness);
+    let at_half = harness.render().unwrap();
+    assert!(region_differs(&at_2, &at_half, viewer) > 2000, "a lower R did not change the image");
+    let spectrum_at_half = harness.state().state.image(id).unwrap().perturb.spectra.clone().expect("spectra").1;
+    assert_ne!(spectrum_at_2.power, spectrum_at_half.power, "the spectrum plot's data did not change");
+
+    // "Original" shows the unperturbed frame again, pixel for pixel.
+    harness.get_by_label("Original").click();
+    harness.run_steps(3);
+    let restored = harness.render().unwrap();
+    assert_eq!(region_differs(&original, &restored, viewer), 0, "the A/B toggle did not restore the original");
 }
 
 #[test]

@@ -66,6 +66,21 @@ pub enum Command {
     ClearMeasurements {
         image: u64,
     },
+    /// New perturbation parameters for an image (previewed at once, full resolution in the background).
+    SetPerturb {
+        image: u64,
+        params: crate::imaging::perturb::PerturbParams,
+    },
+    /// Show the perturbed image, the original or their difference.
+    SetCompare {
+        image: u64,
+        compare: super::perturbation::Compare,
+    },
+    /// A/B split position (fraction of the viewport width), or none.
+    SetSplit {
+        image: u64,
+        split: Option<f32>,
+    },
     SetLayout(Layout),
     ShowInSlot {
         slot: usize,
@@ -113,6 +128,11 @@ impl AppState {
             Command::SetFrame { image, frame } => self.with_image(image, |img| {
                 img.frame = frame.min(img.frames.len() - 1);
                 img.ensure_pyramid();
+                img.perturb.preview_source = None;
+                img.perturb.full_cache = std::sync::Arc::default();
+                img.perturb.preview_cache = std::sync::Arc::default();
+                img.perturb.version += 1;
+                img.perturb.dirty = img.perturb.active();
             }),
             Command::SetUserSpacing { image, spacing_mm } => {
                 if spacing_mm.is_finite() && spacing_mm > 0.0 {
@@ -124,6 +144,15 @@ impl AppState {
             Command::UseSpacing { image, spacing } => self.with_image(image, |img| img.meta.spacing = Some(spacing)),
             Command::AddMeasurement { image, measurement } => self.with_image(image, |img| img.measurements.push(measurement)),
             Command::ClearMeasurements { image } => self.with_image(image, |img| img.measurements.clear()),
+            Command::SetPerturb { image, params } => self.with_image(image, |img| {
+                if img.perturb.params != params {
+                    img.perturb.params = params;
+                    img.perturb.version += 1;
+                    img.perturb.dirty = true;
+                }
+            }),
+            Command::SetCompare { image, compare } => self.with_image(image, |img| img.perturb.compare = compare),
+            Command::SetSplit { image, split } => self.with_image(image, |img| img.perturb.split = split.map(|s| s.clamp(0.0, 1.0))),
             Command::SetLayout(layout) => {
                 self.layout = layout;
                 self.layout_chosen = true;

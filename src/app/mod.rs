@@ -5,6 +5,7 @@ pub mod commands;
 pub mod hanging;
 pub mod loader;
 pub mod open_image;
+pub mod perturbation;
 pub mod state;
 pub mod view;
 

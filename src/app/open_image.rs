@@ -55,6 +55,8 @@ pub struct OpenImage {
     /// Grey thumbnail (width, height, pixels), made at load time.
     pub thumbnail: (usize, usize, Vec<u8>),
     pub stats: PixelStats,
+    /// The perturbation lab's settings and result for the current frame.
+    pub perturb: super::perturbation::PerturbState,
 }
 
 /// What the loading job hands to the UI thread: everything expensive is already computed.
@@ -124,6 +126,7 @@ impl OpenImage {
             measurements: Vec::new(),
             thumbnail: prepared.thumbnail,
             stats: prepared.stats,
+            perturb: super::perturbation::PerturbState::default(),
         }
     }
 
@@ -160,6 +163,12 @@ impl OpenImage {
             return None;
         }
         self.current_frame().get(pos_in_image[0] as usize, pos_in_image[1] as usize)
+    }
+
+    /// Pixel spacing `[row_mm, col_mm]` for the perturbation lab, and whether it is the nominal fallback.
+    pub fn spacing_for_filters(&self) -> ([f64; 2], bool) {
+        let a = super::perturbation::ASSUMED_SPACING_MM;
+        self.meta.spacing.map_or(([a, a], true), |s| ([s.row_mm, s.col_mm], false))
     }
 
     /// Size in image pixels.

@@ -39,6 +39,8 @@ pub enum Command {
     /// Measure how fast images open.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Apply perturbations (dose, noise, Fourier filter, patch shuffle) and write a derived DICOM or a 16-bit PNG/TIFF.
+    Perturb(crate::cli::perturb::PerturbArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +111,31 @@ impl From<FunctionArg> for VoiFunction {
 pub enum BenchCommand {
     /// Time decoding and time to first frame (decode + default VOI + 1024-px CPU render) per file.
     Open(BenchOpenArgs),
+    /// Time the Fourier low-pass at full resolution (new R; forward + filter + inverse) against `SciPy` (scipy.fft, 2 workers).
+    Lowpass(BenchLowpassArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchLowpassArgs {
+    /// The image file (DICOM, or PNG/TIFF/PGM with --spacing-mm).
+    pub file: PathBuf,
+    /// Runs; the table shows the median, minimum and maximum.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub runs: u32,
+    /// Low-pass cut-off R in cycles/mm (the paper's default is 2.0).
+    #[arg(long, value_name = "R", default_value_t = 2.0, value_parser = parse_cutoff)]
+    pub cutoff: f64,
+    /// Pixel spacing in mm for images that carry none (research images, digitised film); the file's own wins.
+    #[arg(long, value_name = "MM", value_parser = parse_spacing_mm)]
+    pub spacing_mm: Option<f64>,
+}
+
+fn parse_cutoff(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(_) => Err("the cut-off must be a positive number of cycles/mm".to_owned()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +190,14 @@ mod tests {
         let cli = Cli::try_parse_from(["mammoscope", "--pixel-spacing", "0.07", "a.png"]).unwrap();
         assert_eq!(cli.pixel_spacing, Some(0.07));
         assert!(Cli::try_parse_from(["mammoscope", "--pixel-spacing", "-1", "a.png"]).is_err());
+    }
+
+    #[test]
+    fn bench_lowpass_parsing() {
+        let cli = Cli::try_parse_from(["mammoscope", "bench", "lowpass", "a.dcm", "--runs", "3", "--cutoff", "1.5"]).unwrap();
+        let Some(Command::Bench(BenchCommand::Lowpass(a))) = cli.command else { panic!("not bench lowpass") };
+        assert_eq!((a.runs, a.cutoff, a.spacing_mm), (3, 1.5, None));
+        assert!(Cli::try_parse_from(["mammoscope", "bench", "lowpass", "a.dcm", "--cutoff", "0"]).is_err());
     }
 
     #[test]

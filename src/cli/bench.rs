@@ -1,4 +1,5 @@
 //! `mammoscope bench open FILE... [--runs N]`: how long until the viewer can show an image.
+//! `mammoscope bench lowpass FILE [--runs N] [--cutoff R]`: Fourier low-pass timings beside `SciPy` (`bench/lowpass.rs`).
 //!
 //! Per file and run: decode time ([`dicom::open`]) and time to first frame (decode + default VOI +
 //! CPU render of a 1024-px-wide display image). Prints the median and the range over the runs.
@@ -13,12 +14,15 @@ use super::args::{BenchCommand, BenchOpenArgs};
 use crate::dicom::{self, OpenOptions};
 use crate::imaging::{cpu_render, voi::Display};
 
+mod lowpass;
+
 /// Width of the display image rendered for "first frame" (narrower images render at their own width).
 pub const FIRST_FRAME_WIDTH: usize = 1024;
 
 pub fn run(cmd: &BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Open(args) => open(args),
+        BenchCommand::Lowpass(args) => lowpass::lowpass(args),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod args;
 pub mod bench;
 pub mod info;
 pub mod info_report;
+pub mod perturb;
 pub mod render;
 pub mod synth;
 
@@ -59,6 +60,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Render(a) => render::run(&a),
         Command::Synth(c) => synth::run(c),
         Command::Bench(c) => bench::run(&c),
+        Command::Perturb(a) => perturb::run(&a),
     }
 }
 

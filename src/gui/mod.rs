@@ -1,6 +1,7 @@
 //! The eframe application: wires background jobs, the document (`app`), the UI and the wgpu renderer.
 
 pub mod effects;
+pub mod perturb_jobs;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ pub struct MammoscopeApp {
     pub background: Background,
     thumbnails: Thumbnails,
     commands: Vec<Command>,
+    perturb_jobs: perturb_jobs::PerturbJobs,
 }
 
 impl MammoscopeApp {
@@ -48,6 +50,7 @@ impl MammoscopeApp {
             },
             thumbnails: Thumbnails::default(),
             commands: Vec::new(),
+            perturb_jobs: perturb_jobs::PerturbJobs::default(),
         };
         let paths = if paths.is_empty() {
             if let Some(dir) = loader::sample_exam_dir() {
@@ -66,6 +69,11 @@ impl MammoscopeApp {
     /// Queue a command as if the UI had sent it (tests and drag-and-drop use this).
     pub fn send(&mut self, command: Command) {
         self.commands.push(command);
+    }
+
+    /// True while a perturbation is computed at full resolution.
+    pub fn is_perturbing(&self) -> bool {
+        self.state.images.iter().any(|i| i.perturb.computing || i.perturb.dirty)
     }
 
     /// True while files are being opened.
@@ -127,8 +135,10 @@ impl eframe::App for MammoscopeApp {
         }
         self.poll_jobs();
         self.apply_commands();
+        self.perturb_jobs.update(&mut self.state, ctx);
+        self.state.loading.extend(self.perturb_jobs.progress().cloned());
         self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
-        if self.is_loading() {
+        if self.is_loading() || self.is_perturbing() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }

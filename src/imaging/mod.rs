@@ -1,6 +1,7 @@
 //! Pure image processing: buffers, VOI math, histograms. No GUI, GPU or file I/O.
 
 pub mod cpu_render;
+pub mod fourier;
 pub mod histogram;
 pub mod image;
 pub mod perturb;

@@ -7,8 +7,9 @@ use super::gpu_image::{GpuImage, upload_lut};
 use super::uniforms::ImageUniforms;
 use crate::imaging::{pyramid::Pyramid, voi::VoiLut};
 
-/// Identifies one uploaded frame: (image id, frame index).
-pub type TextureKey = (u64, u32);
+/// Identifies one uploaded texture: (image id, frame index, variant). Variant 0 is the frame itself; others are
+/// derived images (e.g. a perturbation result), numbered by their producer.
+pub type TextureKey = (u64, u32, u32);
 
 /// Identifies one on-screen draw (a viewport slot or the loupe), which owns its uniform buffers.
 pub type DrawId = u64;

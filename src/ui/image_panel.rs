@@ -21,6 +21,10 @@ pub fn image_panel_ui(ui: &mut egui::Ui, image: &OpenImage, view: &mut ViewState
             }
         }
         ui.separator();
+        egui::CollapsingHeader::new("Perturbation lab").default_open(image.perturb.active()).show(ui, |ui| {
+            super::perturb_panel::perturb_panel_ui(ui, image, cmds);
+        });
+        ui.separator();
         spacing_ui(ui, image, cmds);
         measurements_list_ui(ui, image, cmds);
         ui.separator();

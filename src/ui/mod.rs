@@ -2,9 +2,11 @@
 //! (visual state), and send `Command`s for everything else.
 
 pub mod image_panel;
+pub mod layers;
 pub mod metadata;
 pub mod notifications;
 pub mod overlays;
+pub mod perturb_panel;
 pub mod status_bar;
 pub mod study_list;
 pub mod toolbar;

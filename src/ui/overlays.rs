@@ -7,7 +7,7 @@ use crate::app::{
     hanging::Orientation,
     view::{PendingMeasurement, SlotView},
 };
-use crate::render::{ImageCallback, ScreenMapping};
+use crate::render::ScreenMapping;
 
 use super::viewer::LOUPE_DRAW_BASE;
 
@@ -80,8 +80,10 @@ pub fn measurement_label(image: &OpenImage, a: [f64; 2], b: [f64; 2]) -> String 
 
 /// A magnifier centred on the pointer, drawing raw pixels (nearest, level 0) at `loupe_factor` screen pixels
 /// per image pixel, with the same VOI as the view.
+/// Shows what the viewport shows (the perturbed image while the lab is active); a preview-resolution result is
+/// magnified from the preview until the full-resolution one arrives.
 pub fn loupe_ui(ui: &egui::Ui, slot_rect: Rect, slot: usize, pointer: Pos2, image: &OpenImage, view: &ViewState) {
-    let Some(pyramid) = image.pyramid() else { return };
+    let Some(layers) = super::layers::layers(image) else { return };
     let ppp = ui.ctx().pixels_per_point();
     let loupe_rect = Rect::from_center_size(pointer, Vec2::splat(LOUPE_SIDE));
     let pos_in_image = view.slots[slot].image_from_ui(slot_rect, image.orientation, pointer);
@@ -94,15 +96,7 @@ pub fn loupe_ui(ui: &egui::Ui, slot_rect: Rect, slot: usize, pointer: Pos2, imag
     };
     let painter = ui.ctx().layer_painter(egui::LayerId::new(egui::Order::Foreground, egui::Id::unique("loupe")));
     painter.rect_filled(loupe_rect, 0.0, Color32::BLACK);
-    let callback = ImageCallback {
-        draw: LOUPE_DRAW_BASE + slot as u64,
-        key: (image.id, image.frame as u32),
-        pyramid: pyramid.clone(),
-        lut: image.lut(),
-        display: image.display(),
-        mapping,
-        smooth: false,
-    };
+    let callback = super::viewer::layer_callback(LOUPE_DRAW_BASE + slot as u64, &layers.main, mapping, false);
     painter.add(egui_wgpu::Callback::new_paint_callback(loupe_rect, callback));
     painter.rect_stroke(loupe_rect, 0.0, Stroke::new(2.0, LABEL), egui::StrokeKind::Outside);
     painter.text(

@@ -6,10 +6,12 @@ use egui::{Color32, Rect, Sense, Stroke, Vec2};
 use crate::app::{AppState, Command, OpenImage, Tool, ViewState, ZoomMode, hanging::Orientation};
 use crate::render::{ImageCallback, ScreenMapping};
 
+use super::layers::{Layer, layers};
 use super::overlays::{loupe_ui, measurements_ui, slot_labels_ui};
 
-/// Draw ids: slot `i` uses `i`, its loupe `LOUPE_DRAW_BASE + i`.
+/// Draw ids: slot `i` uses `i`, its loupe `LOUPE_DRAW_BASE + i`, the A/B split's original `SPLIT_DRAW_BASE + i`.
 pub const LOUPE_DRAW_BASE: u64 = 100;
+pub const SPLIT_DRAW_BASE: u64 = 200;
 const GAP: f32 = 3.0;
 
 /// Horizontal alignment of a fitted image in a slot: against the midline in a two-column hanging.
@@ -28,6 +30,17 @@ pub fn slot_rect(full: Rect, slot: usize, grid: (usize, usize)) -> Rect {
     let h = (full.height() - GAP * (rows as f32 - 1.0)) / rows as f32;
     let (c, r) = (slot % cols, slot / cols);
     Rect::from_min_size(full.min + Vec2::new(c as f32 * (w + GAP), r as f32 * (h + GAP)), Vec2::new(w, h))
+}
+
+/// The GPU callback of one layer; a preview layer (smaller than the frame) is drawn with a scaled mapping.
+pub fn layer_callback(draw: u64, layer: &Layer, mapping: ScreenMapping, smooth: bool) -> ImageCallback {
+    let f = layer.downsample as f32;
+    let mapping = ScreenMapping {
+        center_in_image: [mapping.center_in_image[0] / f, mapping.center_in_image[1] / f],
+        zoom: mapping.zoom * f,
+        ..mapping
+    };
+    ImageCallback { draw, key: layer.key, pyramid: layer.pyramid.clone(), lut: layer.lut.clone(), display: layer.display, mapping, smooth }
 }
 
 pub fn screen_mapping(view: &crate::app::view::SlotView, rect: Rect, o: Orientation) -> ScreenMapping {
@@ -82,17 +95,16 @@ fn slot_ui(
     handle_input(ui, &response, rect, slot, image, view, cmds, align, orientations);
 
     let slot_view = view.slots[slot];
-    if let Some(pyramid) = image.pyramid() {
-        let callback = ImageCallback {
-            draw: slot as u64,
-            key: (image.id, image.frame as u32),
-            pyramid: pyramid.clone(),
-            lut: image.lut(),
-            display: image.display(),
-            mapping: screen_mapping(&slot_view, rect, orientation),
-            smooth: view.smooth,
-        };
-        painter.add(egui_wgpu::Callback::new_paint_callback(rect, callback));
+    if let Some(layers) = layers(image) {
+        let mapping = screen_mapping(&slot_view, rect, orientation);
+        painter.add(egui_wgpu::Callback::new_paint_callback(rect, layer_callback(slot as u64, &layers.main, mapping, view.smooth)));
+        if let Some((original, split)) = &layers.split_original {
+            // A/B: the original left of the split line, the perturbed image right of it.
+            let left = Rect::from_min_max(rect.min, egui::pos2(rect.left() + split * rect.width(), rect.bottom()));
+            let callback = layer_callback(SPLIT_DRAW_BASE + slot as u64, original, mapping, view.smooth);
+            painter.with_clip_rect(left).add(egui_wgpu::Callback::new_paint_callback(rect, callback));
+            painter.vline(left.right(), rect.y_range(), Stroke::new(1.5, Color32::from_rgb(230, 200, 90)));
+        }
     }
     slot_labels_ui(&painter, rect, image, &slot_view);
     measurements_ui(&painter, rect, image, &slot_view, view.pending_measurement.filter(|p| p.slot == slot));

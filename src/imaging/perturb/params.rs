@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::PerturbError;
+
 /// Ideal (the paper's, with ringing) or Butterworth (smooth edge) Fourier filter.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub enum FilterKind {
@@ -9,6 +11,16 @@ pub enum FilterKind {
     Ideal,
     /// Butterworth of the given order.
     Butterworth(u32),
+}
+
+impl FilterKind {
+    /// The Butterworth order, `None` for the ideal filter.
+    pub fn butterworth_order(self) -> Option<u32> {
+        match self {
+            Self::Ideal => None,
+            Self::Butterworth(order) => Some(order),
+        }
+    }
 }
 
 /// Every perturbation; `None` (or 0 for the shuffle) means "off".
@@ -36,5 +48,56 @@ impl PerturbParams {
             && self.lowpass_cycles_per_mm.is_none()
             && self.highpass_cycles_per_mm.is_none()
             && self.shuffle_grid <= 1
+    }
+
+    /// Reject values no step can use: α outside (0, 1], a negative or non-finite σ, a cut-off that is not positive,
+    /// a Butterworth order of 0.
+    pub fn validate(&self) -> Result<(), PerturbError> {
+        let bad = |what: String| Err(PerturbError::Invalid(what));
+        if let Some(a) = self.dose_fraction.filter(|a| !(*a > 0.0 && *a <= 1.0)) {
+            return bad(format!("dose fraction must be in (0, 1], got {a}"));
+        }
+        if let Some(s) = self.noise_sigma.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+            return bad(format!("noise σ must be finite and ≥ 0, got {s}"));
+        }
+        for r in [self.lowpass_cycles_per_mm, self.highpass_cycles_per_mm].into_iter().flatten() {
+            if !(r.is_finite() && r > 0.0) {
+                return bad(format!("cut-off must be positive and finite, got {r} cycles/mm"));
+            }
+        }
+        if self.filter == FilterKind::Butterworth(0) {
+            return bad("Butterworth order must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    /// A one-line description of the active perturbations, in the order they apply, with the seed, e.g.
+    /// `dose 0.5 (Poisson thinning); Gaussian noise sigma 100; low-pass 2 cycles/mm (ideal); seed 7`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = self.dose_fraction.filter(|&a| a < 1.0) {
+            parts.push(format!("dose {a} (Poisson thinning)"));
+        }
+        if let Some(s) = self.noise_sigma.filter(|&s| s > 0.0) {
+            parts.push(format!("Gaussian noise sigma {s}"));
+        }
+        let kind = match self.filter {
+            FilterKind::Ideal => "ideal".to_owned(),
+            FilterKind::Butterworth(n) => format!("Butterworth order {n}"),
+        };
+        if let Some(r) = self.lowpass_cycles_per_mm {
+            parts.push(format!("low-pass {r} cycles/mm ({kind})"));
+        }
+        if let Some(r) = self.highpass_cycles_per_mm {
+            parts.push(format!("high-pass {r} cycles/mm ({kind})"));
+        }
+        if self.shuffle_grid > 1 {
+            parts.push(format!("patch shuffle {0}x{0}", self.shuffle_grid));
+        }
+        if parts.is_empty() {
+            return "no perturbation".to_owned();
+        }
+        parts.push(format!("seed {}", self.seed));
+        parts.join("; ")
     }
 }
