@@ -312,8 +312,9 @@ fn lowpass_slider_changes_pixels_and_spectrum_and_original_restores() {
         "the full-resolution result did not replace the preview (error: {:?})",
         image.perturb.error
     );
-    let spectrum_at_2 = image.perturb.spectra.clone().expect("spectra").1;
+    let spectrum_at_2 = image.perturb.current().and_then(|r| r.spectra.clone()).expect("spectra").1;
     let at_2 = harness.render().unwrap();
+    at_2.save(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lab-lowpass-2.png")).ok(); // for a human look
     assert!(region_differs(&original, &at_2, viewer) > 2000, "the low-pass did not change the displayed image");
 
     // Move R down (what the slider sends): the pixels and the perturbed spectrum change again.
@@ -323,7 +324,7 @@ fn lowpass_slider_changes_pixels_and_spectrum_and_original_restores() {
     settle(&mut harness);
     let at_half = harness.render().unwrap();
     assert!(region_differs(&at_2, &at_half, viewer) > 2000, "a lower R did not change the image");
-    let spectrum_at_half = harness.state().state.image(id).unwrap().perturb.spectra.clone().expect("spectra").1;
+    let spectrum_at_half = harness.state().state.image(id).unwrap().perturb.current().and_then(|r| r.spectra.clone()).expect("spectra").1;
     assert_ne!(spectrum_at_2.power, spectrum_at_half.power, "the spectrum plot's data did not change");
 
     // "Original" shows the unperturbed frame again, pixel for pixel.

@@ -33,6 +33,9 @@ pub struct PerturbResult {
     pub difference: Pyramid,
     /// Largest |difference|, for the difference view's window.
     pub max_abs_difference: f32,
+    /// Radial power spectra of the original and the perturbed image over the same central region, for the plot
+    /// (from the full-resolution result once it arrives: a preview cannot show frequencies above its Nyquist).
+    pub spectra: Option<(RadialSpectrum, RadialSpectrum)>,
 }
 
 /// The lab's state for one image.
@@ -52,8 +55,6 @@ pub struct PerturbState {
     pub preview_cache: Arc<Mutex<FourierCache>>,
     /// The preview-resolution original (built on first use).
     pub preview_source: Option<Arc<Image>>,
-    /// Radial power spectra of the original and the perturbed preview (same central region), for the plot.
-    pub spectra: Option<(RadialSpectrum, RadialSpectrum)>,
     /// Last error of the lab for this image (shown in the panel).
     pub error: Option<String>,
     /// True while the full-resolution job runs.
@@ -89,6 +90,7 @@ pub fn compute(
     let f = downsample as f64;
     let spacing = [spacing_mm[0] * f, spacing_mm[1] * f];
     let perturbed = crate::imaging::perturb::apply(original, spacing, params, &mut cache.lock(), cancelled)?;
+    let spectra = spectra(original, &perturbed, spacing[1]);
     let diff: Vec<f32> = perturbed.data.iter().zip(&original.data).map(|(p, o)| p - o).collect();
     let max_abs_difference = diff.iter().fold(0.0f32, |m, d| m.max(d.abs()));
     let difference = Image { width: original.width, height: original.height, data: diff };
@@ -98,6 +100,7 @@ pub fn compute(
         perturbed: Pyramid::build(Arc::new(perturbed), 64),
         difference: Pyramid::build(Arc::new(difference), 64),
         max_abs_difference,
+        spectra,
     })
 }
 

@@ -28,7 +28,6 @@ impl PerturbJobs {
             }
             if !img.perturb.active() {
                 img.perturb.result = None;
-                img.perturb.spectra = None;
                 img.perturb.computing = false;
                 continue;
             }
@@ -38,10 +37,7 @@ impl PerturbJobs {
             let source = img.perturb.preview_source.get_or_insert_with(|| Arc::new(frame.downsample(factor))).clone();
             let (params, version) = (img.perturb.params, img.perturb.version);
             match perturbation::compute(&source, spacing, factor, &params, &img.perturb.preview_cache, version, &|| false) {
-                Ok(preview) => {
-                    img.perturb.spectra = perturbation::spectra(&source, preview.perturbed.base(), spacing[1] * factor as f64);
-                    img.perturb.result = Some(preview);
-                }
+                Ok(preview) => img.perturb.result = Some(preview),
                 Err(e) => {
                     img.perturb.error = Some(e.to_string());
                     continue;

@@ -6,6 +6,7 @@ use egui_plot::{Legend, Line, Plot, VLine};
 use crate::app::perturbation::Compare;
 use crate::app::{Command, OpenImage};
 use crate::imaging::fourier::{feature_size_mm, nyquist_cycles_per_mm};
+use crate::imaging::perturb::noise::matched_sigma;
 use crate::imaging::perturb::{FilterKind, PerturbParams};
 
 /// Default slider values when a perturbation is switched on.
@@ -72,6 +73,7 @@ pub fn perturb_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
         return;
     }
     compare_ui(ui, image, cmds);
+    baseline_ui(ui, image, cmds);
     status_ui(ui, image);
     spectrum_plot_ui(ui, image);
 }
@@ -136,6 +138,27 @@ fn compare_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
     });
 }
 
+/// The paper's baseline (Table 1): Gaussian noise whose σ matches the L2 norm of the current perturbation.
+fn baseline_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
+    let state = &image.perturb;
+    let Some(result) = state.current() else { return };
+    let only_noise =
+        state.params == PerturbParams { noise_sigma: state.params.noise_sigma, seed: state.params.seed, ..PerturbParams::default() };
+    if only_noise {
+        return;
+    }
+    let original = if result.downsample == 1 { Some(image.current_frame()) } else { state.preview_source.as_ref() };
+    let Some(original) = original else { return };
+    let sigma = matched_sigma(original, result.perturbed.base());
+    let button = ui.button(format!("Gaussian baseline (σ = {sigma:.1})"));
+    if button.on_hover_text("Replace this perturbation by Gaussian noise of the same L2 norm (the paper's baseline)").clicked() {
+        cmds.push(Command::SetPerturb {
+            image: image.id,
+            params: PerturbParams { noise_sigma: Some(sigma), seed: state.params.seed, ..PerturbParams::default() },
+        });
+    }
+}
+
 fn status_ui(ui: &mut egui::Ui, image: &OpenImage) {
     let state = &image.perturb;
     if let Some(error) = &state.error {
@@ -154,14 +177,14 @@ fn status_ui(ui: &mut egui::Ui, image: &OpenImage) {
 
 /// Radial power spectrum of the original and the perturbed image (log-log), with the cut-offs marked.
 fn spectrum_plot_ui(ui: &mut egui::Ui, image: &OpenImage) {
-    let Some((original, perturbed)) = &image.perturb.spectra else { return };
+    let Some((original, perturbed)) = image.perturb.current().and_then(|r| r.spectra.as_ref()) else { return };
     let points = |s: &crate::imaging::spectrum::RadialSpectrum| -> Vec<[f64; 2]> {
         s.frequency_cyc_per_mm.iter().zip(&s.power).filter(|(f, p)| **f > 0.0 && **p > 0.0).map(|(f, p)| [f.log10(), p.log10()]).collect()
     };
     let params = image.perturb.params;
     Plot::new(("radial_spectrum", image.id))
         .height(160.0)
-        .legend(Legend::default())
+        .legend(Legend::default().position(egui_plot::Corner::LeftBottom))
         .x_axis_label("log10 cycles/mm")
         .y_axis_label("log10 power")
         .allow_drag(false)

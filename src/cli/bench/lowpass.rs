@@ -57,6 +57,8 @@ pub(super) fn lowpass(args: &BenchLowpassArgs) -> anyhow::Result<()> {
         padded = spectrum.padded_size();
     }
 
+    let preview = preview_times(image, spacing, args.cutoff, args.runs)?;
+
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}: {}×{} px (columns×rows), padded to {}×{}", display_name(&args.file), image.width, image.height, padded.0, padded.1)?;
     writeln!(
@@ -74,6 +76,7 @@ pub(super) fn lowpass(args: &BenchLowpassArgs) -> anyhow::Result<()> {
     writeln!(out, "{:<48} {:>22}", "", "median ms (min-max)")?;
     writeln!(out, "{:<48} {:>22}", "mammoscope new R (mask + inverse, cached)", fmt_ms(new_r_ms))?;
     writeln!(out, "{:<48} {:>22}", "mammoscope forward + filter + inverse", fmt_ms(full_ms))?;
+    writeln!(out, "{:<48} {:>22}", format!("viewer preview, new R (1/{} res, all steps)", preview.1), fmt_ms(preview.0))?;
     out.flush()?;
     match scipy_times(image, spacing, args.cutoff, args.runs) {
         Ok(scipy) => {
@@ -94,6 +97,26 @@ pub(super) fn lowpass(args: &BenchLowpassArgs) -> anyhow::Result<()> {
 }
 
 /// Median, minimum and maximum in milliseconds.
+/// What the viewer does on the UI thread while the R slider moves: perturb the display-resolution copy with its
+/// cached forward transform, difference, pyramids and the spectra for the plot. Returns the times and the factor.
+fn preview_times(image: &Image, spacing: [f64; 2], cutoff: f64, runs: u32) -> anyhow::Result<((f64, f64, f64), usize)> {
+    use crate::app::perturbation::{compute, preview_factor};
+    use crate::imaging::perturb::{FourierCache, PerturbParams};
+    let factor = preview_factor(image.width, image.height);
+    let source = image.downsample(factor);
+    let cache = parking_lot::Mutex::new(FourierCache::default());
+    let params = |r: f64| PerturbParams { lowpass_cycles_per_mm: Some(r), ..PerturbParams::default() };
+    compute(&source, spacing, factor, &params(cutoff), &cache, 0, &|| false)?; // first call fills the cache
+    let mut times = Vec::new();
+    for run in 0..runs {
+        let r = cutoff * if run % 2 == 0 { 0.9 } else { 1.0 };
+        let start = Instant::now();
+        std::hint::black_box(compute(&source, spacing, factor, &params(r), &cache, run, &|| false)?);
+        times.push(start.elapsed());
+    }
+    Ok((stats_ms(&times), factor))
+}
+
 fn stats_ms(durations: &[Duration]) -> (f64, f64, f64) {
     let mut ms: Vec<f64> = durations.iter().map(|d| d.as_secs_f64() * 1e3).collect();
     ms.sort_by(f64::total_cmp);
