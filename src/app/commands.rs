@@ -138,10 +138,14 @@ impl AppState {
                 if spacing_mm.is_finite() && spacing_mm > 0.0 {
                     self.with_image(image, |img| {
                         img.meta.spacing = Some(Spacing { row_mm: spacing_mm, col_mm: spacing_mm, source: SpacingSource::User });
+                        img.perturb.spacing_changed();
                     });
                 }
             }
-            Command::UseSpacing { image, spacing } => self.with_image(image, |img| img.meta.spacing = Some(spacing)),
+            Command::UseSpacing { image, spacing } => self.with_image(image, |img| {
+                img.meta.spacing = Some(spacing);
+                img.perturb.spacing_changed();
+            }),
             Command::AddMeasurement { image, measurement } => self.with_image(image, |img| img.measurements.push(measurement)),
             Command::ClearMeasurements { image } => self.with_image(image, |img| img.measurements.clear()),
             Command::SetPerturb { image, params } => self.with_image(image, |img| {

@@ -67,6 +67,12 @@ impl PerturbState {
         !self.params.is_identity()
     }
 
+    /// Cut-offs are in cycles/mm: a new pixel spacing changes what they remove, so recompute.
+    pub fn spacing_changed(&mut self) {
+        self.version += 1;
+        self.dirty = self.active();
+    }
+
     /// The result to show, if it belongs to the current parameters.
     pub fn current(&self) -> Option<&PerturbResult> {
         self.result.as_ref().filter(|r| r.version == self.version && self.active())
