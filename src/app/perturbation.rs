@@ -33,9 +33,12 @@ pub struct PerturbResult {
     pub difference: Pyramid,
     /// Largest |difference|, for the difference view's window.
     pub max_abs_difference: f32,
-    /// Radial power spectra of the original and the perturbed image over the same central region, for the plot
-    /// (from the full-resolution result once it arrives: a preview cannot show frequencies above its Nyquist).
+    /// Radial power spectra of the original and the perturbed image over the same central region, for the plot;
+    /// full resolution only (a preview cannot show frequencies above its Nyquist).
     pub spectra: Option<(RadialSpectrum, RadialSpectrum)>,
+    /// σ of the Gaussian baseline matched to this perturbation's L2 norm (the paper's Table 1); exact only at full
+    /// resolution (the panel offers it then).
+    pub matched_sigma: f64,
 }
 
 /// The lab's state for one image.
@@ -95,8 +98,11 @@ pub fn compute(
 ) -> Result<PerturbResult, crate::imaging::perturb::PerturbError> {
     let f = downsample as f64;
     let spacing = [spacing_mm[0] * f, spacing_mm[1] * f];
-    let perturbed = crate::imaging::perturb::apply(original, spacing, params, &mut cache.lock(), cancelled)?;
-    let spectra = spectra(original, &perturbed, spacing[1]);
+    // A preview pixel averages f × f pixels, whose independent noise averages down by f: add σ/f to look alike.
+    let params = PerturbParams { noise_sigma: params.noise_sigma.map(|s| s / f), ..*params };
+    let perturbed = crate::imaging::perturb::apply(original, spacing, &params, &mut cache.lock(), cancelled)?;
+    let spectra = if downsample == 1 { spectra(original, &perturbed, spacing[1]) } else { None };
+    let matched_sigma = crate::imaging::perturb::noise::matched_sigma(original, &perturbed);
     let diff: Vec<f32> = perturbed.data.iter().zip(&original.data).map(|(p, o)| p - o).collect();
     let max_abs_difference = diff.iter().fold(0.0f32, |m, d| m.max(d.abs()));
     let difference = Image { width: original.width, height: original.height, data: diff };
@@ -107,6 +113,7 @@ pub fn compute(
         difference: Pyramid::build(Arc::new(difference), 64),
         max_abs_difference,
         spectra,
+        matched_sigma,
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::app::AppState;
 use crate::app::perturbation::{self, PerturbResult, preview_factor};
+use crate::imaging::perturb::{FourierCache, PerturbError};
 use crate::jobs::{self, Job, Message};
 
 /// Running full-resolution jobs, by image id.
@@ -29,6 +30,9 @@ impl PerturbJobs {
             if !img.perturb.active() {
                 img.perturb.result = None;
                 img.perturb.computing = false;
+                // Free the cached transforms (~170 MB for a 4096 × 3328 frame) until the lab is used again.
+                *img.perturb.full_cache.lock() = FourierCache::default();
+                *img.perturb.preview_cache.lock() = FourierCache::default();
                 continue;
             }
             let frame = img.current_frame().clone();
@@ -38,11 +42,10 @@ impl PerturbJobs {
             let (params, version) = (img.perturb.params, img.perturb.version);
             match perturbation::compute(&source, spacing, factor, &params, &img.perturb.preview_cache, version, &|| false) {
                 Ok(preview) => img.perturb.result = Some(preview),
-                Err(e) => {
-                    img.perturb.error = Some(e.to_string());
-                    continue;
-                }
+                // Some failures depend on the resolution (a gain fit, a shuffle grid): the full job still runs.
+                Err(e) => img.perturb.error = Some(format!("preview: {e}")),
             }
+            img.perturb.computing = false;
             if factor == 1 {
                 img.perturb.computing = false;
                 continue; // the preview is the full resolution
@@ -74,7 +77,12 @@ impl PerturbJobs {
             while let Some(message) = job.next_message() {
                 match message {
                     Message::Output(result) if result.version == img.perturb.version => img.perturb.result = Some(result),
-                    Message::Finished(Err(e)) if !e.to_string().contains("cancelled") => img.perturb.error = Some(format!("{e:#}")),
+                    Message::Finished(Err(e)) if !matches!(e.downcast_ref::<PerturbError>(), Some(PerturbError::Cancelled)) => {
+                        img.perturb.error = Some(format!("{e:#}"));
+                    }
+                    Message::Finished(Ok(())) if img.perturb.error.as_deref().is_some_and(|e| e.starts_with("preview:")) => {
+                        img.perturb.error = None; // the full-resolution result succeeded where the preview could not
+                    }
                     _ => {}
                 }
             }

@@ -169,6 +169,11 @@ impl ImageRenderer {
         self.frame_counter += 1;
         let now = self.frame_counter;
         if !self.textures.contains_key(&key) {
+            if key.2 != 0 {
+                // A new derived image (e.g. a perturbation result) replaces the older ones of the same frame.
+                self.textures.retain(|k, _| !(k.0 == key.0 && k.1 == key.1 && k.2 != 0));
+                self.draws.retain(|_, d| !(d.texture.0 == key.0 && d.texture.1 == key.1 && d.texture.2 != 0));
+            }
             self.evict_beyond_budget();
             let image = GpuImage::upload(device, queue, pyramid, self.max_tile_side);
             tracing::debug!("uploaded frame {key:?}: {} tiles, {} MB", image.tiles.len(), image.bytes >> 20);

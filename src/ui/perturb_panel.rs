@@ -6,7 +6,6 @@ use egui_plot::{Legend, Line, Plot, VLine};
 use crate::app::perturbation::Compare;
 use crate::app::{Command, OpenImage};
 use crate::imaging::fourier::{feature_size_mm, nyquist_cycles_per_mm};
-use crate::imaging::perturb::noise::matched_sigma;
 use crate::imaging::perturb::{FilterKind, PerturbParams};
 
 /// Default slider values when a perturbation is switched on.
@@ -141,15 +140,13 @@ fn compare_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
 /// The paper's baseline (Table 1): Gaussian noise whose σ matches the L2 norm of the current perturbation.
 fn baseline_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
     let state = &image.perturb;
-    let Some(result) = state.current() else { return };
+    let Some(result) = state.current().filter(|r| r.downsample == 1) else { return };
     let only_noise =
         state.params == PerturbParams { noise_sigma: state.params.noise_sigma, seed: state.params.seed, ..PerturbParams::default() };
     if only_noise {
         return;
     }
-    let original = if result.downsample == 1 { Some(image.current_frame()) } else { state.preview_source.as_ref() };
-    let Some(original) = original else { return };
-    let sigma = matched_sigma(original, result.perturbed.base());
+    let sigma = result.matched_sigma;
     let button = ui.button(format!("Gaussian baseline (σ = {sigma:.1})"));
     if button.on_hover_text("Replace this perturbation by Gaussian noise of the same L2 norm (the paper's baseline)").clicked() {
         cmds.push(Command::SetPerturb {

@@ -89,7 +89,13 @@ impl Gain {
             Self::Ideal { low, cutoff2 } => f32::from(u8::from((radius2 <= cutoff2) == low)),
             Self::Butterworth { low, inv_cutoff2, order } => {
                 let q = (radius2 * inv_cutoff2).powi(order);
-                if low { 1.0 / (1.0 + q) } else { q / (1.0 + q) }
+                if low {
+                    1.0 / (1.0 + q)
+                } else if q.is_finite() {
+                    q / (1.0 + q)
+                } else {
+                    1.0 // (r/R)^2n overflowed: far above the cut-off, where the high-pass passes everything
+                }
             }
         }
     }

@@ -145,6 +145,17 @@ fn high_pass_keeps_mean_and_removes_low_frequencies() {
 }
 
 #[test]
+fn steep_butterworth_high_pass_stays_finite() {
+    // (r/R)^2n overflows f32 far above a small cut-off with a high order: the gain must be 1 there, not NaN.
+    let spacing = [0.05, 0.05];
+    let image = noise_image(96, 80, 500.0);
+    let spectrum = Spectrum::forward(&image, spacing, NEVER).unwrap();
+    let filter = RadialFilter::HighPass { cutoff_cycles_per_mm: 0.2, butterworth_order: Some(16) };
+    let high = spectrum.filtered(&filter, NEVER).unwrap();
+    assert!(high.data.iter().all(|v| v.is_finite()));
+}
+
+#[test]
 fn butterworth_rings_less_than_ideal() {
     let (w, h, spacing) = (128, 64, [0.1, 0.1]);
     // A vertical edge from 0 to 1000 in the middle; the padding mirrors it smoothly at the borders.

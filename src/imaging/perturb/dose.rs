@@ -47,7 +47,10 @@ pub fn reduce_dose(image: &Image, alpha: f64, gain: f64, offset: f64, seed: u64)
     out.data.par_chunks_mut(image.width).enumerate().for_each(|(row, line)| {
         let mut rng = stream(seed, Step::Dose, row as u64);
         for v in line {
-            let q = ((f64::from(*v) - offset) / gain).max(0.0);
+            let q = (f64::from(*v) - offset) / gain;
+            if q <= 0.0 {
+                continue; // at or below the detector offset (background, padding): no quanta to thin, left as it is
+            }
             let whole = q.floor();
             let n = whole as u64 + u64::from(rng.random::<f64>() < q - whole);
             let kept = Binomial::new(n, alpha).map_or(0, |b| b.sample(&mut rng));
@@ -107,6 +110,14 @@ mod tests {
         assert_eq!(reduce_dose(&object, 1.0, k, offset, 7).unwrap(), object);
         assert!(reduce_dose(&object, 0.0, k, offset, 7).is_err());
         assert!(reduce_dose(&object, 0.5, -1.0, offset, 7).is_err());
+    }
+
+    #[test]
+    fn pixels_at_or_below_the_offset_are_left_alone() {
+        let image = Image::new(4, 1, vec![0.0, 50.0, 100.0, 500.0]).unwrap();
+        let out = reduce_dose(&image, 0.5, 2.0, 100.0, 7).unwrap();
+        assert_eq!(&out.data[..3], &[0.0, 50.0, 100.0]);
+        assert!(out.data[3] > 100.0);
     }
 
     #[test]
