@@ -55,6 +55,9 @@ pub struct PerturbArgs {
     /// Frame index (0-based).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub frame: usize,
+    /// Pixel spacing in mm for research images (PNG/TIFF/PGM) and files without one (needed for --lowpass/--highpass).
+    #[arg(long, value_name = "MM")]
+    pub spacing_mm: Option<f64>,
 }
 
 pub fn run(args: &PerturbArgs) -> anyhow::Result<()> {
@@ -72,16 +75,20 @@ pub fn run(args: &PerturbArgs) -> anyhow::Result<()> {
         seed: args.seed,
     };
     params.validate()?;
-    let loaded = dicom::open(&args.file, &OpenOptions::default())?;
+    let loaded = dicom::open(&args.file, &OpenOptions { user_spacing_mm: args.spacing_mm })?;
     if format == OutputFormat::Dicom && loaded.meta.format != "DICOM" {
         bail!("a .dcm output needs a DICOM input; write .png or .tif instead ({})", args.file.display());
     }
     let image = super::frame(&loaded, args.frame)?;
     let filtering = params.lowpass_cycles_per_mm.is_some() || params.highpass_cycles_per_mm.is_some();
-    let spacing_mm = match loaded.meta.spacing {
-        Some(s) => [s.row_mm, s.col_mm],
-        None if filtering => bail!("Fourier filters need a pixel spacing and the file has none ({})", args.file.display()),
-        None => [1.0, 1.0],
+    // The file's spacing; --spacing-mm when it has none (digitised film such as CBIS-DDSM, research images).
+    let spacing_mm = match (loaded.meta.spacing, args.spacing_mm) {
+        (Some(s), _) => [s.row_mm, s.col_mm],
+        (None, Some(mm)) if mm.is_finite() && mm > 0.0 => [mm, mm],
+        (None, _) if filtering => {
+            bail!("Fourier filters need a pixel spacing and the file has none: pass --spacing-mm ({})", args.file.display())
+        }
+        (None, _) => [1.0, 1.0],
     };
     let mut cache = FourierCache::default();
     let out = perturb::apply(image, spacing_mm, &params, &mut cache, &|| false)?;
