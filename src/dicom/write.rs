@@ -96,12 +96,7 @@ pub struct MammogramObject<'a> {
 
 /// A DICOM UID `2.25.<decimal>` from a version-8 UUID derived deterministically from `seed` and `role`.
 pub fn uid_from_seed(seed: u64, role: u64) -> String {
-    let mix = |mut z: u64| {
-        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mix = crate::imaging::seed::splitmix64;
     let hi = mix(seed ^ mix(role));
     let lo = mix(hi ^ role.rotate_left(17) ^ 0x6D61_6D6D_6F73_636F);
     let mut uuid = (u128::from(hi) << 64) | u128::from(lo);

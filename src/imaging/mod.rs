@@ -6,6 +6,7 @@ pub mod histogram;
 pub mod image;
 pub mod perturb;
 pub mod pyramid;
+pub mod seed;
 pub mod spacing;
 pub mod spectrum;
 pub mod voi;

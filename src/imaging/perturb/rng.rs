@@ -11,13 +11,7 @@ pub(crate) enum Step {
     Shuffle = 3,
 }
 
-/// The `SplitMix64` finaliser.
-pub(crate) fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+pub(crate) use crate::imaging::seed::splitmix64 as mix;
 
 /// The generator for `index` (a row, or 0) of `step` under `seed`.
 pub(crate) fn stream(seed: u64, step: Step, index: u64) -> StdRng {
