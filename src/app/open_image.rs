@@ -168,7 +168,7 @@ impl OpenImage {
     /// Pixel spacing `[row_mm, col_mm]` for the perturbation lab, and whether it is the nominal fallback.
     pub fn spacing_for_filters(&self) -> ([f64; 2], bool) {
         let a = super::perturbation::ASSUMED_SPACING_MM;
-        self.meta.spacing.map_or(([a, a], true), |s| ([s.row_mm, s.col_mm], false))
+        (self.meta.spacing_mm_or(Some(a)).unwrap_or([a, a]), self.meta.spacing.is_none())
     }
 
     /// Size in image pixels.

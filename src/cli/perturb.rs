@@ -82,13 +82,12 @@ pub fn run(args: &PerturbArgs) -> anyhow::Result<()> {
     let image = super::frame(&loaded, args.frame)?;
     let filtering = params.lowpass_cycles_per_mm.is_some() || params.highpass_cycles_per_mm.is_some();
     // The file's spacing; --spacing-mm when it has none (digitised film such as CBIS-DDSM, research images).
-    let spacing_mm = match (loaded.meta.spacing, args.spacing_mm) {
-        (Some(s), _) => [s.row_mm, s.col_mm],
-        (None, Some(mm)) if mm.is_finite() && mm > 0.0 => [mm, mm],
-        (None, _) if filtering => {
+    let spacing_mm = match loaded.meta.spacing_mm_or(args.spacing_mm) {
+        Some(spacing) => spacing,
+        None if filtering => {
             bail!("Fourier filters need a pixel spacing and the file has none: pass --spacing-mm ({})", args.file.display())
         }
-        (None, _) => [1.0, 1.0],
+        None => [1.0, 1.0],
     };
     let mut cache = FourierCache::default();
     let out = perturb::apply(image, spacing_mm, &params, &mut cache, &|| false)?;

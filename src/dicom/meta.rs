@@ -139,6 +139,12 @@ impl ImageMeta {
         self.photometric.trim() == "MONOCHROME1"
     }
 
+    /// `[row_mm, col_mm]` from the file, else `fallback_mm` (a user-given spacing, used when it is positive and
+    /// finite) for files that state none (digitised film, research images).
+    pub fn spacing_mm_or(&self, fallback_mm: Option<f64>) -> Option<[f64; 2]> {
+        self.spacing.map(|s| [s.row_mm, s.col_mm]).or_else(|| fallback_mm.filter(|mm| mm.is_finite() && *mm > 0.0).map(|mm| [mm, mm]))
+    }
+
     /// A short label such as "R CC" or "L MLO" (empty when neither is known).
     pub fn view_label(&self) -> String {
         let lat = self.mammo.laterality.map_or("", Laterality::code);
@@ -153,4 +159,20 @@ pub struct LoadedImage {
     pub path: PathBuf,
     pub frames: Vec<Image>,
     pub meta: ImageMeta,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::imaging::SpacingSource;
+
+    #[test]
+    fn spacing_falls_back_only_to_a_valid_user_value() {
+        let mut meta = ImageMeta::default();
+        assert_eq!(meta.spacing_mm_or(Some(0.05)), Some([0.05, 0.05]));
+        assert_eq!(meta.spacing_mm_or(Some(0.0)), None);
+        assert_eq!(meta.spacing_mm_or(Some(f64::NAN)), None);
+        meta.spacing = Some(Spacing { row_mm: 0.1, col_mm: 0.2, source: SpacingSource::PixelSpacing });
+        assert_eq!(meta.spacing_mm_or(Some(0.05)), Some([0.1, 0.2]));
+    }
 }

@@ -33,13 +33,10 @@ struct ScipyTimes {
 pub(super) fn lowpass(args: &BenchLowpassArgs) -> anyhow::Result<()> {
     let loaded = dicom::open(&args.file, &OpenOptions { user_spacing_mm: args.spacing_mm })?;
     let image = loaded.frames.first().with_context(|| format!("no frames ({})", args.file.display()))?;
+    // --spacing-mm when the file has none (research images, digitised film such as CBIS-DDSM).
     let spacing = loaded
         .meta
-        .spacing
-        .as_ref()
-        .map(|s| [s.row_mm, s.col_mm])
-        // --spacing-mm when the file has none (research images, digitised film such as CBIS-DDSM).
-        .or(args.spacing_mm.map(|s| [s, s]))
+        .spacing_mm_or(args.spacing_mm)
         .with_context(|| format!("the image has no pixel spacing; pass --spacing-mm ({})", args.file.display()))?;
     let filter = RadialFilter::ideal_low_pass(args.cutoff);
     let never = || false;
