@@ -1,7 +1,7 @@
 //! Mammoscope: a native desktop viewer for mammography.
 //!
 //! Layers, lowest first (a layer never imports a higher one):
-//! `imaging` (pure pixel math) → `dicom` (files in and out) → `synth` (simulators) → `jobs` (threads) →
+//! `imaging` (pure pixel math) → `dicom` (files in and out) → `synth` (simulators) → `models` (candle networks, training, detection) → `jobs` (threads) →
 //! `render` (wgpu) → `app` (state and commands) → `ui` (egui) → `gui` (the eframe app) → `cli` (subcommands). See ARCHITECTURE.md.
 
 pub mod app;
@@ -10,6 +10,7 @@ pub mod dicom;
 pub mod gui;
 pub mod imaging;
 pub mod jobs;
+pub mod models;
 pub mod render;
 pub mod synth;
 pub mod ui;

@@ -81,6 +81,30 @@ pub enum Command {
         image: u64,
         split: Option<f32>,
     },
+    /// Show or hide the calcification overlay (detection runs in the background when shown).
+    SetCalc {
+        image: u64,
+        enabled: bool,
+    },
+    /// Probability threshold of the drawn patches.
+    SetCalcThreshold {
+        image: u64,
+        threshold: f32,
+    },
+    /// Choose the calcification model (index into the shipped catalogue); every shown overlay re-runs.
+    SetCalcModel(usize),
+    /// Tile stride in model pixels; every shown overlay re-runs.
+    SetCalcStride(usize),
+    /// Select a patch from the list (or none).
+    SelectCalcPatch {
+        image: u64,
+        patch: Option<crate::models::detector::PatchScore>,
+    },
+    /// Sweep low-pass R and noise σ for the image (or the given patch) in the background.
+    RunRobustness {
+        image: u64,
+        patch: Option<crate::models::detector::PatchScore>,
+    },
     SetLayout(Layout),
     ShowInSlot {
         slot: usize,
@@ -139,12 +163,14 @@ impl AppState {
                     self.with_image(image, |img| {
                         img.meta.spacing = Some(Spacing { row_mm: spacing_mm, col_mm: spacing_mm, source: SpacingSource::User });
                         img.perturb.spacing_changed();
+                        img.calc.spacing_changed();
                     });
                 }
             }
             Command::UseSpacing { image, spacing } => self.with_image(image, |img| {
                 img.meta.spacing = Some(spacing);
                 img.perturb.spacing_changed();
+                img.calc.spacing_changed();
             }),
             Command::AddMeasurement { image, measurement } => self.with_image(image, |img| img.measurements.push(measurement)),
             Command::ClearMeasurements { image } => self.with_image(image, |img| img.measurements.clear()),
@@ -157,6 +183,35 @@ impl AppState {
             }),
             Command::SetCompare { image, compare } => self.with_image(image, |img| img.perturb.compare = compare),
             Command::SetSplit { image, split } => self.with_image(image, |img| img.perturb.split = split.map(|s| s.clamp(0.0, 1.0))),
+            Command::SetCalc { image, enabled } => self.with_image(image, |img| {
+                img.calc.enabled = enabled;
+                img.calc.attempted = None;
+                img.calc.changed_at = std::time::Instant::now();
+            }),
+            Command::SetCalcThreshold { image, threshold } => {
+                self.with_image(image, |img| img.calc.threshold = Some(threshold.clamp(0.0, 1.0)));
+            }
+            Command::SetCalcModel(model) => {
+                if model < crate::models::catalog::CALC_MODELS.len() && model != self.calc_model {
+                    self.calc_model = model;
+                    for img in &mut self.images {
+                        img.calc.threshold = None; // the new model's operating point
+                        img.calc.changed_at = std::time::Instant::now();
+                    }
+                }
+            }
+            Command::SetCalcStride(stride) => {
+                self.calc_stride = stride.clamp(28, crate::models::preset::PATCH_SIZE);
+                for img in &mut self.images {
+                    img.calc.changed_at = std::time::Instant::now();
+                }
+            }
+            Command::SelectCalcPatch { image, patch } => self.with_image(image, |img| img.calc.selected = patch),
+            Command::RunRobustness { image, patch } => self.with_image(image, |img| {
+                img.calc.robustness.patch = patch;
+                img.calc.robustness.requested = true;
+                img.calc.robustness.error = None;
+            }),
             Command::SetLayout(layout) => {
                 self.layout = layout;
                 self.layout_chosen = true;

@@ -1,6 +1,7 @@
 //! Application state and commands (no drawing): the document (`AppState`), the visual-only `ViewState`,
 //! the hanging protocol and the loading job's work.
 
+pub mod calc;
 pub mod commands;
 pub mod hanging;
 pub mod loader;

@@ -57,6 +57,8 @@ pub struct OpenImage {
     pub stats: PixelStats,
     /// The perturbation lab's settings and result for the current frame.
     pub perturb: super::perturbation::PerturbState,
+    /// The calcification overlay.
+    pub calc: super::calc::CalcState,
 }
 
 /// What the loading job hands to the UI thread: everything expensive is already computed.
@@ -127,6 +129,7 @@ impl OpenImage {
             thumbnail: prepared.thumbnail,
             stats: prepared.stats,
             perturb: super::perturbation::PerturbState::default(),
+            calc: super::calc::CalcState::default(),
         }
     }
 

@@ -34,12 +34,16 @@ pub struct AppState {
     pub notifications: Vec<Notification>,
     /// Progress of background loading: (done, total, label) per running job.
     pub loading: Vec<(u32, u32, String)>,
+    /// The calcification model in use (index into `models::catalog::CALC_MODELS`).
+    pub calc_model: usize,
+    /// Tile stride of the calcification detector in model pixels (224 = the paper's non-overlapping patches).
+    pub calc_stride: usize,
     next_id: u64,
 }
 
 impl AppState {
     pub fn new() -> Self {
-        Self { slots: vec![None; 4], ..Self::default() }
+        Self { slots: vec![None; 4], calc_stride: crate::models::preset::PATCH_SIZE, ..Self::default() }
     }
 
     pub fn image(&self, id: u64) -> Option<&OpenImage> {

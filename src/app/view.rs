@@ -141,6 +141,9 @@ pub struct ViewState {
     pub show_phi: bool,
     pub hover: Option<Hover>,
     pub pending_measurement: Option<PendingMeasurement>,
+    /// Zoom the viewport showing this image to this rectangle `[x, y, w, h]` in image pixels (set by the
+    /// calcification list, consumed by the viewport).
+    pub zoom_to: Option<(u64, [f64; 4])>,
 }
 
 impl Default for ViewState {
@@ -157,6 +160,7 @@ impl Default for ViewState {
             show_phi: false,
             hover: None,
             pending_measurement: None,
+            zoom_to: None,
         }
     }
 }

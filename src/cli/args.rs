@@ -41,6 +41,15 @@ pub enum Command {
     Bench(BenchCommand),
     /// Apply perturbations (dose, noise, Fourier filter, patch shuffle) and write a derived DICOM or a 16-bit PNG/TIFF.
     Perturb(crate::cli::perturb::PerturbArgs),
+    /// Run a model on images: calcification patches, the detector's robustness curve.
+    #[command(subcommand)]
+    Analyze(crate::cli::analyze::AnalyzeCommand),
+    /// Train a model from the project's own simulators.
+    #[command(subcommand)]
+    Train(crate::cli::train::TrainCommand),
+    /// Evaluate trained models on held-out simulated data (the model card's numbers).
+    #[command(subcommand)]
+    Evaluate(crate::cli::evaluate::EvaluateCommand),
 }
 
 #[derive(Debug, Args)]

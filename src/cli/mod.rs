@@ -3,13 +3,17 @@
 //! Every subcommand returns `anyhow::Result`; [`run`] turns an error (or a panic) into exactly one line
 //! `mammoscope: <message>` on stderr and exit status 2.
 
+pub mod analyze;
 pub mod args;
 pub mod bench;
+pub mod evaluate;
 pub mod info;
 pub mod info_report;
 pub mod perturb;
 pub mod render;
+pub mod roc_png;
 pub mod synth;
+pub mod train;
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
@@ -61,6 +65,9 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Synth(c) => synth::run(c),
         Command::Bench(c) => bench::run(&c),
         Command::Perturb(a) => perturb::run(&a),
+        Command::Analyze(c) => analyze::run(&c),
+        Command::Train(c) => train::run(c),
+        Command::Evaluate(c) => evaluate::run(c),
     }
 }
 

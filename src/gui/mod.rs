@@ -1,5 +1,6 @@
 //! The eframe application: wires background jobs, the document (`app`), the UI and the wgpu renderer.
 
+pub mod calc_jobs;
 pub mod effects;
 pub mod perturb_jobs;
 
@@ -25,6 +26,7 @@ pub struct MammoscopeApp {
     thumbnails: Thumbnails,
     commands: Vec<Command>,
     perturb_jobs: perturb_jobs::PerturbJobs,
+    calc_jobs: calc_jobs::CalcJobs,
 }
 
 impl MammoscopeApp {
@@ -51,6 +53,7 @@ impl MammoscopeApp {
             thumbnails: Thumbnails::default(),
             commands: Vec::new(),
             perturb_jobs: perturb_jobs::PerturbJobs::default(),
+            calc_jobs: calc_jobs::CalcJobs::default(),
         };
         let paths = if paths.is_empty() {
             if let Some(dir) = loader::sample_exam_dir() {
@@ -137,8 +140,10 @@ impl eframe::App for MammoscopeApp {
         self.apply_commands();
         self.perturb_jobs.update(&mut self.state, ctx);
         self.state.loading.extend(self.perturb_jobs.progress().cloned());
+        self.calc_jobs.update(&mut self.state, ctx);
+        self.state.loading.extend(self.calc_jobs.progress().cloned());
         self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
-        if self.is_loading() || self.is_perturbing() {
+        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }

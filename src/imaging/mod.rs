@@ -1,14 +1,18 @@
 //! Pure image processing: buffers, VOI math, histograms. No GUI, GPU or file I/O.
 
+pub mod breast_mask;
 pub mod cpu_render;
 pub mod fourier;
 pub mod histogram;
 pub mod image;
+pub mod model_input;
 pub mod perturb;
 pub mod pyramid;
+pub mod resample;
 pub mod seed;
 pub mod spacing;
 pub mod spectrum;
+pub mod tiling;
 pub mod voi;
 
 pub use image::{Image, PixelStats};

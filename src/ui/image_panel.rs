@@ -1,12 +1,12 @@
 //! The right panel: display controls of the active image (presets, VOI function, LUT, invert, gamma, frame),
 //! pixel spacing, measurements and metadata.
 
-use crate::app::{Command, OpenImage, ViewState};
+use crate::app::{AppState, Command, OpenImage, ViewState};
 use crate::imaging::voi::VoiFunction;
 
 use super::metadata::metadata_ui;
 
-pub fn image_panel_ui(ui: &mut egui::Ui, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
+pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, view: &mut ViewState, cmds: &mut Vec<Command>) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading(image.title());
         let name = image.path.file_name().map_or_else(|| image.path.display().to_string(), |n| n.to_string_lossy().into_owned());
@@ -23,6 +23,9 @@ pub fn image_panel_ui(ui: &mut egui::Ui, image: &OpenImage, view: &mut ViewState
         ui.separator();
         egui::CollapsingHeader::new("Perturbation lab").default_open(image.perturb.active()).show(ui, |ui| {
             super::perturb_panel::perturb_panel_ui(ui, image, cmds);
+        });
+        egui::CollapsingHeader::new("Calcifications").default_open(image.calc.enabled).show(ui, |ui| {
+            super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });
         ui.separator();
         spacing_ui(ui, image, cmds);

@@ -1,6 +1,8 @@
 //! egui panels and widgets (`*_ui` functions). They read `AppState`, change only `ViewState`
 //! (visual state), and send `Command`s for everything else.
 
+pub mod calc_overlay;
+pub mod calc_panel;
 pub mod image_panel;
 pub mod layers;
 pub mod metadata;
@@ -23,7 +25,7 @@ pub fn app_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, thumbna
     });
     if let Some(image) = state.active_image() {
         egui::Panel::right("image").resizable(true).default_size(300.0).show(ui, |ui| {
-            image_panel::image_panel_ui(ui, image, view, cmds);
+            image_panel::image_panel_ui(ui, state, image, view, cmds);
         });
     }
     egui::CentralPanel::default().frame(egui::Frame::NONE).show(ui, |ui| viewer::viewports_ui(ui, state, view, cmds));

@@ -44,6 +44,16 @@ pub fn toolbar_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, cmd
                 .on_hover_text("Size of one screen point in mm: measure a ruler on screen to calibrate true size");
         }
         ui.separator();
+        if let Some(image) = state.active_image() {
+            let mut on = image.calc.enabled;
+            if ui
+                .toggle_value(&mut on, "Calcifications")
+                .on_hover_text("Outline patches that probably hold microcalcifications (C)")
+                .changed()
+            {
+                cmds.push(Command::SetCalc { image: image.id, enabled: on });
+            }
+        }
         ui.toggle_value(&mut view.loupe, "Loupe").on_hover_text("Magnifier following the pointer, raw pixels (L)");
         if view.loupe {
             ui.add(egui::Slider::new(&mut view.loupe_factor, 2.0..=8.0).step_by(1.0).suffix("×"));
@@ -79,6 +89,9 @@ fn shortcuts(ui: &egui::Ui, state: &AppState, view: &mut ViewState, cmds: &mut V
             }
             if i.key_pressed(egui::Key::I) {
                 cmds.push(Command::SetInverted { image: image.id, inverted: !image.voi.user_inverted });
+            }
+            if i.key_pressed(egui::Key::C) {
+                cmds.push(Command::SetCalc { image: image.id, enabled: !image.calc.enabled });
             }
         });
     }

@@ -92,6 +92,16 @@ fn slot_ui(
     let orientation = image.orientation;
     let align = midline_align(slot % columns, columns);
     fit_if_needed(view, slot, rect, image, ui.ctx().pixels_per_point(), align);
+    if let Some((id, [x, y, w, h])) = view.zoom_to
+        && id == image.id
+    {
+        // The patch fills about 60% of the viewport.
+        let v = &mut view.slots[slot];
+        let zoom = 0.6 * (rect.width() / w as f32).min(rect.height() / h as f32);
+        v.set_zoom(zoom, ZoomMode::Custom);
+        v.center_in_image = [(x + w / 2.0) as f32, (y + h / 2.0) as f32];
+        view.zoom_to = None;
+    }
     handle_input(ui, &response, rect, slot, image, view, cmds, align, orientations);
 
     let slot_view = view.slots[slot];
@@ -108,6 +118,7 @@ fn slot_ui(
     }
     slot_labels_ui(&painter, rect, image, &slot_view);
     measurements_ui(&painter, rect, image, &slot_view, view.pending_measurement.filter(|p| p.slot == slot));
+    super::calc_overlay::calc_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
     if state.active_slot == slot && state.layout.slots() > 1 {
         painter.rect_stroke(rect.shrink(1.0), 0.0, Stroke::new(1.5, Color32::from_rgb(70, 130, 200)), egui::StrokeKind::Inside);
     }

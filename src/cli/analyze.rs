@@ -1,0 +1,258 @@
+//! `mammoscope analyze calc FILE... [--json]` (calcification patches per image) and
+//! `mammoscope analyze robustness FILE [--json]` (the detector's output against low-pass R and noise σ).
+//! Progress goes to stderr; results to stdout.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::dicom::{self, OpenOptions};
+use crate::models::catalog::{self, CALC_MODELS};
+use crate::models::detector::{CalcDetector, DetectorOptions, PatchScore};
+use crate::models::device::best_device;
+use crate::models::robustness::{self, RobustnessCurve, SweepRegion};
+
+/// `analyze` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AnalyzeCommand {
+    /// Score every breast patch of each image for microcalcifications.
+    Calc(CalcArgs),
+    /// Sweep the Fourier low-pass radius and the noise level and report the detector's max/mean probability.
+    Robustness(RobustnessArgs),
+}
+
+/// Which network and how to tile.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// A shipped model: compact-robust (default) or compact.
+    #[arg(long, value_name = "ID", conflicts_with = "weights")]
+    pub model: Option<String>,
+    /// A weights file written by `mammoscope train calc` instead of a shipped model.
+    #[arg(long, value_name = "FILE.safetensors")]
+    pub weights: Option<PathBuf>,
+    /// Tile stride in model pixels (224 = non-overlapping patches, the paper's; 112 = half overlap).
+    #[arg(long, value_name = "PX", default_value_t = 224, value_parser = clap::value_parser!(u32).range(28..=224))]
+    pub stride: u32,
+    /// Pixel spacing in mm for files that carry none (digitised film such as CBIS-DDSM, research images).
+    #[arg(long, value_name = "MM")]
+    pub spacing_mm: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CalcArgs {
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Print JSON (every patch with its probability) instead of a summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RobustnessArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(command: &AnalyzeCommand) -> anyhow::Result<()> {
+    match command {
+        AnalyzeCommand::Calc(a) => calc(a),
+        AnalyzeCommand::Robustness(a) => robustness_cmd(a),
+    }
+}
+
+/// The detector `args` ask for.
+pub fn load_detector(args: &ModelArgs) -> anyhow::Result<(CalcDetector, String)> {
+    let device = best_device()?;
+    let (path, name) = match (&args.weights, &args.model) {
+        (Some(path), _) => (path.clone(), path.display().to_string()),
+        (None, id) => {
+            let model = match id {
+                Some(id) => catalog::calc_model(id).with_context(|| {
+                    format!("unknown model {id:?}; shipped: {}", CALC_MODELS.iter().map(|m| m.id).collect::<Vec<_>>().join(", "))
+                })?,
+                None => catalog::default_calc_model(),
+            };
+            let path = catalog::calc_model_path(model).with_context(|| {
+                format!("the shipped model {} ({}) is not installed; set MAMMOSCOPE_MODELS or pass --weights", model.id, model.file)
+            })?;
+            (path, model.id.to_owned())
+        }
+    };
+    let detector = CalcDetector::load(&path, &device).with_context(|| format!("cannot load {}", path.display()))?;
+    Ok((detector, name))
+}
+
+fn options(args: &ModelArgs) -> DetectorOptions {
+    DetectorOptions { stride: args.stride as usize, ..DetectorOptions::default() }
+}
+
+#[derive(Serialize)]
+struct ImageResult {
+    file: PathBuf,
+    sop_instance_uid: Option<String>,
+    width: usize,
+    height: usize,
+    pixel_spacing_mm: f64,
+    spacing_assumed: bool,
+    patch_size_px: f64,
+    patch_size_mm: f64,
+    skipped_background_tiles: usize,
+    max_prob: f32,
+    above_operating_point: usize,
+    patches: Vec<PatchScore>,
+}
+
+#[derive(Serialize)]
+struct CalcReport {
+    model: String,
+    preset: String,
+    weights_sha256: String,
+    operating_point: f32,
+    stride_model_px: usize,
+    images: Vec<ImageResult>,
+}
+
+/// Opens `file` and returns (image, spacing [row, col], spacing assumed, MONOCHROME1, SOP Instance UID).
+fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<(crate::imaging::Image, [f64; 2], bool, bool, Option<String>)> {
+    let loaded = dicom::open(file, &OpenOptions { user_spacing_mm: spacing_mm })?;
+    let image = super::frame(&loaded, 0)?.clone();
+    let Some(spacing) = loaded.meta.spacing_mm_or(spacing_mm) else {
+        bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display());
+    };
+    let assumed = loaded.meta.spacing_mm_or(None).is_none();
+    Ok((image, spacing, assumed, loaded.meta.is_monochrome1(), loaded.meta.sop_instance_uid.clone()))
+}
+
+fn bar(len: usize, prefix: String) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>20} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix);
+    bar
+}
+
+fn calc(args: &CalcArgs) -> anyhow::Result<()> {
+    let (detector, name) = load_detector(&args.model)?;
+    let options = options(&args.model);
+    let mut images = Vec::new();
+    for file in &args.files {
+        let (image, spacing, assumed, invert, uid) = open(file, args.model.spacing_mm)?;
+        let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let progress = bar(0, label);
+        let detection = detector
+            .detect(
+                &image,
+                spacing[0].max(spacing[1]),
+                invert,
+                &options,
+                &|done, total| {
+                    progress.set_length(total as u64);
+                    progress.set_position(done as u64);
+                },
+                &|| false,
+            )
+            .with_context(|| format!("detection failed on {}", file.display()))?;
+        progress.finish_and_clear();
+        images.push(ImageResult {
+            file: file.clone(),
+            sop_instance_uid: uid,
+            width: image.width,
+            height: image.height,
+            pixel_spacing_mm: spacing[0].max(spacing[1]),
+            spacing_assumed: assumed,
+            patch_size_px: detection.patch_size_px,
+            patch_size_mm: detection.patch_size_mm,
+            skipped_background_tiles: detection.skipped,
+            max_prob: detection.max_prob(),
+            above_operating_point: detection.above(detector.operating_point).len(),
+            patches: detection.patches,
+        });
+    }
+    let report = CalcReport {
+        model: name,
+        preset: detector.net().preset().name().to_owned(),
+        weights_sha256: detector.info.sha256.clone(),
+        operating_point: detector.operating_point,
+        stride_model_px: options.stride,
+        images,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "model {} ({}), operating point {:.3}, weights sha256 {}",
+        report.model, report.preset, report.operating_point, report.weights_sha256
+    );
+    for r in &report.images {
+        println!(
+            "{}: {} patches of {:.0} px ({:.1} mm), {} at or above the operating point, max probability {:.3}",
+            r.file.display(),
+            r.patches.len(),
+            r.patch_size_px,
+            r.patch_size_mm,
+            r.above_operating_point,
+            r.max_prob
+        );
+        let mut top = r.patches.clone();
+        top.sort_by(|a, b| b.prob.total_cmp(&a.prob));
+        for p in top.iter().take(5) {
+            println!("    x {:>6.0} y {:>6.0} w {:>4.0} h {:>4.0}  p {:.3}", p.x, p.y, p.w, p.h, p.prob);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RobustnessReport<'a> {
+    file: &'a Path,
+    model: String,
+    operating_point: f32,
+    curve: RobustnessCurve,
+}
+
+fn robustness_cmd(args: &RobustnessArgs) -> anyhow::Result<()> {
+    let (detector, name) = load_detector(&args.model)?;
+    let (image, spacing, _, invert, _) = open(&args.file, args.model.spacing_mm)?;
+    let progress = bar(0, "sweep".to_owned());
+    let curve = robustness::sweep(
+        &detector,
+        &image,
+        spacing,
+        invert,
+        &SweepRegion::Breast,
+        &options(&args.model),
+        &|done, total, _| {
+            progress.set_length(total as u64);
+            progress.set_position(done as u64);
+        },
+        &|| false,
+    )?;
+    progress.finish_and_clear();
+    let report = RobustnessReport { file: &args.file, model: name, operating_point: detector.operating_point, curve };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    let c = &report.curve;
+    println!("{}: {} tiles; clean max {:.3} mean {:.3}", args.file.display(), c.tiles, c.clean_max, c.clean_mean);
+    println!("  low-pass R (cycles/mm)   max    mean");
+    for p in &c.lowpass {
+        println!("  {:>22.2} {:>6.3} {:>7.3}", p.x, p.max_prob, p.mean_prob);
+    }
+    println!("  noise σ (modality)       max    mean");
+    for p in &c.noise {
+        println!("  {:>22.1} {:>6.3} {:>7.3}", p.x, p.max_prob, p.mean_prob);
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! `mammoscope evaluate calc --weights A [--weights B] --out DIR`: the model card's numbers. On held-out simulated
+//! mammograms (seeds never used in training): the balanced patch test set's ROC, AUC and accuracy / sensitivity /
+//! specificity at the accuracy-maximising operating point (the paper's method), the robustness table (noise, dose,
+//! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection; and, with `--real`,
+//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-real.png` and prints
+//! Markdown tables.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::cli::roc_png::{RocSeries, write_roc_png};
+use crate::dicom::{self, OpenOptions};
+use crate::models::checkpoint::build_from_file;
+use crate::models::detector::{CalcDetector, DetectorOptions};
+use crate::models::device::best_device;
+use crate::models::training::evaluate::{
+    CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_stats, evaluate_clean, evaluate_condition,
+};
+use crate::synth::calc_patches::generate_eval_images;
+
+/// `evaluate` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum EvaluateCommand {
+    /// Evaluate calcification models for the model card.
+    Calc(EvaluateCalcArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvaluateCalcArgs {
+    /// Weights files to compare (e.g. the plain and the robust model).
+    #[arg(long = "weights", required = true)]
+    pub weights: Vec<PathBuf>,
+    /// Held-out simulated mammograms.
+    #[arg(long, default_value_t = 60)]
+    pub test_images: usize,
+    /// Seed of the test images (training uses 2026 and its derivations).
+    #[arg(long, default_value_t = 777)]
+    pub seed: u64,
+    /// Folder of real mammograms (DICOM) to run the models on, e.g. .cache/mammograms.
+    #[arg(long, value_name = "DIR")]
+    pub real: Option<PathBuf>,
+    /// Pixel spacing assumed for real files without one (CBIS-DDSM scans: about 0.05 mm).
+    #[arg(long, value_name = "MM", default_value_t = 0.05)]
+    pub real_spacing_mm: f64,
+    /// Output folder for calc-eval.json and the figures.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Serialize)]
+struct ModelEval {
+    weights: PathBuf,
+    preset: String,
+    sha256: String,
+    shipped_operating_point: f32,
+    clean: CleanResult,
+    conditions: Vec<ConditionResult>,
+    detection: DetectionStats,
+    real: Vec<RealResult>,
+}
+
+#[derive(Clone, Serialize)]
+struct RealResult {
+    file: String,
+    patches: usize,
+    above_operating_point: usize,
+    max_prob: f32,
+}
+
+pub fn run(command: EvaluateCommand) -> anyhow::Result<()> {
+    match command {
+        EvaluateCommand::Calc(a) => calc(&a),
+    }
+}
+
+fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&a.out).with_context(|| format!("cannot create {}", a.out.display()))?;
+    let device = best_device()?;
+    eprintln!("simulating {} test mammograms (seed {})…", a.test_images, a.seed);
+    let images = generate_eval_images(a.seed, a.test_images, &|d, t| eprint!("\r  {d}/{t}"), &|| false)?;
+    eprintln!();
+    let set = TestSet::new(images, a.seed);
+    eprintln!("test set: {} balanced patches ({} with calcifications)", set.balanced.len(), set.positives());
+    let none = || false;
+    let mut evals = Vec::new();
+    for path in &a.weights {
+        let (net, info) = build_from_file(path, &device).with_context(|| format!("cannot load {}", path.display()))?;
+        let op = info.metadata.get("operating_point").and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.5);
+        eprintln!("{}: clean", path.display());
+        let clean = evaluate_clean(&net, &set, &device, &none)?;
+        let mut conditions = Vec::new();
+        for condition in Condition::TABLE {
+            eprintln!("  {}", condition.label());
+            conditions.push(evaluate_condition(&net, &set, condition, op, &device, &none)?);
+        }
+        let detection = detection_stats(&net, &set, op, &device, &none)?;
+        let real = match &a.real {
+            Some(dir) => real_results(path, dir, a.real_spacing_mm, &device)?,
+            None => Vec::new(),
+        };
+        evals.push(ModelEval {
+            weights: path.clone(),
+            preset: info.preset.name().to_owned(),
+            sha256: info.sha256.clone(),
+            shipped_operating_point: op,
+            clean,
+            conditions,
+            detection,
+            real,
+        });
+    }
+    write_outputs(&evals, &a.out)?;
+    println!("{}", markdown(&evals, &set));
+    Ok(())
+}
+
+fn real_results(weights: &Path, dir: &Path, spacing_mm: f64, device: &candle_core::Device) -> anyhow::Result<Vec<RealResult>> {
+    let detector = CalcDetector::load(weights, device)?;
+    let mut files = Vec::new();
+    dicom_files(dir, &mut files, 0);
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let loaded = dicom::open(&file, &OpenOptions { user_spacing_mm: Some(spacing_mm) })?;
+        let Some(image) = loaded.frames.first() else { continue };
+        let spacing = loaded.meta.spacing_mm_or(Some(spacing_mm)).map_or(spacing_mm, |s| s[0].max(s[1]));
+        let d = detector.detect(image, spacing, loaded.meta.is_monochrome1(), &DetectorOptions::default(), &|_, _| {}, &|| false)?;
+        let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
+        out.push(RealResult {
+            file: name,
+            patches: d.patches.len(),
+            above_operating_point: d.above(detector.operating_point).len(),
+            max_prob: d.max_prob(),
+        });
+    }
+    Ok(out)
+}
+
+fn write_outputs(evals: &[ModelEval], out: &Path) -> anyhow::Result<()> {
+    let json = out.join("calc-eval.json");
+    let tmp = out.join(".calc-eval.json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(evals)?)?;
+    std::fs::rename(&tmp, &json)?;
+    const COLORS: [[u8; 3]; 4] = [[200, 60, 40], [40, 90, 200], [40, 160, 80], [150, 80, 180]];
+    let points: Vec<Vec<(f64, f64)>> = evals.iter().map(|e| e.clean.roc.iter().map(|p| (p.fpr, p.tpr)).collect()).collect();
+    let labels: Vec<String> = evals
+        .iter()
+        .map(|e| format!("{}, AUC {:.3}", e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), e.clean.auc))
+        .collect();
+    let series: Vec<RocSeries<'_>> = evals
+        .iter()
+        .enumerate()
+        .map(|(i, e)| RocSeries {
+            label: &labels[i],
+            points: &points[i],
+            color: COLORS[i % COLORS.len()],
+            operating_point: Some((1.0 - e.clean.best.specificity, e.clean.best.sensitivity)),
+        })
+        .collect();
+    write_roc_png(&out.join("calc-roc.png"), "Calcification patches, held-out simulated test set", &series)?;
+    Ok(())
+}
+
+fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
+    let mut s = String::new();
+    let name = |e: &ModelEval| e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "Test set: {} images, {} balanced patches ({} with calcifications).\n",
+        set.images.len(),
+        set.balanced.len(),
+        set.positives()
+    );
+    let _ = writeln!(s, "| model | AUC | accuracy | sensitivity | specificity | threshold (accuracy-max) |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for e in evals {
+        let b = &e.clean.best;
+        let _ = writeln!(
+            s,
+            "| {} | {:.4} | {:.3} | {:.3} | {:.3} | {:.3} |",
+            name(e),
+            e.clean.auc,
+            b.accuracy,
+            b.sensitivity,
+            b.specificity,
+            b.threshold
+        );
+    }
+    let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's shipped operating point):\n");
+    let _ = write!(s, "| condition |");
+    for e in evals {
+        let _ = write!(s, " {} (op {:.3}) |", name(e), e.shipped_operating_point);
+    }
+    let _ = write!(s, "\n|---|");
+    for _ in evals {
+        let _ = write!(s, "---|");
+    }
+    let _ = writeln!(s);
+    for (k, c) in Condition::TABLE.iter().enumerate() {
+        let _ = write!(s, "| {} |", c.label());
+        for e in evals {
+            let r = &e.conditions[k];
+            let _ = write!(s, " {:.3} / {:.3} |", r.auc, r.at_operating_point.accuracy);
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(s, "\nWhole-image detection at the shipped operating point:\n");
+    let _ = writeln!(s, "| model | clusters found | false patches per calcification-free image (of tiles) |");
+    let _ = writeln!(s, "|---|---|---|");
+    for e in evals {
+        let d = &e.detection;
+        let _ = writeln!(
+            s,
+            "| {} | {}/{} ({:.1}%) | {:.2} (of {:.0}) |",
+            name(e),
+            d.clusters_found,
+            d.clusters,
+            100.0 * d.sensitivity,
+            d.false_tiles_per_calc_free_image,
+            d.tiles_per_calc_free_image
+        );
+    }
+    if evals.iter().any(|e| !e.real.is_empty()) {
+        let _ = writeln!(s, "\nReal mammograms (patches ≥ operating point / scored, max probability):\n");
+        let _ = write!(s, "| file |");
+        for e in evals {
+            let _ = write!(s, " {} |", name(e));
+        }
+        let _ = write!(s, "\n|---|");
+        for _ in evals {
+            let _ = write!(s, "---|");
+        }
+        let _ = writeln!(s);
+        for (k, r) in evals[0].real.iter().enumerate() {
+            let _ = write!(s, "| {} |", r.file);
+            for e in evals {
+                if let Some(x) = e.real.get(k) {
+                    let _ = write!(s, " {}/{}, max {:.3} |", x.above_operating_point, x.patches, x.max_prob);
+                }
+            }
+            let _ = writeln!(s);
+        }
+    }
+    s
+}
+
+/// `*.dcm` files under `dir` (4 levels deep at most).
+fn dicom_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && depth < 4 {
+            dicom_files(&path, out, depth + 1);
+        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("dcm")) {
+            out.push(path);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Square tiles covering an image, as the patch classifier sees it.
+//!
+//! Tiles start at `0, stride, 2·stride, …` along each axis; the last row and column are shifted to end exactly at
+//! the image edge, so nothing is cut off and no tile sticks out (an image smaller than one tile gets one tile at
+//! the origin, which the patch extraction pads). With `stride == size` (the paper's default) the tiles do not
+//! overlap except for that last shifted row/column. Tiles with too little breast are skipped.
+//!
+//! ```
+//! use mammoscope::imaging::tiling::{Tile, tiles};
+//! let t = tiles(500, 224, 224, 224, None, 0.0);
+//! assert_eq!(t, vec![Tile { x: 0, y: 0, size: 224 }, Tile { x: 224, y: 0, size: 224 }, Tile { x: 276, y: 0, size: 224 }]);
+//! ```
+
+use super::breast_mask::BreastMask;
+
+/// One square tile: top-left pixel and side length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Tile {
+    pub x: usize,
+    pub y: usize,
+    pub size: usize,
+}
+
+impl Tile {
+    /// The tile's centre in continuous pixel coordinates.
+    pub fn center(&self) -> (f64, f64) {
+        let half = self.size as f64 / 2.0;
+        (self.x as f64 + half, self.y as f64 + half)
+    }
+
+    /// Whether pixel point `(x, y)` (continuous coordinates) lies at least `margin` pixels inside the tile.
+    pub fn contains_with_margin(&self, x: f64, y: f64, margin: f64) -> bool {
+        let (x0, y0, s) = (self.x as f64, self.y as f64, self.size as f64);
+        x >= x0 + margin && x <= x0 + s - margin && y >= y0 + margin && y <= y0 + s - margin
+    }
+}
+
+/// Start positions along one axis of length `len`: multiples of `stride`, the last shifted to end at `len`.
+fn starts(len: usize, size: usize, stride: usize) -> Vec<usize> {
+    if len <= size {
+        return vec![0];
+    }
+    let last = len - size;
+    let mut out: Vec<usize> = (0..last).step_by(stride).collect();
+    out.push(last);
+    out
+}
+
+/// Tiles of `size` px every `stride` px covering a `width × height` image, row by row.
+///
+/// With a `mask`, tiles whose breast fraction ([`BreastMask::fraction_in`]) is below `min_breast_fraction` are
+/// skipped. A zero `size` or `stride` gives no tiles.
+pub fn tiles(width: usize, height: usize, size: usize, stride: usize, mask: Option<&BreastMask>, min_breast_fraction: f32) -> Vec<Tile> {
+    if size == 0 || stride == 0 || width == 0 || height == 0 {
+        return Vec::new();
+    }
+    let xs = starts(width, size, stride);
+    starts(height, size, stride)
+        .into_iter()
+        .flat_map(|y| xs.iter().map(move |&x| Tile { x, y, size }))
+        .filter(|t| mask.is_none_or(|m| m.fraction_in(t.x, t.y, t.size, t.size) >= min_breast_fraction))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_overlapping_tiles_cover_the_image_and_end_at_the_edge() {
+        let (w, h) = (1000, 700);
+        let t = tiles(w, h, 224, 224, None, 0.5);
+        let xs: Vec<usize> = t.iter().filter(|t| t.y == 0).map(|t| t.x).collect();
+        assert_eq!(xs, vec![0, 224, 448, 672, 776]);
+        let ys: Vec<usize> = t.iter().filter(|t| t.x == 0).map(|t| t.y).collect();
+        assert_eq!(ys, vec![0, 224, 448, 476]);
+        let mut covered = vec![false; w * h];
+        for tile in &t {
+            assert!(tile.x + tile.size <= w && tile.y + tile.size <= h);
+            for y in tile.y..tile.y + tile.size {
+                covered[y * w + tile.x..y * w + tile.x + tile.size].fill(true);
+            }
+        }
+        assert!(covered.iter().all(|&c| c));
+    }
+
+    #[test]
+    fn exact_multiples_and_small_images() {
+        assert_eq!(tiles(448, 224, 224, 224, None, 0.0).len(), 2);
+        assert_eq!(tiles(100, 50, 224, 224, None, 0.0), vec![Tile { x: 0, y: 0, size: 224 }]);
+        assert!(tiles(100, 100, 0, 224, None, 0.0).is_empty());
+        // Overlapping tiles with half the stride.
+        let xs: Vec<usize> = tiles(500, 224, 224, 112, None, 0.0).iter().map(|t| t.x).collect();
+        assert_eq!(xs, vec![0, 112, 224, 276]);
+    }
+
+    #[test]
+    fn tiles_without_enough_breast_are_skipped() {
+        // Breast on the left half of a 448 × 224 image.
+        let (w, h) = (448, 224);
+        let data = (0..w * h).map(|i| if i % w < 224 { 5000.0 } else { 0.0 }).collect();
+        let image = crate::imaging::Image::new(w, h, data).unwrap();
+        let mask = BreastMask::from_image(&image, 0.1);
+        let kept = tiles(w, h, 224, 224, Some(&mask), 0.5);
+        assert_eq!(kept, vec![Tile { x: 0, y: 0, size: 224 }]);
+        assert!(Tile { x: 0, y: 0, size: 224 }.contains_with_margin(8.0, 215.0, 8.0));
+        assert!(!Tile { x: 0, y: 0, size: 224 }.contains_with_margin(7.9, 100.0, 8.0));
+    }
+}

@@ -1,0 +1,54 @@
+//! The shipped models and where they are found: `MAMMOSCOPE_MODELS`, the source tree's `assets/models`, or the
+//! installed copy (`../share/mammoscope/models` beside the executable, `/usr/share/mammoscope/models`).
+
+use std::path::{Path, PathBuf};
+
+/// A shipped calcification model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShippedModel {
+    /// Stable identifier (CLI `--model`, UI selector).
+    pub id: &'static str,
+    /// Weights file name in the models folder.
+    pub file: &'static str,
+    /// What it is, for the UI.
+    pub label: &'static str,
+}
+
+/// The shipped calcification models; the first is the default.
+pub const CALC_MODELS: [ShippedModel; 2] = [
+    ShippedModel {
+        id: "compact-robust",
+        file: "calc-compact-robust.safetensors",
+        label: "Compact, robust (neighbor loss + embedded autoencoder)",
+    },
+    ShippedModel { id: "compact", file: "calc-compact.safetensors", label: "Compact, plain cross-entropy" },
+];
+
+/// The default calcification model.
+pub fn default_calc_model() -> ShippedModel {
+    CALC_MODELS[0]
+}
+
+/// The shipped model with this id.
+pub fn calc_model(id: &str) -> Option<ShippedModel> {
+    CALC_MODELS.iter().copied().find(|m| m.id == id)
+}
+
+/// The folder holding the shipped weights, if any candidate exists.
+pub fn models_dir() -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(dir) = std::env::var_os("MAMMOSCOPE_MODELS") {
+        candidates.push(PathBuf::from(dir));
+    }
+    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models"));
+    if let Some(prefix) = std::env::current_exe().ok().and_then(|exe| exe.parent().and_then(Path::parent).map(Path::to_path_buf)) {
+        candidates.push(prefix.join("share/mammoscope/models"));
+    }
+    candidates.push(PathBuf::from("/usr/share/mammoscope/models"));
+    candidates.into_iter().find(|dir| dir.join(CALC_MODELS[0].file).is_file() || dir.join(CALC_MODELS[1].file).is_file())
+}
+
+/// The weights file of `model`, if installed.
+pub fn calc_model_path(model: ShippedModel) -> Option<PathBuf> {
+    models_dir().map(|d| d.join(model.file)).filter(|p| p.is_file())
+}

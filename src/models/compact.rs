@@ -1,0 +1,132 @@
+//! The default microcalcification patch classifier, "compact": seven conv + batch-norm + `ReLU` layers, global max and
+//! mean pooling, one linear output.
+//!
+//! | layer    | conv                | output for a 224² patch |
+//! |----------|---------------------|-------------------------|
+//! | `enc.0`  | 5×5 s2 p2, 1→16     | 16 × 112²               |
+//! | `enc.1`  | 3×3 s2 p1, 16→32    | 32 × 56²                |
+//! | `enc.2`  | 3×3 s1 p1, 32→32    | 32 × 56²                |
+//! | `enc.3`  | 3×3 s2 p1, 32→64    | 64 × 28² (encoder)      |
+//! | `head.0` | 3×3 s1 p1, 64→64    | 64 × 28²                |
+//! | `head.1` | 3×3 s2 p1, 64→128   | 128 × 14²               |
+//! | `head.2` | 3×3 s1 p1, 128→128  | 128 × 14² (features)    |
+//! | `fc`     | concat(global max, global mean) 256 → 1 | logit |
+//!
+//! Convs have no bias; each is followed by `BatchNorm2d` (eps 1e-5, momentum 0.1, torch semantics) and `ReLU`. Tensor names
+//! (`enc.0.conv.weight`, `enc.0.bn.running_mean`, …, `fc.bias`) are those of the torch mirror of this spec.
+
+use candle_core::{Result, Tensor};
+use candle_nn::{BatchNorm, BatchNormConfig, Linear, Module, ModuleT, VarBuilder};
+
+use super::pool::{global_max, global_mean};
+use conv::{Conv2d, ConvSpec};
+
+pub mod conv;
+
+/// `(in channels, out channels, kernel, stride)` of the encoder layers `enc.*`.
+const ENCODER: [(usize, usize, usize, usize); 4] = [(1, 16, 5, 2), (16, 32, 3, 2), (32, 32, 3, 1), (32, 64, 3, 2)];
+/// `(in channels, out channels, kernel, stride)` of the head layers `head.*`.
+const HEAD: [(usize, usize, usize, usize); 3] = [(64, 64, 3, 1), (64, 128, 3, 2), (128, 128, 3, 1)];
+
+/// torch `BatchNorm2d` defaults: eps 1e-5, momentum 0.1, affine.
+pub(crate) fn bn_config() -> BatchNormConfig {
+    BatchNormConfig { eps: 1e-5, remove_mean: true, affine: true, momentum: 0.1 }
+}
+
+/// A bias-free conv layer with torch's `(out, in, k, k)` weight layout.
+pub(crate) fn conv_no_bias(c_in: usize, c_out: usize, kernel: usize, stride: usize, padding: usize, vb: &VarBuilder) -> Result<Conv2d> {
+    Conv2d::new(c_in, c_out, ConvSpec { kernel, stride, padding, bias: false }, vb)
+}
+
+/// conv (no bias, "same" padding) → `BatchNorm2d` → `ReLU`, with tensors `{prefix}.conv.*` and `{prefix}.bn.*`.
+#[derive(Debug, Clone)]
+pub struct ConvBnRelu {
+    conv: Conv2d,
+    bn: BatchNorm,
+}
+
+impl ConvBnRelu {
+    /// Builds the layer; the padding is `kernel / 2`.
+    pub fn new(c_in: usize, c_out: usize, kernel: usize, stride: usize, vb: &VarBuilder) -> Result<Self> {
+        let conv = conv_no_bias(c_in, c_out, kernel, stride, kernel / 2, &vb.pp("conv"))?;
+        let bn = candle_nn::batch_norm(c_out, bn_config(), vb.pp("bn"))?;
+        Ok(Self { conv, bn })
+    }
+
+    /// Runs the layer; `train` selects batch statistics (and updates the running ones) instead of the running ones.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.bn.forward_t(&self.conv.forward(x)?, train)?.relu()
+    }
+}
+
+/// The "compact" network, split where [`super::calc_net::CalcNet`] needs its intermediate outputs.
+#[derive(Debug, Clone)]
+pub struct CompactNet {
+    encoder: Vec<ConvBnRelu>,
+    head: Vec<ConvBnRelu>,
+    fc: Linear,
+}
+
+impl CompactNet {
+    /// Channels of the encoder output.
+    pub const ENCODER_CHANNELS: usize = 64;
+    /// Channels of the feature map.
+    pub const FEATURE_CHANNELS: usize = 128;
+
+    /// Builds the network from (or, with a `VarMap` builder, initialises it into) `vb`.
+    pub fn new(vb: &VarBuilder) -> Result<Self> {
+        let stack = |prefix: &str, spec: &[(usize, usize, usize, usize)]| {
+            let vb = vb.pp(prefix);
+            spec.iter()
+                .enumerate()
+                .map(|(i, &(c_in, c_out, k, s))| ConvBnRelu::new(c_in, c_out, k, s, &vb.pp(i.to_string())))
+                .collect::<Result<Vec<_>>>()
+        };
+        let encoder = stack("enc", &ENCODER)?;
+        let head = stack("head", &HEAD)?;
+        let fc = candle_nn::linear(2 * Self::FEATURE_CHANNELS, 1, vb.pp("fc"))?;
+        Ok(Self { encoder, head, fc })
+    }
+
+    /// `(B, 1, H, W)` → encoder output `(B, 64, H/8, W/8)`.
+    pub fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.encoder.iter().try_fold(x.clone(), |x, layer| layer.forward_t(&x, train))
+    }
+
+    /// Encoder output → features `(B, 128, H/16, W/16)`, the last conv layer's output.
+    pub fn features(&self, encoded: &Tensor, train: bool) -> Result<Tensor> {
+        self.head.iter().try_fold(encoded.clone(), |x, layer| layer.forward_t(&x, train))
+    }
+
+    /// Features → logits `(B,)`: concat(global max, global mean) then `fc`.
+    pub fn classify(&self, features: &Tensor) -> Result<Tensor> {
+        let pooled = Tensor::cat(&[global_max(features)?, global_mean(features)?], 1)?;
+        self.fc.forward(&pooled)?.squeeze(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device};
+    use candle_nn::VarMap;
+
+    use super::*;
+
+    #[test]
+    fn compact_names_and_shapes() {
+        let varmap = VarMap::new();
+        let net = CompactNet::new(&VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
+        let data = varmap.data().lock().unwrap();
+        assert_eq!(data.len(), 7 * 5 + 2);
+        assert_eq!(data["enc.0.conv.weight"].dims(), [16, 1, 5, 5]);
+        assert_eq!(data["head.2.bn.running_var"].dims(), [128]);
+        assert_eq!(data["fc.weight"].dims(), [1, 256]);
+        drop(data);
+        let x = Tensor::randn(0f32, 1.0, (2, 1, 64, 64), &Device::Cpu).unwrap();
+        let encoded = net.encode(&x, false).unwrap();
+        assert_eq!(encoded.dims(), [2, 64, 8, 8]);
+        let features = net.features(&encoded, true).unwrap();
+        assert_eq!(features.dims(), [2, 128, 4, 4]);
+        assert_eq!(net.classify(&features).unwrap().dims(), [2]);
+    }
+}

@@ -1,0 +1,203 @@
+//! The microcalcification detector over a whole mammogram: resample to the model's scale, find the breast,
+//! normalise, tile (the paper: non-overlapping 224 px patches; a stride option), skip background tiles, and run
+//! the patches through the network in batches. Patch boxes come back in the source image's pixels.
+
+use std::path::Path;
+
+use candle_core::{Device, Tensor};
+
+use crate::imaging::Image;
+use crate::imaging::breast_mask::BreastMask;
+use crate::imaging::model_input::InputScaling;
+use crate::imaging::resample::{MODEL_SPACING_MM, resample};
+use crate::imaging::tiling::{Tile, tiles};
+use crate::models::calc_net::CalcNet;
+use crate::models::checkpoint::{WeightsInfo, build_from_file};
+use crate::models::error::ModelError;
+use crate::models::preset::PATCH_SIZE;
+
+/// How the image is tiled.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectorOptions {
+    /// Tile stride in model pixels (224 = non-overlapping, the paper's; 112 = half overlap).
+    pub stride: usize,
+    /// Tiles with less breast than this fraction are skipped as background.
+    pub min_breast_fraction: f32,
+    /// Patches per forward pass.
+    pub batch: usize,
+}
+
+impl Default for DetectorOptions {
+    fn default() -> Self {
+        Self { stride: PATCH_SIZE, min_breast_fraction: 0.2, batch: 16 }
+    }
+}
+
+/// One scored patch, in source image pixels.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct PatchScore {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+    pub prob: f32,
+}
+
+impl PatchScore {
+    /// Whether the source pixel `(x, y)` lies in the patch.
+    pub fn contains(&self, x: f64, y: f64) -> bool {
+        x >= self.x && y >= self.y && x < self.x + self.w && y < self.y + self.h
+    }
+}
+
+/// The detector's output for one image.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Detection {
+    pub patches: Vec<PatchScore>,
+    /// Patch side in source pixels and in mm.
+    pub patch_size_px: f64,
+    pub patch_size_mm: f64,
+    /// Tiles skipped as background.
+    pub skipped: usize,
+}
+
+impl Detection {
+    /// Patches at or above `threshold`, most probable first.
+    pub fn above(&self, threshold: f32) -> Vec<PatchScore> {
+        let mut hits: Vec<PatchScore> = self.patches.iter().copied().filter(|p| p.prob >= threshold).collect();
+        hits.sort_by(|a, b| b.prob.total_cmp(&a.prob));
+        hits
+    }
+
+    pub fn max_prob(&self) -> f32 {
+        self.patches.iter().map(|p| p.prob).fold(0.0, f32::max)
+    }
+
+    pub fn mean_prob(&self) -> f32 {
+        if self.patches.is_empty() { 0.0 } else { self.patches.iter().map(|p| p.prob).sum::<f32>() / self.patches.len() as f32 }
+    }
+}
+
+/// The model-scale image prepared for tiling: resampled, normalised, with its breast mask.
+pub struct Prepared {
+    pub image: Image,
+    pub mask: BreastMask,
+    pub scaling: InputScaling,
+    /// Model pixels per source pixel.
+    pub scale: f64,
+    /// Whether the source values were mirrored (MONOCHROME1).
+    pub invert: bool,
+}
+
+/// Resamples `image` (pixel spacing `spacing_mm`) to the model's scale and finds the breast.
+/// `invert` is true for MONOCHROME1 images (the network sees "brighter = denser").
+pub fn prepare(image: &Image, spacing_mm: f64, invert: bool) -> Result<Prepared, ModelError> {
+    if !(spacing_mm.is_finite() && spacing_mm > 0.0) {
+        return Err(ModelError::Input(format!("pixel spacing {spacing_mm} mm is not a positive number")));
+    }
+    let resampled = resample(image, spacing_mm, MODEL_SPACING_MM).map_err(|e| ModelError::Input(e.to_string()))?;
+    let mut image = resampled.image;
+    if invert {
+        // MONOCHROME1: mirror the values so the mask and the network see "brighter = denser".
+        let stats = image.stats();
+        let sum = stats.min + stats.max;
+        image.data.iter_mut().for_each(|v| *v = sum - *v);
+    }
+    let mask = BreastMask::from_image(&image, MODEL_SPACING_MM);
+    let scaling = InputScaling::from_image(&image, &mask, false);
+    Ok(Prepared { image, mask, scaling, scale: resampled.scale, invert })
+}
+
+/// A loaded network with its weights' identity and operating point.
+pub struct CalcDetector {
+    net: CalcNet,
+    device: Device,
+    pub info: WeightsInfo,
+    /// The accuracy-maximising threshold from training (the paper's operating point).
+    pub operating_point: f32,
+}
+
+impl CalcDetector {
+    /// Loads a weights file written by `mammoscope train calc`.
+    pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
+        let (net, info) = build_from_file(path, device)?;
+        let operating_point = info.metadata.get("operating_point").and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.5);
+        Ok(Self { net, device: device.clone(), info, operating_point })
+    }
+
+    pub fn net(&self) -> &CalcNet {
+        &self.net
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Scores every breast tile of `image`. `progress(done, total)` counts patches; `cancelled` is checked
+    /// between batches.
+    pub fn detect(
+        &self,
+        image: &Image,
+        spacing_mm: f64,
+        invert: bool,
+        options: &DetectorOptions,
+        progress: &dyn Fn(usize, usize),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Detection, ModelError> {
+        let prepared = prepare(image, spacing_mm, invert)?;
+        self.detect_prepared(&prepared, spacing_mm, options, progress, cancelled)
+    }
+
+    /// As [`Self::detect`], on an image already [`prepare`]d.
+    pub fn detect_prepared(
+        &self,
+        prepared: &Prepared,
+        spacing_mm: f64,
+        options: &DetectorOptions,
+        progress: &dyn Fn(usize, usize),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Detection, ModelError> {
+        let stride = options.stride.clamp(PATCH_SIZE / 8, PATCH_SIZE);
+        let (w, h) = (prepared.image.width, prepared.image.height);
+        let all = tiles(w, h, PATCH_SIZE, stride, None, 0.0);
+        let kept: Vec<Tile> = tiles(w, h, PATCH_SIZE, stride, Some(&prepared.mask), options.min_breast_fraction);
+        let probs = self.score_tiles(prepared, &kept, options.batch, progress, cancelled)?;
+        let s = prepared.scale;
+        let patches = kept
+            .iter()
+            .zip(probs)
+            .map(|(t, prob)| PatchScore { x: t.x as f64 / s, y: t.y as f64 / s, w: t.size as f64 / s, h: t.size as f64 / s, prob })
+            .collect();
+        Ok(Detection {
+            patches,
+            patch_size_px: PATCH_SIZE as f64 / s,
+            patch_size_mm: PATCH_SIZE as f64 / s * spacing_mm,
+            skipped: all.len().saturating_sub(kept.len()),
+        })
+    }
+
+    /// Probabilities of `tiles` of a prepared image, in order.
+    pub fn score_tiles(
+        &self,
+        prepared: &Prepared,
+        tiles: &[Tile],
+        batch: usize,
+        progress: &dyn Fn(usize, usize),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<Vec<f32>, ModelError> {
+        let mut probs = Vec::with_capacity(tiles.len());
+        for chunk in tiles.chunks(batch.max(1)) {
+            if cancelled() {
+                return Err(ModelError::Cancelled);
+            }
+            let mut data = Vec::with_capacity(chunk.len() * PATCH_SIZE * PATCH_SIZE);
+            for t in chunk {
+                data.extend(prepared.scaling.patch(&prepared.image, t.x, t.y, PATCH_SIZE));
+            }
+            let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), &self.device)?;
+            probs.extend(self.net.probabilities(&x)?.to_vec1::<f32>()?);
+            progress(probs.len(), tiles.len());
+        }
+        Ok(probs)
+    }
+}

@@ -1,0 +1,107 @@
+//! Training the patch classifier on simulated patches: data (generated once, cached in the work directory),
+//! the loop (`train_loop`), mini-batches (`batches`) and the recipe (`config`).
+
+pub mod batches;
+pub mod config;
+pub mod data_cache;
+pub mod evaluate;
+pub mod train_loop;
+
+use candle_core::Device;
+
+pub use config::{RobustTerms, TrainConfig};
+pub use data_cache::PatchSet;
+pub use train_loop::{EpochRecord, LossParts, TrainSummary};
+
+use crate::models::error::ModelError;
+use crate::synth::calc_patches::{self, CalcDataParams};
+
+/// Why training stopped.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrainError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Candle(#[from] candle_core::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("training state: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("training data: {0}")]
+    Data(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("cancelled (checkpoint saved; run the same command again to resume)")]
+    Cancelled,
+}
+
+/// Progress callbacks (a progress bar in the CLI, a job in the GUI).
+pub trait TrainObserver: Sync {
+    /// Data generation: `done` of `total` simulated images.
+    fn data(&self, label: &str, done: usize, total: usize);
+    fn step(&self, epoch: usize, step: usize, steps: usize, loss: &LossParts);
+    fn epoch(&self, record: &EpochRecord);
+    fn message(&self, text: &str);
+}
+
+/// Trains as `config` says, resuming from `config.work_dir` when it holds a run of the same recipe.
+pub fn train_calc(
+    config: &TrainConfig,
+    device: &Device,
+    observer: &dyn TrainObserver,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<TrainSummary, TrainError> {
+    std::fs::create_dir_all(&config.work_dir)?;
+    if let Some(parent) = config.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let recipe_path = config.work_dir.join("config.json");
+    if recipe_path.exists() {
+        let previous: TrainConfig = serde_json::from_slice(&std::fs::read(&recipe_path)?)?;
+        let comparable = TrainConfig { epochs: config.epochs, out: config.out.clone(), ..previous.clone() };
+        if &comparable != config {
+            return Err(TrainError::Config(format!(
+                "{} holds a run with another recipe; pass a new --work-dir or delete it",
+                config.work_dir.display()
+            )));
+        }
+    } else {
+        std::fs::write(&recipe_path, serde_json::to_vec_pretty(config)?)?;
+    }
+    let train = dataset(config, "train", config.seed, config.train_images, observer, cancelled)?;
+    let val = dataset(config, "validation", config.seed ^ 0x5eed_0f_7a1, config.val_images, observer, cancelled)?;
+    observer.message(&format!(
+        "{} training patches ({} with calcifications), {} validation patches",
+        train.len(),
+        train.positives(),
+        val.len()
+    ));
+    train_loop::run(config, &train, &val, device, observer, cancelled)
+}
+
+fn dataset(
+    config: &TrainConfig,
+    name: &str,
+    seed: u64,
+    images: usize,
+    observer: &dyn TrainObserver,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<PatchSet, TrainError> {
+    let path = config.work_dir.join(format!("{name}-patches.safetensors"));
+    if path.exists() {
+        return Ok(PatchSet::load(&path)?);
+    }
+    let params = CalcDataParams {
+        seed,
+        images,
+        positives_per_image: config.positives_per_image,
+        negatives_per_image: config.negatives_per_image,
+        ..CalcDataParams::training(seed, images)
+    };
+    let data = calc_patches::generate(&params, &|done, total| observer.data(name, done, total), cancelled)
+        .map_err(|e| TrainError::Data(e.to_string()))?;
+    let set = PatchSet::from_dataset(&data);
+    set.save(&path)?;
+    Ok(set)
+}

@@ -1,0 +1,279 @@
+//! The training loop: seeded, checkpointed every few hundred steps and at every epoch, resumable exactly
+//! (weights, optimiser moments and the position in the epoch), validation AUC per epoch, best weights kept.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{VarBuilder, VarMap};
+use rand::{SeedableRng, rngs::StdRng};
+use serde::{Deserialize, Serialize};
+
+use super::batches::{batch_tensor, epoch_order};
+use super::config::TrainConfig;
+use super::data_cache::PatchSet;
+use super::{TrainError, TrainObserver};
+use crate::imaging::seed::splitmix64;
+use crate::models::adam::{Adam, AdamConfig};
+use crate::models::calc_net::CalcNet;
+use crate::models::checkpoint::{fill_varmap, load_weights, save_weights};
+use crate::models::losses::{bce_with_logits, neighbor_loss, reconstruction_loss, uniform_noise_like};
+use crate::models::roc;
+
+/// Steps between mid-epoch checkpoints.
+const CHECKPOINT_EVERY: usize = 150;
+
+/// The loss of one step, by term.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+pub struct LossParts {
+    pub total: f64,
+    pub classification: f64,
+    pub neighbor: f64,
+    pub reconstruction: f64,
+}
+
+/// One finished epoch.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub mean_loss: LossParts,
+    pub val_auc: f64,
+    pub val_accuracy: f64,
+    pub learning_rate: f64,
+    pub seconds: f64,
+}
+
+/// Where a run stands; saved with every checkpoint.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Progress {
+    epoch: usize,
+    step: usize,
+    history: Vec<EpochRecord>,
+    best_auc: f64,
+    seconds: f64,
+    partial: LossParts,
+}
+
+/// What a finished run reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct TrainSummary {
+    pub history: Vec<EpochRecord>,
+    pub best_val_auc: f64,
+    pub operating_point: f32,
+    pub seconds: f64,
+    pub train_patches: usize,
+    pub val_patches: usize,
+    pub out: PathBuf,
+}
+
+struct Paths {
+    weights: PathBuf,
+    adam: PathBuf,
+    progress: PathBuf,
+}
+
+impl Paths {
+    fn new(dir: &Path) -> Self {
+        Self { weights: dir.join("checkpoint.safetensors"), adam: dir.join("adam.safetensors"), progress: dir.join("progress.json") }
+    }
+}
+
+/// Trains on `train`, validates on `val`, and writes the best weights (f16) to `config.out`.
+pub fn run(
+    config: &TrainConfig,
+    train: &PatchSet,
+    val: &PatchSet,
+    device: &Device,
+    observer: &dyn TrainObserver,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<TrainSummary, TrainError> {
+    let paths = Paths::new(&config.work_dir);
+    let varmap = VarMap::new();
+    let with_decoder = config.robust.autoencoder_lambda > 0.0;
+    let net = CalcNet::new(config.preset, with_decoder, VarBuilder::from_varmap(&varmap, DType::F32, device))?;
+    let adam_config = AdamConfig { lr: config.learning_rate, weight_decay: config.weight_decay, ..AdamConfig::default() };
+    let mut adam = Adam::new(&varmap, adam_config)?;
+    let mut progress = Progress::default();
+    if paths.progress.exists() {
+        progress = serde_json::from_slice(&std::fs::read(&paths.progress)?)?;
+        restore(&varmap, &paths.weights, device)?;
+        adam.load(&paths.adam, &varmap)?;
+        observer.message(&format!("resumed at epoch {} step {}", progress.epoch + 1, progress.step));
+    }
+
+    let steps_per_epoch = train.len() / config.batch_size;
+    if steps_per_epoch == 0 {
+        return Err(TrainError::Config(format!("{} training patches < batch size {}", train.len(), config.batch_size)));
+    }
+    let total_steps = steps_per_epoch * config.epochs;
+    let started = Instant::now();
+    let seconds_before = progress.seconds;
+    while progress.epoch < config.epochs {
+        let epoch = progress.epoch;
+        let epoch_started = Instant::now();
+        let order = epoch_order(train.len(), config.seed, epoch);
+        while progress.step < steps_per_epoch {
+            if cancelled() {
+                progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+                save_checkpoint(&varmap, &adam, &progress, &paths)?;
+                return Err(TrainError::Cancelled);
+            }
+            let step = progress.step;
+            let global = epoch * steps_per_epoch + step;
+            let lr = config.lr_at(global, total_steps);
+            adam.set_lr(lr);
+            let indices = &order[step * config.batch_size..(step + 1) * config.batch_size];
+            let step_seed = splitmix64(config.seed ^ splitmix64((epoch as u64) << 32 | step as u64));
+            let parts = train_step(&net, &mut adam, config, train, indices, step_seed, device)?;
+            add_parts(&mut progress.partial, &parts, 1.0);
+            progress.step += 1;
+            observer.step(epoch, progress.step, steps_per_epoch, &parts);
+            if progress.step % CHECKPOINT_EVERY == 0 {
+                progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+                save_checkpoint(&varmap, &adam, &progress, &paths)?;
+            }
+        }
+        let (scores, labels) = predict(&net, val, config.batch_size, device)?;
+        let val_auc = roc::auc(&scores, &labels);
+        let val_accuracy = roc::accuracy_operating_point(&scores, &labels).map_or(f64::NAN, |c| c.accuracy);
+        let mut mean_loss = LossParts::default();
+        add_parts(&mut mean_loss, &progress.partial, 1.0 / steps_per_epoch as f64);
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            mean_loss,
+            val_auc,
+            val_accuracy,
+            learning_rate: config.lr_at(global_end(epoch, steps_per_epoch), total_steps),
+            seconds: epoch_started.elapsed().as_secs_f64(),
+        };
+        observer.epoch(&record);
+        progress.history.push(record);
+        progress.epoch += 1;
+        progress.step = 0;
+        progress.partial = LossParts::default();
+        if val_auc > progress.best_auc || progress.epoch == 1 {
+            progress.best_auc = val_auc;
+            let op = roc::accuracy_operating_point(&scores, &labels).map_or(0.5, |c| c.threshold);
+            save_weights(&varmap, &config.out, DType::F16, &metadata(config, &progress, op))?;
+            save_weights(&varmap, &config.work_dir.join("best.safetensors"), DType::F32, &metadata(config, &progress, op))?;
+        }
+        progress.seconds = seconds_before + started.elapsed().as_secs_f64();
+        save_checkpoint(&varmap, &adam, &progress, &paths)?;
+    }
+
+    // The operating point of the best weights, on the validation set.
+    let best = config.work_dir.join("best.safetensors");
+    if best.exists() {
+        restore(&varmap, &best, device)?;
+    }
+    let (scores, labels) = predict(&net, val, config.batch_size, device)?;
+    let op = roc::accuracy_operating_point(&scores, &labels).map_or(0.5, |c| c.threshold);
+    save_weights(&varmap, &config.out, DType::F16, &metadata(config, &progress, op))?;
+    Ok(TrainSummary {
+        history: progress.history.clone(),
+        best_val_auc: progress.best_auc,
+        operating_point: op,
+        seconds: progress.seconds,
+        train_patches: train.len(),
+        val_patches: val.len(),
+        out: config.out.clone(),
+    })
+}
+
+fn global_end(epoch: usize, steps: usize) -> usize {
+    (epoch + 1) * steps - 1
+}
+
+fn add_parts(acc: &mut LossParts, p: &LossParts, weight: f64) {
+    acc.total += weight * p.total;
+    acc.classification += weight * p.classification;
+    acc.neighbor += weight * p.neighbor;
+    acc.reconstruction += weight * p.reconstruction;
+}
+
+/// One optimiser step: `L = Lc + λn·Ln + λa·La`; with robust terms the clean and the noisy copy go through the
+/// network in one batch (shared batch-norm statistics) and `Lc` covers both, as the paper trains.
+fn train_step(
+    net: &CalcNet,
+    adam: &mut Adam,
+    config: &TrainConfig,
+    data: &PatchSet,
+    indices: &[usize],
+    step_seed: u64,
+    device: &Device,
+) -> Result<LossParts, TrainError> {
+    let x = batch_tensor(indices, data.size, |i| data.patch(i), Some(step_seed), device)?;
+    let y: Vec<f32> = indices.iter().map(|&i| f32::from(data.labels[i])).collect();
+    let b = indices.len();
+    let robust = config.robust;
+    if !robust.active() {
+        let out = net.forward_all(&x, true)?;
+        let loss = bce_with_logits(&out.logits, &Tensor::from_vec(y, b, device)?)?;
+        let value = f64::from(loss.to_scalar::<f32>()?);
+        adam.step(&loss.backward()?)?;
+        return Ok(LossParts { total: value, classification: value, ..LossParts::default() });
+    }
+    let mut rng = StdRng::seed_from_u64(splitmix64(step_seed ^ 0x6e01_5e));
+    let noisy = uniform_noise_like(&x, robust.noise_sigma as f32, &mut rng)?;
+    let both = Tensor::cat(&[&x, &noisy], 0)?;
+    let targets = Tensor::from_vec([y.clone(), y].concat(), 2 * b, device)?;
+    let out = net.forward_all(&both, true)?;
+    let lc = bce_with_logits(&out.logits, &targets)?;
+    let mut loss = lc.clone();
+    let mut parts = LossParts { classification: f64::from(lc.to_scalar::<f32>()?), ..LossParts::default() };
+    if robust.neighbor_lambda > 0.0 {
+        let ln = neighbor_loss(&out.features.narrow(0, 0, b)?, &out.features.narrow(0, b, b)?)?;
+        parts.neighbor = f64::from(ln.to_scalar::<f32>()?);
+        loss = (loss + (ln * robust.neighbor_lambda)?)?;
+    }
+    if robust.autoencoder_lambda > 0.0
+        && let Some(recon) = net.reconstruct(&out.encoded, true)?
+    {
+        let la = reconstruction_loss(&x, &recon.narrow(0, 0, b)?, &recon.narrow(0, b, b)?)?;
+        parts.reconstruction = f64::from(la.to_scalar::<f32>()?);
+        loss = (loss + (la * robust.autoencoder_lambda)?)?;
+    }
+    parts.total = f64::from(loss.to_scalar::<f32>()?);
+    adam.step(&loss.backward()?)?;
+    Ok(parts)
+}
+
+/// Eval-mode probabilities of every patch of `set`, with its labels.
+pub fn predict(net: &CalcNet, set: &PatchSet, batch: usize, device: &Device) -> Result<(Vec<f32>, Vec<bool>), TrainError> {
+    let mut scores = Vec::with_capacity(set.len());
+    let all: Vec<usize> = (0..set.len()).collect();
+    for chunk in all.chunks(batch.max(1)) {
+        let x = batch_tensor(chunk, set.size, |i| set.patch(i), None, device)?;
+        scores.extend(net.probabilities(&x)?.to_vec1::<f32>()?);
+    }
+    Ok((scores, set.labels.iter().map(|&l| l == 1).collect()))
+}
+
+fn restore(varmap: &VarMap, path: &Path, device: &Device) -> Result<(), TrainError> {
+    let (tensors, _) = load_weights(path, device)?;
+    fill_varmap(varmap, &tensors)?;
+    Ok(())
+}
+
+fn save_checkpoint(varmap: &VarMap, adam: &Adam, progress: &Progress, paths: &Paths) -> Result<(), TrainError> {
+    save_weights(varmap, &paths.weights, DType::F32, &BTreeMap::new())?;
+    adam.save(&paths.adam)?;
+    let tmp = paths.progress.with_extension("partial");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(progress)?)?;
+    std::fs::rename(&tmp, &paths.progress)?;
+    Ok(())
+}
+
+fn metadata(config: &TrainConfig, progress: &Progress, operating_point: f32) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("format".to_owned(), "mammoscope-calc-v1".to_owned()),
+        ("preset".to_owned(), config.preset.name().to_owned()),
+        ("scale_mm".to_owned(), format!("{}", crate::imaging::resample::MODEL_SPACING_MM)),
+        ("patch_size".to_owned(), format!("{}", crate::models::preset::PATCH_SIZE)),
+        ("operating_point".to_owned(), format!("{operating_point}")),
+        ("epochs".to_owned(), format!("{}", progress.epoch)),
+        ("val_auc".to_owned(), format!("{:.4}", progress.best_auc)),
+        ("recipe".to_owned(), serde_json::to_string(config).unwrap_or_default()),
+    ])
+}
