@@ -366,3 +366,122 @@ fn perturb_writes_derived_dicom_and_png() {
     names.sort();
     assert_eq!(names, ["in.dcm", "out.dcm", "out.png"], "no temporary files left");
 }
+
+// ---------------------------------------------------------------- calcification model
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples").join(name)
+}
+
+#[test]
+fn analyze_calc_json_lists_patches_in_image_pixels() {
+    let file = sample("R_CC.dcm");
+    let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), file.as_os_str(), OsStr::new("--json")]);
+    assert_ok(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["weights_sha256"].as_str().unwrap().len(), 64);
+    let op = v["operating_point"].as_f64().unwrap();
+    assert!(op > 0.0 && op < 1.0, "operating point {op}");
+    let image = &v["images"][0];
+    let (w, h) = (image["width"].as_f64().unwrap(), image["height"].as_f64().unwrap());
+    // 224 px at 0.07 mm = 15.68 mm, i.e. 156.8 px at the sample's 0.1 mm.
+    assert!((image["patch_size_mm"].as_f64().unwrap() - 15.68).abs() < 1e-6);
+    assert!((image["patch_size_px"].as_f64().unwrap() - 156.8).abs() < 1e-6);
+    let patches = image["patches"].as_array().unwrap();
+    assert!(patches.len() > 20, "{} patches", patches.len());
+    for p in patches {
+        let (x, y, pw, ph, prob) = (
+            p["x"].as_f64().unwrap(),
+            p["y"].as_f64().unwrap(),
+            p["w"].as_f64().unwrap(),
+            p["h"].as_f64().unwrap(),
+            p["prob"].as_f64().unwrap(),
+        );
+        assert!(x >= 0.0 && y >= 0.0 && x + pw <= w + 1e-6 && y + ph <= h + 1e-6, "patch outside the image: {p}");
+        assert!((0.0..=1.0).contains(&prob));
+    }
+    assert!(!stdout(&out).contains("PatientName"));
+}
+
+#[test]
+fn analyze_calc_refuses_bad_input_and_unknown_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.dcm");
+    std::fs::write(&text, "not an image").unwrap();
+    let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), text.as_os_str()]);
+    assert_one_line_error(&out);
+    let out =
+        mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), sample("R_CC.dcm").as_os_str(), OsStr::new("--model"), OsStr::new("nope")]);
+    assert!(assert_one_line_error(&out).contains("unknown model"));
+    let garbage = dir.path().join("w.safetensors");
+    std::fs::write(&garbage, [0u8; 100]).unwrap();
+    let out = mammoscope(&[
+        OsStr::new("analyze"),
+        OsStr::new("calc"),
+        sample("R_CC.dcm").as_os_str(),
+        OsStr::new("--weights"),
+        garbage.as_os_str(),
+    ]);
+    assert_one_line_error(&out);
+}
+
+#[test]
+fn analyze_robustness_json_has_both_curves() {
+    let file = sample("L_CC.dcm");
+    let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("robustness"), file.as_os_str(), OsStr::new("--json")]);
+    assert_ok(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let curve = &v["curve"];
+    assert_eq!(curve["lowpass"].as_array().unwrap().len(), 10);
+    assert_eq!(curve["noise"].as_array().unwrap().len(), 7);
+    assert!(curve["tiles"].as_u64().unwrap() > 10);
+    for p in curve["lowpass"].as_array().unwrap().iter().chain(curve["noise"].as_array().unwrap()) {
+        let (max, mean) = (p["max_prob"].as_f64().unwrap(), p["mean_prob"].as_f64().unwrap());
+        assert!((0.0..=1.0).contains(&max) && mean <= max + 1e-6);
+    }
+}
+
+#[test]
+fn train_calc_smoke_run_writes_weights_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("tiny.safetensors");
+    let work = dir.path().join("work");
+    let args = |epochs: &str| {
+        vec![
+            OsStr::new("train").to_owned(),
+            "calc".into(),
+            "--out".into(),
+            out_path.clone().into_os_string(),
+            "--work-dir".into(),
+            work.clone().into_os_string(),
+            "--train-images".into(),
+            "2".into(),
+            "--val-images".into(),
+            "1".into(),
+            "--patches-per-class".into(),
+            "4".into(),
+            "--batch".into(),
+            "4".into(),
+            "--epochs".into(),
+            epochs.into(),
+        ]
+    };
+    let out = mammoscope(&args("1"));
+    assert_ok(&out);
+    assert!(out_path.is_file() && work.join("progress.json").is_file() && work.join("train-patches.safetensors").is_file());
+    // A second run with more epochs resumes from the checkpoint (the cached patches are reused).
+    let out = mammoscope(&args("2"));
+    assert_ok(&out);
+    assert!(stderr(&out).contains("resumed at epoch 2"), "{}", stderr(&out));
+    let log: Value = serde_json::from_slice(&std::fs::read(dir.path().join("tiny.train.json")).unwrap()).unwrap();
+    assert_eq!(log["history"].as_array().unwrap().len(), 2);
+    // The weights load in the detector.
+    let out = mammoscope(&[
+        OsStr::new("analyze"),
+        OsStr::new("calc"),
+        sample("R_MLO.dcm").as_os_str(),
+        OsStr::new("--weights"),
+        out_path.as_os_str(),
+    ]);
+    assert_ok(&out);
+}

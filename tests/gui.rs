@@ -446,3 +446,41 @@ fn exam_verdict(img: &image::GrayImage) -> Option<()> {
     }
     Some(())
 }
+
+// ---------------------------------------------------------------- calcification overlay
+
+#[test]
+fn calcification_overlay_toggles_and_threshold_changes_the_patches_drawn() {
+    let mut harness = app_harness(Vec::new());
+    harness.state_mut().send(Command::SetLayout(Layout::One));
+    harness.run_steps(3);
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let before = harness.render().unwrap();
+    harness.state_mut().send(Command::SetCalc { image: id, enabled: true });
+    wait_until(&mut harness, "the calcification detection", |app| {
+        let img = app.state.image(id).unwrap();
+        img.calc.result.is_some() || img.calc.error.is_some()
+    });
+    let calc = &harness.state().state.image(id).unwrap().calc;
+    assert!(calc.error.is_none(), "{:?}", calc.error);
+    let result = calc.result.as_ref().unwrap();
+    let scored = result.detection.patches.len();
+    assert!(scored > 10, "only {scored} breast patches scored");
+    // Threshold 0 draws every scored patch; 1.01 draws none; the default is the model's operating point.
+    assert!((calc.threshold_or_default() - result.operating_point).abs() < f32::EPSILON);
+    harness.state_mut().send(Command::SetCalcThreshold { image: id, threshold: 0.0 });
+    harness.run_steps(3);
+    assert_eq!(harness.state().state.image(id).unwrap().calc.visible().len(), scored);
+    let all_drawn = harness.render().unwrap();
+    let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(900.0, 760.0));
+    assert!(region_differs(&before, &all_drawn, viewport) > 2000, "no patch outlines drawn");
+    harness.state_mut().send(Command::SetCalcThreshold { image: id, threshold: 1.0 });
+    harness.run_steps(3);
+    let none = harness.state().state.image(id).unwrap().calc.visible().len();
+    assert!(none < scored, "threshold 1 still draws {none} of {scored}");
+    // Switching the overlay off removes the outlines.
+    harness.state_mut().send(Command::SetCalc { image: id, enabled: false });
+    harness.run_steps(3);
+    let off = harness.render().unwrap();
+    assert!(region_differs(&all_drawn, &off, viewport) > 2000, "outlines stayed after switching off");
+}

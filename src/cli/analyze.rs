@@ -119,8 +119,11 @@ struct CalcReport {
     images: Vec<ImageResult>,
 }
 
-/// Opens `file` and returns (image, spacing [row, col], spacing assumed, MONOCHROME1, SOP Instance UID).
-fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<(crate::imaging::Image, [f64; 2], bool, bool, Option<String>)> {
+/// An opened image: pixels, spacing `[row, col]`, whether the spacing was assumed, MONOCHROME1, SOP Instance UID.
+type Opened = (crate::imaging::Image, [f64; 2], bool, bool, Option<String>);
+
+/// Opens `file` for the detector.
+fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let loaded = dicom::open(file, &OpenOptions { user_spacing_mm: spacing_mm })?;
     let image = super::frame(&loaded, 0)?.clone();
     let Some(spacing) = loaded.meta.spacing_mm_or(spacing_mm) else {

@@ -122,6 +122,8 @@ pub enum BenchCommand {
     Open(BenchOpenArgs),
     /// Time the Fourier low-pass at full resolution (new R; forward + filter + inverse) against `SciPy` (scipy.fft, 2 workers).
     Lowpass(BenchLowpassArgs),
+    /// Seconds per full 4096 × 3328 mammogram for each calcification preset; `--export` for the `PyTorch` comparison.
+    Calc(crate::cli::bench::calc::BenchCalcArgs),
 }
 
 #[derive(Debug, Args)]

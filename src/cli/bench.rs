@@ -14,6 +14,7 @@ use super::args::{BenchCommand, BenchOpenArgs};
 use crate::dicom::{self, OpenOptions};
 use crate::imaging::{cpu_render, voi::Display};
 
+pub mod calc;
 mod lowpass;
 
 /// Width of the display image rendered for "first frame" (narrower images render at their own width).
@@ -23,6 +24,7 @@ pub fn run(cmd: &BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Open(args) => open(args),
         BenchCommand::Lowpass(args) => lowpass::lowpass(args),
+        BenchCommand::Calc(args) => calc::calc(args),
     }
 }
 

@@ -113,6 +113,17 @@ impl BarObserver {
     }
 }
 
+impl BarObserver {
+    /// A line above the bar, or on stderr when there is no terminal (a log file): the bar is hidden there.
+    fn line(&self, text: String) {
+        if self.bar.is_hidden() {
+            eprintln!("{text}");
+        } else {
+            self.bar.println(text);
+        }
+    }
+}
+
 impl TrainObserver for BarObserver {
     fn data(&self, label: &str, done: usize, total: usize) {
         self.bar.set_prefix(format!("sim {label}"));
@@ -131,7 +142,7 @@ impl TrainObserver for BarObserver {
     }
 
     fn epoch(&self, r: &EpochRecord) {
-        self.bar.println(format!(
+        self.line(format!(
             "epoch {:>3}: loss {:.4} (c {:.4} n {:.4} a {:.4}), val AUC {:.4}, val acc {:.3}, lr {:.2e}, {:.0} s",
             r.epoch,
             r.mean_loss.total,
@@ -146,6 +157,6 @@ impl TrainObserver for BarObserver {
     }
 
     fn message(&self, text: &str) {
-        self.bar.println(text);
+        self.line(text.to_owned());
     }
 }

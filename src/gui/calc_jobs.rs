@@ -76,7 +76,7 @@ impl CalcJobs {
             };
             let quiet = img.calc.changed_at.elapsed();
             if quiet < DEBOUNCE {
-                egui_ctx.request_repaint_after(DEBOUNCE - quiet);
+                egui_ctx.request_repaint_after(DEBOUNCE.saturating_sub(quiet));
                 continue;
             }
             if let Some((_, job)) = self.detections.remove(&img.id) {

@@ -125,6 +125,12 @@ impl CalcDetector {
         Ok(Self { net, device: device.clone(), info, operating_point })
     }
 
+    /// A detector around an already built network (benchmarks; random weights have no operating point: 0.5).
+    pub fn from_net(net: CalcNet, device: Device) -> Self {
+        let info = WeightsInfo { preset: net.preset(), sha256: String::new(), metadata: std::collections::BTreeMap::new() };
+        Self { net, device, info, operating_point: 0.5 }
+    }
+
     pub fn net(&self) -> &CalcNet {
         &self.net
     }

@@ -94,10 +94,11 @@ pub(crate) mod fd {
             let dims = var.dims().to_vec();
             let fan_in: usize = dims.iter().skip(1).product();
             let (center, half_width) = match name.rsplit('.').next() {
+                // Batch-norm scales and running variances near 1.
                 Some("running_var") => (1.0, 0.2),
-                Some("running_mean") => (0.0, 0.1),
                 Some("weight") if dims.len() == 1 => (1.0, 0.2),
                 Some("weight") => (0.0, (6.0 / fan_in as f64).sqrt()),
+                // Biases and running means.
                 _ => (0.0, 0.1),
             };
             let values: Vec<f64> = (0..var.elem_count()).map(|_| center + half_width * rng.random_range(-1.0..1.0)).collect();

@@ -52,6 +52,7 @@ pub enum SweepRegion {
     Rect([f64; 4]),
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Runs the sweep; `progress(done, total)` counts points, `partial` receives the curve after every point.
 pub fn sweep(
     detector: &CalcDetector,

@@ -41,7 +41,7 @@ pub fn roc_curve(scores: &[f32], labels: &[bool]) -> Vec<RocPoint> {
         } else {
             fp += 1;
         }
-        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]);
+        let last_of_tie = order.get(k + 1).is_none_or(|&j| scores[j].total_cmp(&scores[i]).is_ne());
         if last_of_tie {
             points.push(RocPoint { threshold: scores[i], fpr: fp as f64 / negatives as f64, tpr: tp as f64 / positives as f64 });
         }
@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn auc_equals_mann_whitney() {
-        let scores = [0.1, 0.4, 0.35, 0.8, 0.7, 0.2, 0.4, 0.9, 0.05];
+        let scores: [f32; 9] = [0.1, 0.4, 0.35, 0.8, 0.7, 0.2, 0.4, 0.9, 0.05];
         let labels = [false, false, true, true, false, true, true, true, false];
         let mut wins = 0.0;
         let (mut np, mut nn) = (0.0, 0.0);
@@ -124,7 +124,7 @@ mod tests {
                 }
                 wins += if scores[i] > scores[j] {
                     1.0
-                } else if scores[i] == scores[j] {
+                } else if scores[i].total_cmp(&scores[j]).is_eq() {
                     0.5
                 } else {
                     0.0

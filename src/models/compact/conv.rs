@@ -6,10 +6,10 @@
 //! whole output gradient; the gradient of a per-channel bias sums over `(0, 2, 3)` at once, ~50× slower than one
 //! axis at a time. Here, on the CPU:
 //! - a stride-1 conv is one matrix product per sample over an im2col matrix assembled from nine (k²) contiguous
-//!   slices of the padded image laid out row after row ([`conv_stride_1`]); larger strides use candle's `conv2d`;
-//! - the backward pass is a custom op: the input gradient (only when the input tracks gradients) is a stride-1 conv
-//!   of the (zero-dilated, for strides > 1) output gradient with the flipped, transposed kernel; the weight gradient
-//!   one batched matrix product per kernel tap; the bias gradient two one-axis sums.
+//!   slices of the padded image laid out row after row; larger strides use candle's `conv2d`;
+//! - the backward pass is a custom op: the input gradient (only when the input tracks gradients) is, for stride 1, a
+//!   stride-1 conv of the output gradient with the flipped, transposed kernel (candle's `conv_transpose2d` for larger
+//!   strides); the weight gradient one batched matrix product per kernel tap; the bias gradient two one-axis sums.
 //!
 //! Other devices use candle's own kernels. The tests compare values and gradients with candle's and with finite
 //! differences.
@@ -77,7 +77,7 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize, stride: usize) -> Res
     if x.track_op() || weight.track_op() { x.apply_op3(weight, &y, ConvBackward { padding, stride }) } else { Ok(y) }
 }
 
-/// The dtypes candle's CPU matrix product supports.
+/// The dtypes of the matrix-product path (candle's CPU matmul also takes f16, but sums over 144+ terms need more bits).
 fn fast_dtype(x: &Tensor) -> bool {
     matches!(x.dtype(), DType::F32 | DType::F64)
 }
@@ -211,30 +211,25 @@ impl CustomOp3 for ConvBackward {
 }
 
 impl ConvBackward {
-    /// `∂/∂x[c, j] = Σ_{o, k} grad[o, i] · w[o, c, k]` over `j = s·i + k − p`: a stride-1 conv of the gradient, dilated
-    /// by `s` (zeros between its pixels), with the flipped kernel, padded so that the result has the input's size.
+    /// `∂/∂x`: for stride 1, a stride-1 conv of the gradient with the flipped, transposed kernel and padding `k − 1 − p`;
+    /// for larger strides candle's `conv_transpose2d` (a conv of the zero-dilated gradient would do 4× the work).
     fn input_grad(&self, x: &Tensor, weight: &Tensor, grad: &Tensor) -> Result<Tensor> {
         let kernel = weight.dim(2)?;
-        let (_, _, h, w) = x.dims4()?;
-        let (_, _, out_h, out_w) = grad.dims4()?;
-        let (p, s) = (self.padding, self.stride);
-        if p < kernel && fast_dtype(grad) {
+        let p = self.padding;
+        if self.stride == 1 && p < kernel && fast_dtype(grad) {
             let reversed = Tensor::from_vec((0..kernel as u32).rev().collect::<Vec<_>>(), kernel, weight.device())?;
             let flipped = weight.index_select(&reversed, 2)?.index_select(&reversed, 3)?.transpose(0, 1)?.contiguous()?;
-            let dilated = dilate(&dilate(&grad.detach(), 2, s)?, 3, s)?;
-            // Left: k − 1 − p. Right: what takes the result to the input size (≥ k − 1 − p ≥ 0, from the output size).
-            let pads =
-                Pads { top: kernel - 1 - p, bottom: h + p - 1 - s * (out_h - 1), left: kernel - 1 - p, right: w + p - 1 - s * (out_w - 1) };
-            return conv_stride_1(&dilated, &flipped, pads);
+            let pad = kernel - 1 - p;
+            return conv_stride_1(&grad.detach(), &flipped, Pads { top: pad, bottom: pad, left: pad, right: pad });
         }
         // The transposed conv, with the output padding that restores the input size. It is one number for both axes
         // (candle's own backward takes the height's for both and fails when their remainders differ), so use the
         // larger and crop: output padding only appends rows or columns.
         let (_, _, h, w) = x.dims4()?;
         let (_, _, out_h, out_w) = grad.dims4()?;
-        let restored = |out: usize| (out - 1) * self.stride + kernel - 2 * self.padding;
+        let restored = |out: usize| (out - 1) * self.stride + kernel - 2 * p;
         let output_padding = (h - restored(out_h)).max(w - restored(out_w));
-        grad.conv_transpose2d(weight, self.padding, output_padding, self.stride, 1)?.narrow(2, 0, h)?.narrow(3, 0, w)
+        grad.conv_transpose2d(weight, p, output_padding, self.stride, 1)?.narrow(2, 0, h)?.narrow(3, 0, w)
     }
 
     /// `∂/∂w[o, c, ky, kx] = Σ_{b, i, j} grad[b, o, i, j] · x_padded[b, c, ky + s·i, kx + s·j]`: per tap, a batch of
@@ -269,20 +264,6 @@ impl ConvBackward {
     }
 }
 
-/// Inserts `factor − 1` zeros between consecutive elements of `dim`.
-fn dilate(x: &Tensor, dim: usize, factor: usize) -> Result<Tensor> {
-    let len = x.dim(dim)?;
-    if factor == 1 || len <= 1 {
-        return Ok(x.clone());
-    }
-    let mut spread = x.dims().to_vec();
-    spread.insert(dim + 1, factor - 1);
-    let zeros = Tensor::zeros(spread.as_slice(), x.dtype(), x.device())?;
-    let mut merged = x.dims().to_vec();
-    merged[dim] = len * factor;
-    Tensor::cat(&[&x.unsqueeze(dim + 1)?, &zeros], dim + 1)?.reshape(merged)?.narrow(dim, 0, factor * (len - 1) + 1)
-}
-
 /// Elements `start, start + stride, …` (`count` of them) of `dim`; needs `start + stride·count ≤ len`.
 fn strided(x: &Tensor, dim: usize, start: usize, count: usize, stride: usize) -> Result<Tensor> {
     if stride == 1 {
@@ -295,87 +276,4 @@ fn strided(x: &Tensor, dim: usize, start: usize, count: usize, stride: usize) ->
 }
 
 #[cfg(test)]
-mod tests {
-    use candle_core::{DType, Device, Var};
-
-    use super::super::super::pool::fd::{relative_gradient_error, spread};
-    use super::*;
-
-    /// Gradients of `Σ r ⊙ conv(x, w)` with respect to x and w, by `conv` or by candle's own `conv2d`.
-    fn grads(x: &Tensor, w: &Tensor, padding: usize, stride: usize, ours: bool) -> Result<(Vec<f64>, Vec<f64>)> {
-        let (xv, wv) = (Var::from_tensor(x)?, Var::from_tensor(w)?);
-        let y =
-            if ours { conv2d(xv.as_tensor(), wv.as_tensor(), padding, stride)? } else { xv.conv2d(wv.as_tensor(), padding, stride, 1, 1)? };
-        let r = spread(y.dims(), 3)?;
-        let g = y.mul(&r)?.sum_all()?.backward()?;
-        let flat = |t: &Tensor| g.get(t).expect("gradient").flatten_all()?.to_vec1::<f64>();
-        Ok((flat(xv.as_tensor())?, flat(wv.as_tensor())?))
-    }
-
-    #[test]
-    fn gradients_match_candle_and_finite_differences() {
-        // (c_in, c_out, kernel, stride, padding, h, w)
-        for (c_in, c_out, k, s, p, h, w) in [
-            (3, 4, 3, 1, 1, 7, 6),
-            (2, 3, 3, 2, 1, 8, 7),
-            (1, 4, 5, 2, 2, 9, 9),
-            (4, 2, 1, 2, 0, 5, 6),
-            (1, 3, 7, 2, 3, 11, 10),
-            (2, 2, 1, 1, 0, 3, 4),
-        ] {
-            let x = spread(&[2, c_in, h, w], 1).unwrap();
-            let weight = spread(&[c_out, c_in, k, k], 2).unwrap();
-            let ours = grads(&x, &weight, p, s, true).unwrap();
-            // candle's own backward fails when height and width leave different remainders (see `input_grad`).
-            if let Ok(theirs) = grads(&x, &weight, p, s, false) {
-                for (a, b) in ours.0.iter().zip(&theirs.0).chain(ours.1.iter().zip(&theirs.1)) {
-                    assert!((a - b).abs() < 1e-9, "k{k} s{s} p{p}: {a} vs {b}");
-                }
-            }
-            let r = spread(x.conv2d(&weight, p, s, 1, 1).unwrap().dims(), 3).unwrap();
-            let err = relative_gradient_error(|w| conv2d(&x, w, p, s)?.mul(&r)?.sum_all(), &weight, None, 1e-6).unwrap();
-            assert!(err < 1e-6, "weight gradient, k{k} s{s} p{p}: {err}");
-            let err = relative_gradient_error(|x| conv2d(x, &weight, p, s)?.mul(&r)?.sum_all(), &x, None, 1e-6).unwrap();
-            assert!(err < 1e-6, "input gradient, k{k} s{s} p{p}: {err}");
-        }
-    }
-
-    #[test]
-    fn bias_gradient_matches_candle() {
-        let y = Var::from_tensor(&spread(&[2, 3, 4, 5], 1).unwrap()).unwrap();
-        let bias = Var::from_tensor(&spread(&[3], 2).unwrap()).unwrap();
-        let r = spread(&[2, 3, 4, 5], 3).unwrap();
-        let ours = add_channel_bias(y.as_tensor(), bias.as_tensor()).unwrap();
-        let theirs = y.as_tensor().broadcast_add(&bias.as_tensor().reshape((1, 3, 1, 1)).unwrap()).unwrap();
-        let flat = |t: &Tensor| t.flatten_all().unwrap().to_vec1::<f64>().unwrap();
-        assert_eq!(flat(&ours), flat(&theirs));
-        let g_ours = ours.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
-        let g_theirs = theirs.mul(&r).unwrap().sum_all().unwrap().backward().unwrap();
-        for t in [y.as_tensor(), bias.as_tensor()] {
-            let (a, b) = (flat(g_ours.get(t).unwrap()), flat(g_theirs.get(t).unwrap()));
-            assert!(a.iter().zip(&b).all(|(a, b)| (a - b).abs() < 1e-12));
-        }
-    }
-
-    #[test]
-    fn untracked_inputs_get_no_gradient_and_forward_matches() {
-        let x = spread(&[1, 2, 6, 6], 4).unwrap();
-        let weight = Var::from_tensor(&spread(&[3, 2, 3, 3], 5).unwrap()).unwrap();
-        let y = conv2d(&x, weight.as_tensor(), 1, 1).unwrap();
-        assert_eq!(
-            y.to_dtype(DType::F32).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap(),
-            x.conv2d(weight.as_tensor(), 1, 1, 1, 1)
-                .unwrap()
-                .to_dtype(DType::F32)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1::<f32>()
-                .unwrap()
-        );
-        let g = y.sum_all().unwrap().backward().unwrap();
-        assert!(g.get(&x).is_none());
-        assert!(g.get(weight.as_tensor()).is_some());
-        assert!(Device::Cpu.is_cpu());
-    }
-}
+mod tests;

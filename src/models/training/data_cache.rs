@@ -33,7 +33,7 @@ impl PatchSet {
     }
 
     pub fn positives(&self) -> usize {
-        self.labels.iter().filter(|&&l| l == 1).count()
+        self.labels.iter().map(|&l| usize::from(l == 1)).sum()
     }
 
     pub fn from_dataset(d: &CalcDataset) -> Self {
@@ -68,6 +68,7 @@ impl PatchSet {
     }
 }
 
+#[allow(clippy::needless_pass_by_value)] // used as map_err(fmt)
 fn fmt(e: safetensors::SafeTensorError) -> ModelError {
     ModelError::Format(e.to_string())
 }

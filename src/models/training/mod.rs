@@ -70,7 +70,7 @@ pub fn train_calc(
         std::fs::write(&recipe_path, serde_json::to_vec_pretty(config)?)?;
     }
     let train = dataset(config, "train", config.seed, config.train_images, observer, cancelled)?;
-    let val = dataset(config, "validation", config.seed ^ 0x5eed_0f_7a1, config.val_images, observer, cancelled)?;
+    let val = dataset(config, "validation", config.seed ^ 0x0005_eed0_f7a1, config.val_images, observer, cancelled)?;
     observer.message(&format!(
         "{} training patches ({} with calcifications), {} validation patches",
         train.len(),

@@ -1,0 +1,55 @@
+//! The shipped calcification models on held-out simulated mammograms and on real digitised film.
+//!
+//! Missing fixtures fail with instructions (see `common`), never skip.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use candle_core::Device;
+use mammoscope::dicom::{self, OpenOptions};
+use mammoscope::models::catalog::{CALC_MODELS, calc_model_path};
+use mammoscope::models::checkpoint::build_from_file;
+use mammoscope::models::detector::{CalcDetector, DetectorOptions};
+use mammoscope::models::training::evaluate::{TestSet, detection_stats};
+use mammoscope::synth::calc_patches::generate_eval_images;
+
+/// Held-out images: a seed no training or card evaluation uses.
+const TEST_SEED: u64 = 31_337;
+
+#[test]
+fn shipped_models_find_the_clusters_with_few_false_patches() {
+    let images = generate_eval_images(TEST_SEED, 8, &|_, _| {}, &|| false).unwrap();
+    let set = TestSet::new(images, TEST_SEED);
+    for model in CALC_MODELS {
+        let path = calc_model_path(model).unwrap_or_else(|| panic!("shipped model {} missing (assets/models/{})", model.id, model.file));
+        let (net, info) = build_from_file(&path, &Device::Cpu).unwrap();
+        let op: f32 = info.metadata["operating_point"].parse().unwrap();
+        let stats = detection_stats(&net, &set, op, &Device::Cpu, &|| false).unwrap();
+        assert!(stats.clusters >= 8, "{}: only {} visible clusters in the test images", model.id, stats.clusters);
+        assert!(
+            stats.sensitivity >= 0.9,
+            "{}: found {}/{} clusters at the operating point {op}",
+            model.id,
+            stats.clusters_found,
+            stats.clusters
+        );
+        assert!(stats.calc_free_images >= 3);
+        // "Few": at most one false patch per calcification-free image on average (of about 40–60 breast tiles).
+        assert!(stats.false_tiles_per_calc_free_image <= 1.0, "{}: {:?}", model.id, stats);
+    }
+}
+
+#[test]
+fn detector_runs_on_real_film_at_the_fixed_physical_scale() {
+    let files = common::cbis_ddsm();
+    let model = CALC_MODELS[0];
+    let detector = CalcDetector::load(&calc_model_path(model).unwrap(), &Device::Cpu).unwrap();
+    // CBIS-DDSM scans carry no pixel spacing; about 0.05 mm is assumed, as the model card does.
+    let loaded = dicom::open(&files[0], &OpenOptions { user_spacing_mm: Some(0.05) }).unwrap();
+    let image = &loaded.frames[0];
+    let d = detector.detect(image, 0.05, loaded.meta.is_monochrome1(), &DetectorOptions::default(), &|_, _| {}, &|| false).unwrap();
+    assert!((d.patch_size_mm - 15.68).abs() < 1e-9 && (d.patch_size_px - 313.6).abs() < 1e-6);
+    // The breast covers 20–40% of these films: tiles over the background and the film labels are skipped.
+    assert!(d.patches.len() > 20 && d.skipped > d.patches.len() / 2, "{} scored, {} skipped", d.patches.len(), d.skipped);
+    assert!(d.patches.iter().all(|p| (0.0..=1.0).contains(&p.prob) && p.x + p.w <= image.width as f64 + 1e-6));
+}
