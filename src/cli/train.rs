@@ -51,6 +51,9 @@ pub struct TrainCalcArgs {
     pub patches_per_class: usize,
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Start from these weights (e.g. fine-tune the plain model with the robust terms); the decoder starts random.
+    #[arg(long, value_name = "W.safetensors")]
+    pub init_from: Option<PathBuf>,
     /// Checkpoints, optimiser state and cached patches (default: .cache/train/<OUT file stem>).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
@@ -76,6 +79,7 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         positives_per_image: a.patches_per_class,
         negatives_per_image: a.patches_per_class,
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
+        init_from: a.init_from.clone(),
         ..TrainConfig::compact_default(a.out.clone(), work_dir)
     };
     let device = best_device()?;

@@ -44,6 +44,10 @@ pub struct TrainConfig {
     pub positives_per_image: usize,
     pub negatives_per_image: usize,
     pub robust: RobustTerms,
+    /// Start from these weights instead of a random initialisation (tensors the file lacks, such as the embedded
+    /// decoder, keep their random start). `None`: from scratch.
+    #[serde(default)]
+    pub init_from: Option<PathBuf>,
     /// Shipped weights (f16 safetensors) and, beside them, the training log.
     pub out: PathBuf,
     /// Checkpoints, the optimiser state and the cached datasets (never committed).
@@ -66,6 +70,7 @@ impl TrainConfig {
             positives_per_image: 24,
             negatives_per_image: 24,
             robust: RobustTerms::NONE,
+            init_from: None,
             out,
             work_dir,
         }

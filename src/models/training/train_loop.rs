@@ -95,6 +95,18 @@ pub fn run(
     let adam_config = AdamConfig { lr: config.learning_rate, weight_decay: config.weight_decay, ..AdamConfig::default() };
     let mut adam = Adam::new(&varmap, adam_config)?;
     let mut progress = Progress::default();
+    if let Some(init) = config.init_from.as_ref().filter(|_| !paths.progress.exists()) {
+        let (tensors, _) = load_weights(init, device)?;
+        let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut loaded = 0;
+        for (name, var) in data.iter() {
+            if let Some(t) = tensors.get(name).filter(|t| t.dims() == var.dims()) {
+                var.set(&t.to_dtype(DType::F32)?)?;
+                loaded += 1;
+            }
+        }
+        observer.message(&format!("initialised {loaded} of {} tensors from {}", data.len(), init.display()));
+    }
     if paths.progress.exists() {
         progress = serde_json::from_slice(&std::fs::read(&paths.progress)?)?;
         restore(&varmap, &paths.weights, device)?;
