@@ -54,6 +54,9 @@ pub struct TrainCalcArgs {
     /// Start from these weights (e.g. fine-tune the plain model with the robust terms); the decoder starts random.
     #[arg(long, value_name = "W.safetensors")]
     pub init_from: Option<PathBuf>,
+    /// At most this many steps per epoch (a seeded subset of the patches each epoch).
+    #[arg(long, value_name = "N")]
+    pub max_steps_per_epoch: Option<usize>,
     /// Checkpoints, optimiser state and cached patches (default: .cache/train/<OUT file stem>).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
@@ -80,6 +83,7 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         negatives_per_image: a.patches_per_class,
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
         init_from: a.init_from.clone(),
+        max_steps_per_epoch: a.max_steps_per_epoch,
         ..TrainConfig::compact_default(a.out.clone(), work_dir)
     };
     let device = best_device()?;

@@ -48,6 +48,9 @@ pub struct TrainConfig {
     /// decoder, keep their random start). `None`: from scratch.
     #[serde(default)]
     pub init_from: Option<PathBuf>,
+    /// At most this many steps per epoch (each epoch then sees a different seeded subset); `None`: all patches.
+    #[serde(default)]
+    pub max_steps_per_epoch: Option<usize>,
     /// Shipped weights (f16 safetensors) and, beside them, the training log.
     pub out: PathBuf,
     /// Checkpoints, the optimiser state and the cached datasets (never committed).
@@ -71,6 +74,7 @@ impl TrainConfig {
             negatives_per_image: 24,
             robust: RobustTerms::NONE,
             init_from: None,
+            max_steps_per_epoch: None,
             out,
             work_dir,
         }

@@ -25,7 +25,7 @@ use crate::models::error::ModelError;
 use crate::models::gradient::fgsm;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::roc::{self, Confusion, RocPoint};
-use crate::synth::calc_patches::{EvalImage, label_tiles};
+use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
 
 /// Minimum breast fraction of a test tile (as the detector's default).
 const MIN_BREAST: f32 = 0.2;
@@ -285,7 +285,7 @@ pub fn detection_stats(
                 s >= threshold && x >= t.x as f64 && y >= t.y as f64 && x < (t.x + t.size) as f64 && y < (t.y + t.size) as f64
             })
         };
-        let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= 3.0).collect();
+        let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
             free_images += 1;
             free_tiles += grid.len();
@@ -295,7 +295,7 @@ pub fn detection_stats(
             clusters += 1;
             let specks_hit = img.image.specks.iter().filter(|s| {
                 let d = (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]);
-                s.1 >= 3.0 && d <= c.radius_px + 1.0 && hit(s.0[0], s.0[1])
+                s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && hit(s.0[0], s.0[1])
             });
             found += usize::from(specks_hit.count() > 0);
         }

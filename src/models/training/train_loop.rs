@@ -114,7 +114,7 @@ pub fn run(
         observer.message(&format!("resumed at epoch {} step {}", progress.epoch + 1, progress.step));
     }
 
-    let steps_per_epoch = train.len() / config.batch_size;
+    let steps_per_epoch = (train.len() / config.batch_size).min(config.max_steps_per_epoch.unwrap_or(usize::MAX));
     if steps_per_epoch == 0 {
         return Err(TrainError::Config(format!("{} training patches < batch size {}", train.len(), config.batch_size)));
     }
