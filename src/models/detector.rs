@@ -87,6 +87,8 @@ pub struct Prepared {
     pub scale: f64,
     /// Whether the source values were mirrored (MONOCHROME1).
     pub invert: bool,
+    /// The source image's width and height in pixels.
+    pub source_size: [usize; 2],
 }
 
 /// Resamples `image` (pixel spacing `spacing_mm`) to the model's scale and finds the breast.
@@ -96,6 +98,7 @@ pub fn prepare(image: &Image, spacing_mm: f64, invert: bool) -> Result<Prepared,
         return Err(ModelError::Input(format!("pixel spacing {spacing_mm} mm is not a positive number")));
     }
     let resampled = resample(image, spacing_mm, MODEL_SPACING_MM).map_err(|e| ModelError::Input(e.to_string()))?;
+    let source_size = [image.width, image.height];
     let mut image = resampled.image;
     if invert {
         // MONOCHROME1: mirror the values so the mask and the network see "brighter = denser".
@@ -105,7 +108,7 @@ pub fn prepare(image: &Image, spacing_mm: f64, invert: bool) -> Result<Prepared,
     }
     let mask = BreastMask::from_image(&image, MODEL_SPACING_MM);
     let scaling = InputScaling::from_image(&image, &mask, false);
-    Ok(Prepared { image, mask, scaling, scale: resampled.scale, invert })
+    Ok(Prepared { image, mask, scaling, scale: resampled.scale, invert, source_size })
 }
 
 /// A loaded network with its weights' identity and operating point.
@@ -169,10 +172,18 @@ impl CalcDetector {
         let kept: Vec<Tile> = tiles(w, h, PATCH_SIZE, stride, Some(&prepared.mask), options.min_breast_fraction);
         let probs = self.score_tiles(prepared, &kept, options.batch, progress, cancelled)?;
         let s = prepared.scale;
+        let side = PATCH_SIZE as f64 / s;
         let patches = kept
             .iter()
             .zip(probs)
-            .map(|(t, prob)| PatchScore { x: t.x as f64 / s, y: t.y as f64 / s, w: t.size as f64 / s, h: t.size as f64 / s, prob })
+            .map(|(t, prob)| PatchScore {
+                // The model-scale image is the source size × scale, rounded: keep the boxes inside the source image.
+                x: (t.x as f64 / s).min(prepared.source_size[0] as f64 - side).max(0.0),
+                y: (t.y as f64 / s).min(prepared.source_size[1] as f64 - side).max(0.0),
+                w: side,
+                h: side,
+                prob,
+            })
             .collect();
         Ok(Detection {
             patches,

@@ -122,7 +122,7 @@ fn reprepare(perturbed: &Image, spacing: f64, clean: &Prepared) -> Result<Prepar
         image.data.iter_mut().for_each(|v| *v = sum - *v);
     }
     let scaling = InputScaling::from_image(&image, &clean.mask, false);
-    Ok(Prepared { image, mask: clean.mask.clone(), scaling, scale: resampled.scale, invert: clean.invert })
+    Ok(Prepared { image, mask: clean.mask.clone(), scaling, scale: resampled.scale, invert: clean.invert, source_size: clean.source_size })
 }
 
 fn region_tiles(prepared: &Prepared, region: &SweepRegion, options: &DetectorOptions) -> Vec<Tile> {

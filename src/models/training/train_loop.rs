@@ -38,7 +38,10 @@ pub struct LossParts {
 pub struct EpochRecord {
     pub epoch: usize,
     pub mean_loss: LossParts,
+    /// NaN (JSON null) when the validation set lacks a class.
+    #[serde(deserialize_with = "f64_or_nan")]
     pub val_auc: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub val_accuracy: f64,
     pub learning_rate: f64,
     pub seconds: f64,
@@ -50,6 +53,7 @@ struct Progress {
     epoch: usize,
     step: usize,
     history: Vec<EpochRecord>,
+    #[serde(deserialize_with = "f64_or_nan")]
     best_auc: f64,
     seconds: f64,
     partial: LossParts,
@@ -191,6 +195,11 @@ pub fn run(
         val_patches: val.len(),
         out: config.out.clone(),
     })
+}
+
+/// serde writes a NaN as `null`; read it back as NaN.
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 fn global_end(epoch: usize, steps: usize) -> usize {
