@@ -109,7 +109,7 @@ fn clusters(specks: &[Speck], centers: &[[f64; 2]]) -> Vec<EvalCluster> {
         .collect()
 }
 
-/// Labels tiles of `image` by the training rule (CNR ≥ MIN_CNR = 5, 8 px margin, 1 mm clearance): `Some(true)` positive,
+/// Labels tiles of `image` by the training rule (CNR ≥ `MIN_CNR` = 5, 8 px margin, 1 mm clearance): `Some(true)` positive,
 /// `Some(false)` negative, `None` when only faint specks or specks at the edge make it ambiguous.
 pub fn label_tiles(image: &EvalImage, tiles: &[Tile]) -> Vec<Option<bool>> {
     let rule = Rule { min_cnr: MIN_CNR, edge_margin_px: EDGE_MARGIN_PX, clearance_px: CLEARANCE_MM / MODEL_SPACING_MM };
