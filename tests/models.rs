@@ -18,7 +18,7 @@ const TEST_SEED: u64 = 31_337;
 
 /// The issue's acceptance bar. Ignored because the shipped models do not reach it yet: on 40 held-out images they find
 /// 83–86% of the visible clusters and mark about half the tiles of calcification-free images (see
-/// assets/models/CALC_MODEL_CARD.md); issue 4 stays open until a retrained model passes. Run with `--ignored`.
+/// `assets/models/CALC_MODEL_CARD.md`); issue 4 stays open until a retrained model passes. Run with `--ignored`.
 #[test]
 #[ignore = "the shipped calcification models do not meet the 90% / few-false-patch bar yet (model card)"]
 fn shipped_models_find_the_clusters_with_few_false_patches() {
