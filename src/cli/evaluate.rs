@@ -143,9 +143,8 @@ const COLORS: [[u8; 3]; 4] = [[200, 60, 40], [40, 90, 200], [40, 160, 80], [150,
 
 fn write_outputs(evals: &[ModelEval], out: &Path) -> anyhow::Result<()> {
     let json = out.join("calc-eval.json");
-    let tmp = out.join(".calc-eval.json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(evals)?)?;
-    std::fs::rename(&tmp, &json)?;
+    let bytes = serde_json::to_vec_pretty(evals)?;
+    super::write_atomically(&json, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
     let points: Vec<Vec<(f64, f64)>> = evals.iter().map(|e| e.clean.roc.iter().map(|p| (p.fpr, p.tpr)).collect()).collect();
     let labels: Vec<String> = evals
         .iter()

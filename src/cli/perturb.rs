@@ -11,7 +11,6 @@
 //! - `OUT.png` / `OUT.tif(f)`: 16-bit grey modality values, rounded and clamped to 0–65535 (negative values become 0).
 
 use std::fs;
-use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -131,24 +130,6 @@ fn same_file(a: &Path, b: &Path) -> bool {
     if let (Ok(a), Ok(b)) = (fs::canonicalize(a), fs::canonicalize(b)) { a == b } else { false }
 }
 
-/// Run `write` on a temporary file beside `out`, then rename it over `out`; the temporary file is removed on error.
-fn write_atomically(out: &Path, write: impl FnOnce(&mut BufWriter<fs::File>) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let name = out.file_name().with_context(|| format!("--out must name a file ({})", out.display()))?;
-    let tmp: PathBuf = out.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let file = fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut writer = BufWriter::new(file);
-        write(&mut writer)?;
-        writer.flush()?;
-        writer.get_ref().sync_all()?;
-        fs::rename(&tmp, out).with_context(|| format!("cannot rename to {}", out.display()))
-    })();
-    if result.is_err() {
-        fs::remove_file(&tmp).ok();
-    }
-    result
-}
-
 fn write_grey16(out: &Path, image: &Image, format: OutputFormat) -> anyhow::Result<()> {
     let (Ok(w), Ok(h)) = (u32::try_from(image.width), u32::try_from(image.height)) else {
         bail!("image too large: {}×{}", image.width, image.height);
@@ -156,7 +137,7 @@ fn write_grey16(out: &Path, image: &Image, format: OutputFormat) -> anyhow::Resu
     let data: Vec<u16> = image.data.iter().map(|&v| v.round().clamp(0.0, 65_535.0) as u16).collect();
     let buffer = image::ImageBuffer::<image::Luma<u16>, _>::from_raw(w, h, data).context("pixel buffer size")?;
     let image_format = if format == OutputFormat::Png { image::ImageFormat::Png } else { image::ImageFormat::Tiff };
-    write_atomically(out, |writer| Ok(buffer.write_to(writer, image_format)?))
+    super::write_atomically(out, |writer| Ok(buffer.write_to(writer, image_format)?))
 }
 
 /// FNV-1a of a string: a stable seed for the derived UIDs.
@@ -210,5 +191,5 @@ fn write_dicom(input: &Path, out: &Path, meta: &ImageMeta, image: &Image, descri
     let file_object = obj
         .with_meta(FileMetaTableBuilder::new().transfer_syntax(uids::EXPLICIT_VR_LITTLE_ENDIAN))
         .context("cannot build the file meta group")?;
-    write_atomically(out, |writer| Ok(file_object.write_all(writer)?))
+    super::write_atomically(out, |writer| Ok(file_object.write_all(writer)?))
 }

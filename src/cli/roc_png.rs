@@ -10,10 +10,7 @@
 // bounds-checked before it indexes the image (the same lints are allowed crate-wide in Cargo.toml).
 #![allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, clippy::cast_possible_wrap)]
 
-use std::fs;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use image::codecs::png::PngEncoder;
@@ -420,31 +417,14 @@ fn draw_text_up(img: &mut RgbImage, left: i64, bottom: i64, text: &str, color: [
 /// Encode `img` as PNG into a temporary file beside `out`, then rename it over `out`; the temporary file is removed on
 /// error.
 fn write_png_atomically(out: &Path, img: &RgbImage) -> anyhow::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let name = out.file_name().with_context(|| format!("ROC plot path must name a file ({})", out.display()))?;
     if out.is_dir() {
         bail!("ROC plot path is a directory ({})", out.display());
     }
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let tmp = dir.join(format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| -> anyhow::Result<()> {
-        let file = fs::File::create(&tmp).with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        let mut writer = BufWriter::new(file);
-        PngEncoder::new(&mut writer)
+    super::write_atomically(out, |writer| {
+        PngEncoder::new(writer)
             .write_image(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
-            .with_context(|| format!("cannot encode PNG ({})", out.display()))?;
-        let file = writer.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
-    })();
-    if result.is_err() {
-        fs::remove_file(&tmp).ok();
-    }
-    result
+            .with_context(|| format!("cannot encode PNG ({})", out.display()))
+    })
 }
 
 /// 5×7 bitmap font (plus a descender row) for printable ASCII 32–126: 5 columns per glyph, bit 0 = top row, bit 6 =
@@ -594,7 +574,7 @@ mod tests {
         let img = image::open(&path).unwrap().to_rgb8();
         assert_eq!(img.dimensions(), (WIDTH, HEIGHT));
         // Only the PNG is left in the folder (the temporary file was renamed).
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 
         // Along the middle of the diagonal every pixel is grey or white, and the dashes leave grey ones.
         let mut grey = 0;
@@ -629,7 +609,7 @@ mod tests {
     fn directory_target_is_an_error_and_leaves_no_temporary_file() {
         let dir = tempfile::tempdir().unwrap();
         assert!(write_roc_png(dir.path(), "t", &[]).is_err());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]

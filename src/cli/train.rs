@@ -101,7 +101,8 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         summary.val_patches
     );
     let log = summary.out.with_extension("train.json");
-    std::fs::write(&log, serde_json::to_vec_pretty(&summary)?).with_context(|| format!("cannot write {}", log.display()))?;
+    let bytes = serde_json::to_vec_pretty(&summary)?;
+    super::write_atomically(&log, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
     Ok(())
 }
 

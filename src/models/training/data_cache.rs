@@ -6,6 +6,7 @@ use std::path::Path;
 
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
+use crate::models::checkpoint::write_atomically;
 use crate::models::error::ModelError;
 use crate::synth::calc_patches::CalcDataset;
 
@@ -48,10 +49,7 @@ impl PatchSet {
         let labels = TensorView::new(Dtype::U8, vec![n], &self.labels).map_err(fmt)?;
         let data: HashMap<String, TensorView<'_>> = [("patches".to_owned(), patches), ("labels".to_owned(), labels)].into();
         let encoded = safetensors::serialize(data, None).map_err(fmt)?;
-        let tmp = path.with_extension("partial");
-        std::fs::write(&tmp, encoded).map_err(|e| ModelError::io(e, &tmp))?;
-        std::fs::rename(&tmp, path).map_err(|e| ModelError::io(e, path))?;
-        Ok(())
+        write_atomically(path, &encoded)
     }
 
     pub fn load(path: &Path) -> Result<Self, ModelError> {

@@ -17,7 +17,7 @@ use super::{TrainError, TrainObserver};
 use crate::imaging::seed::splitmix64;
 use crate::models::adam::{Adam, AdamConfig};
 use crate::models::calc_net::CalcNet;
-use crate::models::checkpoint::{fill_varmap, load_weights, save_weights};
+use crate::models::checkpoint::{fill_varmap, load_weights, save_weights, write_atomically};
 use crate::models::losses::{bce_with_logits, neighbor_loss, reconstruction_loss, uniform_noise_like};
 use crate::models::roc;
 
@@ -280,9 +280,7 @@ fn restore(varmap: &VarMap, path: &Path, device: &Device) -> Result<(), TrainErr
 fn save_checkpoint(varmap: &VarMap, adam: &Adam, progress: &Progress, paths: &Paths) -> Result<(), TrainError> {
     save_weights(varmap, &paths.weights, DType::F32, &BTreeMap::new())?;
     adam.save(&paths.adam)?;
-    let tmp = paths.progress.with_extension("partial");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(progress)?)?;
-    std::fs::rename(&tmp, &paths.progress)?;
+    write_atomically(&paths.progress, &serde_json::to_vec_pretty(progress)?)?;
     Ok(())
 }
 
