@@ -101,14 +101,18 @@ pub fn prepare(image: &Image, spacing_mm: f64, invert: bool) -> Result<Prepared,
     let source_size = [image.width, image.height];
     let mut image = resampled.image;
     if invert {
-        // MONOCHROME1: mirror the values so the mask and the network see "brighter = denser".
-        let stats = image.stats();
-        let sum = stats.min + stats.max;
-        image.data.iter_mut().for_each(|v| *v = sum - *v);
+        mirror_values(&mut image);
     }
     let mask = BreastMask::from_image(&image, MODEL_SPACING_MM);
     let scaling = InputScaling::from_image(&image, &mask, false);
     Ok(Prepared { image, mask, scaling, scale: resampled.scale, invert, source_size })
+}
+
+/// MONOCHROME1: mirrors the values within their range so the mask and the network see "brighter = denser".
+pub(crate) fn mirror_values(image: &mut Image) {
+    let stats = image.stats();
+    let sum = stats.min + stats.max;
+    image.data.iter_mut().for_each(|v| *v = sum - *v);
 }
 
 /// A loaded network with its weights' identity and operating point.

@@ -13,7 +13,7 @@ use crate::imaging::model_input::InputScaling;
 use crate::imaging::perturb::{self, FilterKind, FourierCache, PerturbParams};
 use crate::imaging::resample::{MODEL_SPACING_MM, resample};
 use crate::imaging::tiling::{Tile, tiles};
-use crate::models::detector::{CalcDetector, DetectorOptions, Prepared, prepare};
+use crate::models::detector::{CalcDetector, DetectorOptions, Prepared, mirror_values, prepare};
 use crate::models::error::ModelError;
 use crate::models::preset::PATCH_SIZE;
 
@@ -105,7 +105,8 @@ pub fn sweep(
     Ok(curve)
 }
 
-fn perturb_error(e: perturb::PerturbError) -> ModelError {
+/// A perturbation failure as a model error (cancellation stays cancellation).
+pub(crate) fn perturb_error(e: perturb::PerturbError) -> ModelError {
     match e {
         perturb::PerturbError::Cancelled => ModelError::Cancelled,
         e => ModelError::Input(e.to_string()),
@@ -117,9 +118,7 @@ fn reprepare(perturbed: &Image, spacing: f64, clean: &Prepared) -> Result<Prepar
     let resampled = resample(perturbed, spacing, MODEL_SPACING_MM).map_err(|e| ModelError::Input(e.to_string()))?;
     let mut image = resampled.image;
     if clean.invert {
-        let stats = image.stats();
-        let sum = stats.min + stats.max;
-        image.data.iter_mut().for_each(|v| *v = sum - *v);
+        mirror_values(&mut image);
     }
     let scaling = InputScaling::from_image(&image, &clean.mask, false);
     Ok(Prepared { image, mask: clean.mask.clone(), scaling, scale: resampled.scale, invert: clean.invert, source_size: clean.source_size })

@@ -24,6 +24,7 @@ use crate::models::calc_net::CalcNet;
 use crate::models::error::ModelError;
 use crate::models::gradient::fgsm;
 use crate::models::preset::PATCH_SIZE;
+use crate::models::robustness::perturb_error;
 use crate::models::roc::{self, Confusion, RocPoint};
 use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
 
@@ -192,10 +193,7 @@ fn perturb_image(
         Condition::Dose(a) => PerturbParams { dose_fraction: Some(a), seed, ..Default::default() },
         Condition::Lowpass(r) => PerturbParams { lowpass_cycles_per_mm: Some(r), seed, ..Default::default() },
     };
-    perturb::apply(image, [MODEL_SPACING_MM; 2], &params, &mut FourierCache::default(), cancelled).map_err(|e| match e {
-        perturb::PerturbError::Cancelled => ModelError::Cancelled,
-        e => ModelError::Input(e.to_string()),
-    })
+    perturb::apply(image, [MODEL_SPACING_MM; 2], &params, &mut FourierCache::default(), cancelled).map_err(perturb_error)
 }
 
 /// Probabilities of `patches` (eval mode), FGSM-perturbed with their labels when `fgsm_eps` is set.
