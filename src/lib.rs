@@ -11,6 +11,7 @@ pub mod gui;
 pub mod imaging;
 pub mod jobs;
 pub mod models;
+pub mod phantom;
 pub mod render;
 pub mod synth;
 pub mod ui;

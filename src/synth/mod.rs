@@ -1,4 +1,5 @@
 //! Seeded, deterministic simulators of mammography images.
 
 pub mod calc_patches;
+pub mod cdmam;
 pub mod mammogram;

@@ -1,0 +1,1 @@
+//! The automated readout statistics: detection matrices → psychometric fits → thresholds → curve, verdicts.
