@@ -13,5 +13,6 @@ pub mod jobs;
 pub mod models;
 pub mod phantom;
 pub mod render;
+pub mod report;
 pub mod synth;
 pub mod ui;

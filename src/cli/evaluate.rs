@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::cli::roc_png::{RocSeries, write_roc_png};
+use crate::report::roc::{RocSeries, write_roc_png};
 use crate::dicom::{self, OpenOptions};
 use crate::models::checkpoint::build_from_file;
 use crate::models::detector::{CalcDetector, DetectorOptions};

@@ -11,7 +11,6 @@ pub mod info;
 pub mod info_report;
 pub mod perturb;
 pub mod render;
-pub mod roc_png;
 pub mod synth;
 pub mod train;
 

@@ -22,6 +22,7 @@
 //! before the length walk can see them.
 
 mod attrs;
+pub mod atomic;
 pub mod error;
 mod guard;
 mod header;

@@ -54,6 +54,15 @@ impl TransferSyntax {
     }
 }
 
+/// Presentation Intent Type: what the pixel values are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresentationIntent {
+    /// Processed for display (log, contrast-enhanced); Digital Mammography For Presentation SOP class.
+    ForPresentation,
+    /// Raw detector values, linear in exposure (what QA phantom analysis needs); For Processing SOP class.
+    ForProcessing,
+}
+
 /// A window preset: Window Center/Width with its Window Center & Width Explanation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NamedWindow {
@@ -92,6 +101,9 @@ pub struct MammogramObject<'a> {
     pub series_number: u32,
     pub instance_number: u32,
     pub transfer_syntax: TransferSyntax,
+    pub intent: PresentationIntent,
+    /// Study Description (0008,1030).
+    pub study_description: String,
 }
 
 /// A DICOM UID `2.25.<decimal>` from a version-8 UUID derived deterministically from `seed` and `role`.
@@ -132,6 +144,8 @@ impl<'a> MammogramObject<'a> {
             series_number: 1,
             instance_number: instance + 1,
             transfer_syntax: TransferSyntax::DeflatedExplicitVrLittleEndian,
+            intent: PresentationIntent::ForPresentation,
+            study_description: "Simulated mammogram - not patient data".to_owned(),
         }
     }
 }
@@ -174,14 +188,20 @@ pub fn build_object(o: &MammogramObject<'_>) -> Result<InMemDicomObject, WriteEr
     let (view_code, view_meaning) =
         if o.view_position == "MLO" { ("399368009", "medio-lateral oblique") } else { ("399162004", "cranio-caudal") };
     let s = |tag, vr, v: &str| DataElement::new(tag, vr, v);
+    let raw = o.intent == PresentationIntent::ForProcessing;
+    let (sop_class, intent, image_type, relationship) = if raw {
+        (uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PROCESSING, "FOR PROCESSING", "ORIGINAL", "LIN")
+    } else {
+        (uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION, "FOR PRESENTATION", "DERIVED", "LOG")
+    };
     let mut obj = InMemDicomObject::from_element_iter([
-        s(tags::SOP_CLASS_UID, VR::UI, uids::DIGITAL_MAMMOGRAPHY_X_RAY_IMAGE_STORAGE_FOR_PRESENTATION),
+        s(tags::SOP_CLASS_UID, VR::UI, sop_class),
         s(tags::SOP_INSTANCE_UID, VR::UI, &o.sop_uid),
         s(tags::STUDY_INSTANCE_UID, VR::UI, &o.study_uid),
         s(tags::SERIES_INSTANCE_UID, VR::UI, &o.series_uid),
-        DataElement::new(tags::IMAGE_TYPE, VR::CS, strs(["DERIVED".to_owned(), "PRIMARY".to_owned()])),
+        DataElement::new(tags::IMAGE_TYPE, VR::CS, strs([image_type.to_owned(), "PRIMARY".to_owned()])),
         s(tags::MODALITY, VR::CS, "MG"),
-        s(tags::PRESENTATION_INTENT_TYPE, VR::CS, "FOR PRESENTATION"),
+        s(tags::PRESENTATION_INTENT_TYPE, VR::CS, intent),
         s(tags::PATIENT_NAME, VR::PN, &o.patient_name),
         s(tags::PATIENT_ID, VR::LO, &o.patient_id),
         s(tags::PATIENT_BIRTH_DATE, VR::DA, ""),
@@ -191,7 +211,7 @@ pub fn build_object(o: &MammogramObject<'_>) -> Result<InMemDicomObject, WriteEr
         s(tags::REFERRING_PHYSICIAN_NAME, VR::PN, ""),
         s(tags::STUDY_ID, VR::SH, "SIM"),
         s(tags::ACCESSION_NUMBER, VR::SH, ""),
-        s(tags::STUDY_DESCRIPTION, VR::LO, "Simulated mammogram - not patient data"),
+        s(tags::STUDY_DESCRIPTION, VR::LO, &o.study_description),
         s(tags::SERIES_DESCRIPTION, VR::LO, &o.series_description),
         s(tags::SERIES_NUMBER, VR::IS, &o.series_number.to_string()),
         s(tags::INSTANCE_NUMBER, VR::IS, &o.instance_number.to_string()),
@@ -219,7 +239,7 @@ pub fn build_object(o: &MammogramObject<'_>) -> Result<InMemDicomObject, WriteEr
         DataElement::new(tags::PIXEL_SPACING, VR::DS, strs([spacing.clone(), spacing])),
         s(tags::PIXEL_SPACING_CALIBRATION_TYPE, VR::CS, "GEOMETRY"),
         s(tags::PIXEL_SPACING_CALIBRATION_DESCRIPTION, VR::LO, "Imager Pixel Spacing / Estimated Radiographic Magnification Factor"),
-        s(tags::PIXEL_INTENSITY_RELATIONSHIP, VR::CS, "LOG"),
+        s(tags::PIXEL_INTENSITY_RELATIONSHIP, VR::CS, relationship),
         DataElement::new(tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN, VR::SS, PrimitiveValue::from(1_i16)),
         s(tags::RESCALE_INTERCEPT, VR::DS, "0"),
         s(tags::RESCALE_SLOPE, VR::DS, "1"),
@@ -340,5 +360,20 @@ mod tests {
         assert!(matches!(write_mammogram(&path, &MammogramObject::simulated(&bad, 1, 0)), Err(WriteError::PixelRange { .. })));
         assert_ne!(uid_from_seed(1, 1), uid_from_seed(1, 2));
         assert!(uid_from_seed(u64::MAX, 7).len() <= 64);
+    }
+
+    #[test]
+    fn for_processing_objects_say_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = ramp(16, 8);
+        let mut object = MammogramObject::simulated(&image, 1, 0);
+        object.intent = PresentationIntent::ForProcessing;
+        let path = dir.path().join("raw.dcm");
+        write_mammogram(&path, &object).unwrap();
+        let obj = open_file(&path).unwrap();
+        assert_eq!(text(&obj, tags::SOP_CLASS_UID), "1.2.840.10008.5.1.4.1.1.1.2.1");
+        assert_eq!(text(&obj, tags::PRESENTATION_INTENT_TYPE), "FOR PROCESSING");
+        assert_eq!(text(&obj, tags::PIXEL_INTENSITY_RELATIONSHIP), "LIN");
+        assert_eq!(text(&obj, tags::IMAGE_TYPE), "ORIGINAL\\PRIMARY");
     }
 }

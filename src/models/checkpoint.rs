@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::BuildHasher;
-use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -53,18 +52,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Writes `bytes` to a temporary file next to `path`, then renames it over `path`: readers see the old or the new
 /// file, never half of one.
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ModelError> {
-    let file_name = path.file_name().ok_or_else(|| ModelError::Format(format!("not a file path: {}", path.display())))?;
-    let tmp = path.with_file_name(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
-    let write = || -> std::io::Result<()> {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    write().map_err(|e| {
-        std::fs::remove_file(&tmp).ok();
-        ModelError::io(e, path)
-    })
+    crate::dicom::atomic::write_file_atomically(path, bytes).map_err(|e| ModelError::io(e, path))
 }
 
 /// Saves every variable of `varmap` (network, decoder, batch-norm statistics) with `metadata`, atomically, as `dtype`:
