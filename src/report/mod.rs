@@ -3,3 +3,4 @@
 
 pub mod canvas;
 pub mod roc;
+pub mod cdc;
