@@ -105,6 +105,17 @@ pub enum Command {
         image: u64,
         patch: Option<crate::models::detector::PatchScore>,
     },
+    /// Read the open images as a CDMAM 3.4 set (in the background).
+    RunCdmamReadout(super::cdmam::TruthChoice),
+    /// Stop a running CDMAM readout.
+    CancelCdmamReadout,
+    /// What the CDMAM mode draws over the read images.
+    SetCdmamOverlay {
+        lattice: bool,
+        marks: bool,
+    },
+    /// Write the CDMAM report (HTML with the plot) to this path, atomically, in the background.
+    ExportCdmamReport(PathBuf),
     SetLayout(Layout),
     ShowInSlot {
         slot: usize,
@@ -212,6 +223,25 @@ impl AppState {
                 img.calc.robustness.requested = true;
                 img.calc.robustness.error = None;
             }),
+            Command::RunCdmamReadout(truth) => {
+                self.cdmam.truth = truth;
+                self.cdmam.requested = true;
+                self.cdmam.error = None;
+            }
+            Command::CancelCdmamReadout => {
+                self.cdmam.requested = false;
+                self.cdmam.cancel = true;
+            }
+            Command::SetCdmamOverlay { lattice, marks } => {
+                self.cdmam.show_lattice = lattice;
+                self.cdmam.show_marks = marks;
+            }
+            Command::ExportCdmamReport(path) => {
+                if self.cdmam.result.is_some() {
+                    self.cdmam.export_requested = Some(path);
+                    self.cdmam.export_status = None;
+                }
+            }
             Command::SetLayout(layout) => {
                 self.layout = layout;
                 self.layout_chosen = true;

@@ -38,12 +38,14 @@ pub struct AppState {
     pub calc_model: usize,
     /// Tile stride of the calcification detector in model pixels (224 = the paper's non-overlapping patches).
     pub calc_stride: usize,
+    /// The CDMAM QA mode: readout of the open phantom images.
+    pub cdmam: super::cdmam::CdmamState,
     next_id: u64,
 }
 
 impl AppState {
     pub fn new() -> Self {
-        Self { slots: vec![None; 4], calc_stride: crate::models::preset::PATCH_SIZE, ..Self::default() }
+        Self { slots: vec![None; 4], calc_stride: crate::models::preset::PATCH_SIZE, cdmam: super::cdmam::CdmamState::new(), ..Self::default() }
     }
 
     pub fn image(&self, id: u64) -> Option<&OpenImage> {

@@ -50,6 +50,9 @@ pub enum Command {
     /// Evaluate trained models on held-out simulated data (the model card's numbers).
     #[command(subcommand)]
     Evaluate(crate::cli::evaluate::EvaluateCommand),
+    /// Read phantom images for QA: the CDMAM 3.4 contrast-detail curve against the EUREF limits.
+    #[command(subcommand)]
+    Readout(crate::cli::readout::ReadoutCommand),
 }
 
 #[derive(Debug, Args)]

@@ -10,8 +10,10 @@ pub mod evaluate;
 pub mod info;
 pub mod info_report;
 pub mod perturb;
+pub mod readout;
 pub mod render;
 pub mod synth;
+pub mod synth_cdmam;
 pub mod train;
 
 use std::any::Any;
@@ -67,6 +69,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Analyze(c) => analyze::run(&c),
         Command::Train(c) => train::run(c),
         Command::Evaluate(c) => evaluate::run(c),
+        Command::Readout(c) => readout::run(&c),
     }
 }
 

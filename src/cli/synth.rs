@@ -19,6 +19,8 @@ use crate::{
 pub enum SynthCommand {
     /// Write a 4-view screening exam (R CC, L CC, R MLO, L MLO) of simulated full-field digital mammograms.
     Mammogram(MammogramArgs),
+    /// Write a set of simulated CDMAM 3.4 phantom exposures (For Processing) with JSON truth.
+    Cdmam(super::synth_cdmam::CdmamArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +58,7 @@ fn parse_density(s: &str) -> Result<Density, String> {
 pub fn run(cmd: SynthCommand) -> anyhow::Result<()> {
     match cmd {
         SynthCommand::Mammogram(args) => write_exam(&args),
+        SynthCommand::Cdmam(args) => super::synth_cdmam::run(&args),
     }
 }
 
@@ -87,12 +90,6 @@ impl Rounded for Window {
     fn rounded(self) -> Self {
         Self { center: self.center.round(), width: self.width.round().max(1.0) }
     }
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))
 }
 
 fn write_preview(path: &Path, image: &Image, window: Window) -> anyhow::Result<()> {
@@ -132,7 +129,8 @@ fn write_view(args: &MammogramArgs, index: u32, view: &ExamView, sim: &Simulated
         "truth": sim.truth,
     });
     let json = args.out.join(format!("{}.json", view.stem));
-    write_atomic(&json, serde_json::to_string_pretty(&sidecar)?.as_bytes())?;
+    crate::dicom::atomic::write_file_atomically(&json, serde_json::to_string_pretty(&sidecar)?.as_bytes())
+        .with_context(|| format!("writing {}", json.display()))?;
     if args.preview_png {
         let window = object.windows.first().map_or(Window::from_range(0.0, 16383.0), |w| w.window);
         write_preview(&args.out.join(format!("{}.png", view.stem)), &sim.image, window)?;

@@ -20,6 +20,8 @@ pub struct CdcSeries {
     pub label: String,
     pub points: Vec<(f64, f64)>,
     pub color: [u8; 3],
+    /// Join the points with a line.
+    pub line: bool,
     pub dashed: bool,
     pub dots: bool,
 }
@@ -101,7 +103,7 @@ pub fn render_cdc(fig: &CdcFigure) -> RgbImage {
             }
         }
     }
-    for s in &fig.series {
+    for s in fig.series.iter().filter(|s| s.line) {
         polyline(&mut img, &s.points, s.color, 1.0, s.dashed.then_some((7.0, 5.0)));
     }
     for s in fig.series.iter().filter(|s| s.dots) {
@@ -230,7 +232,7 @@ mod tests {
         let auto: Vec<(f64, f64)> = d.iter().map(|&d| (d, 0.04 / d.powf(1.3))).collect();
         CdcFigure {
             title: "CDMAM - test".to_owned(),
-            series: vec![CdcSeries { label: "automated".to_owned(), points: auto.clone(), color: [31, 119, 180], dashed: false, dots: true }],
+            series: vec![CdcSeries { label: "automated".to_owned(), points: auto.clone(), color: [31, 119, 180], line: true, dashed: false, dots: true }],
             bands: vec![CdcBand {
                 label: "95% CI".to_owned(),
                 points: auto.iter().map(|&(d, t)| (d, t * 0.8, t * 1.25)).collect(),

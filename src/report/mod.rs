@@ -4,3 +4,4 @@
 pub mod canvas;
 pub mod roc;
 pub mod cdc;
+pub mod cdmam;

@@ -27,6 +27,9 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
         egui::CollapsingHeader::new("Calcifications").default_open(image.calc.enabled).show(ui, |ui| {
             super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });
+        egui::CollapsingHeader::new("CDMAM QA").default_open(state.cdmam.result.is_some() || state.cdmam.running).show(ui, |ui| {
+            super::cdmam_panel::cdmam_panel_ui(ui, state, cmds);
+        });
         ui.separator();
         spacing_ui(ui, image, cmds);
         measurements_list_ui(ui, image, cmds);

@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod geometry;
 pub mod layout;
 pub mod locate;
+pub mod readout;
 pub mod scores;
 pub mod tables;
 

@@ -1,0 +1,159 @@
+//! The threshold-versus-diameter curve: the per-row thresholds smoothed with `T(d) = a + b/d + c/d² + e/d³`.
+//!
+//! **Domain and weights.** The thresholds span more than a decade (≈ 0.05 µm at 1 mm to ≈ 1 µm at 0.08 mm), and
+//! their uncertainty is roughly a constant *fraction* of the threshold (the psychometric fit works in
+//! `C ≈ ln(µt)`, a log scale). An unweighted fit in linear `T` would let the few large small-diameter thresholds
+//! dominate; a fit of `ln T` would make the model non-linear. So the fit stays linear in `T` (the model is linear in
+//! its coefficients) with weights `1/T²`, i.e. it minimises squared *relative* residuals. The weights use the fitted
+//! curve rather than the noisy observations (iteratively reweighted, [`IRLS_ITERATIONS`] passes from `1/T_obs²`),
+//! since weighting by the observed value favours points that happen to fall low and biases the curve down.
+//!
+//! Rows whose threshold is out of range (flagged by the psychometric fit) carry only a bound and are left out. At
+//! least [`MIN_CURVE_ROWS`] rows are needed (one more than the coefficients, so the curve smooths rather than
+//! interpolates), and a curve that is not positive over the whole readout range is rejected.
+
+use crate::phantom::cdmam::tables::{DIAMETERS_MM, HUMAN_FACTOR, READOUT_ROWS};
+
+use super::lstsq::weighted_least_squares;
+
+/// The fewest in-range rows the curve is fitted to.
+pub const MIN_CURVE_ROWS: usize = 5;
+/// Reweighting passes after the first fit.
+pub const IRLS_ITERATIONS: usize = 3;
+/// The number of points of the dense curve for plotting, log-spaced over the readout diameters.
+pub const DENSE_POINTS: usize = 100;
+
+/// A point of the dense curve.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct CurvePoint {
+    pub diameter_mm: f64,
+    pub automated_um: f64,
+    pub human_um: f64,
+}
+
+/// The fitted curve.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct CurveFit {
+    /// `[a, b, c, e]` of `T(d) = a + b/d + c/d² + e/d³`, `T` in µm and `d` in mm.
+    pub coefficients: [f64; 4],
+    /// The number of rows the curve was fitted to.
+    pub rows_used: usize,
+    /// The curve from the largest to the smallest readout diameter.
+    pub dense: Vec<CurvePoint>,
+}
+
+impl CurveFit {
+    /// The fitted automated threshold (µm) at `diameter_mm`.
+    pub fn automated_um(&self, diameter_mm: f64) -> f64 {
+        basis(diameter_mm).iter().zip(self.coefficients).map(|(x, c)| x * c).sum()
+    }
+
+    /// The predicted human threshold (µm) at `diameter_mm`: [`human_factor_at`] × the automated threshold.
+    pub fn human_um(&self, diameter_mm: f64) -> f64 {
+        human_factor_at(diameter_mm) * self.automated_um(diameter_mm)
+    }
+}
+
+fn basis(d: f64) -> [f64; 4] {
+    let r = 1.0 / d;
+    [1.0, r, r * r, r * r * r]
+}
+
+/// The readout diameters, largest first (1.00 … 0.08 mm).
+fn readout_diameters() -> &'static [f64] {
+    &DIAMETERS_MM[*READOUT_ROWS.start()..=*READOUT_ROWS.end()]
+}
+
+/// The human factor at any diameter: the tabulated factors of the readout rows, interpolated linearly in `ln d`
+/// between them and held constant beyond the ends (only used between tabulated rows by the dense curve).
+pub fn human_factor_at(diameter_mm: f64) -> f64 {
+    let d = readout_diameters();
+    if diameter_mm >= d[0] {
+        return HUMAN_FACTOR[0];
+    }
+    for (i, pair) in d.windows(2).enumerate() {
+        if diameter_mm >= pair[1] {
+            let s = (diameter_mm / pair[0]).ln() / (pair[1] / pair[0]).ln();
+            return HUMAN_FACTOR[i] + s * (HUMAN_FACTOR[i + 1] - HUMAN_FACTOR[i]);
+        }
+    }
+    HUMAN_FACTOR[HUMAN_FACTOR.len() - 1]
+}
+
+/// Fits the curve to `(diameter_mm, threshold_um)` points (positive thresholds only).
+pub fn fit_curve(points: &[(f64, f64)]) -> Option<CurveFit> {
+    let points: Vec<(f64, f64)> = points.iter().copied().filter(|&(d, t)| d > 0.0 && t > 0.0 && t.is_finite()).collect();
+    if points.len() < MIN_CURVE_ROWS {
+        return None;
+    }
+    let x: Vec<[f64; 4]> = points.iter().map(|&(d, _)| basis(d)).collect();
+    let y: Vec<f64> = points.iter().map(|&(_, t)| t).collect();
+    let mut weights: Vec<f64> = y.iter().map(|t| 1.0 / (t * t)).collect();
+    let mut coefficients = weighted_least_squares(&x, &y, &weights)?;
+    for _ in 0..IRLS_ITERATIONS {
+        for (w, row) in weights.iter_mut().zip(&x) {
+            let fitted: f64 = row.iter().zip(coefficients).map(|(a, b)| a * b).sum();
+            if fitted > 0.0 {
+                *w = 1.0 / (fitted * fitted);
+            }
+        }
+        coefficients = weighted_least_squares(&x, &y, &weights)?;
+    }
+    let diameters = readout_diameters();
+    let (largest, smallest) = (diameters[0], diameters[diameters.len() - 1]);
+    let mut fit = CurveFit { coefficients, rows_used: points.len(), dense: Vec::with_capacity(DENSE_POINTS) };
+    fit.dense = (0..DENSE_POINTS)
+        .map(|i| {
+            let d = largest * (smallest / largest).powf(i as f64 / (DENSE_POINTS - 1) as f64);
+            CurvePoint { diameter_mm: d, automated_um: fit.automated_um(d), human_um: fit.human_um(d) }
+        })
+        .collect();
+    let positive = fit.dense.iter().all(|p| p.automated_um > 0.0) && diameters.iter().all(|&d| fit.automated_um(d) > 0.0);
+    positive.then_some(fit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_human_factor_matches_the_table_on_the_readout_rows() {
+        for (i, &d) in readout_diameters().iter().enumerate() {
+            assert!((human_factor_at(d) - HUMAN_FACTOR[i]).abs() < 1e-12);
+        }
+        let between = human_factor_at(0.9);
+        assert!(between < HUMAN_FACTOR[0] && between > HUMAN_FACTOR[1]);
+        assert_eq!(human_factor_at(2.0), HUMAN_FACTOR[0]);
+        assert_eq!(human_factor_at(0.01), HUMAN_FACTOR[11]);
+    }
+
+    #[test]
+    fn a_curve_of_the_model_family_is_recovered_and_noise_is_smoothed() {
+        let truth = [0.02, 0.015, 0.002, 0.0003];
+        let model = |d: f64| basis(d).iter().zip(truth).map(|(x, c)| x * c).sum::<f64>();
+        let exact: Vec<(f64, f64)> = readout_diameters().iter().map(|&d| (d, model(d))).collect();
+        let fit = fit_curve(&exact).unwrap();
+        assert_eq!(fit.rows_used, 12);
+        for &(d, t) in &exact {
+            assert!((fit.automated_um(d) / t - 1.0).abs() < 1e-9);
+        }
+        assert_eq!(fit.dense.len(), DENSE_POINTS);
+        assert!((fit.dense[0].diameter_mm - 1.0).abs() < 1e-12 && (fit.dense[DENSE_POINTS - 1].diameter_mm - 0.08).abs() < 1e-12);
+        assert!(fit.dense.windows(2).all(|w| w[1].automated_um > w[0].automated_um), "thresholds rise as discs shrink");
+
+        // ±10 % alternating noise: the curve stays within a few per cent of the truth.
+        let noisy: Vec<(f64, f64)> = exact.iter().enumerate().map(|(i, &(d, t))| (d, t * if i % 2 == 0 { 1.1 } else { 0.9 })).collect();
+        let fit = fit_curve(&noisy).unwrap();
+        for &(d, t) in &exact {
+            assert!((fit.automated_um(d) / t - 1.0).abs() < 0.06, "d {d}: {} vs {t}", fit.automated_um(d));
+        }
+    }
+
+    #[test]
+    fn too_few_rows_give_no_curve() {
+        let points: Vec<(f64, f64)> = readout_diameters().iter().take(4).map(|&d| (d, 0.05 / d)).collect();
+        assert!(fit_curve(&points).is_none());
+        let with_invalid: Vec<(f64, f64)> = points.iter().copied().chain([(0.1, -1.0), (0.08, f64::NAN)]).collect();
+        assert!(fit_curve(&with_invalid).is_none());
+    }
+}
