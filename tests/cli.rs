@@ -485,3 +485,62 @@ fn train_calc_smoke_run_writes_weights_and_resumes() {
     ]);
     assert_ok(&out);
 }
+
+// ---------------------------------------------------------------- CDMAM
+
+/// A small simulated CDMAM set (coarse pixels so the debug build stays quick).
+fn cdmam_set(dir: &Path, n: u32, extra: &[&str]) {
+    let n = n.to_string();
+    let mut args = vec!["synth", "cdmam", "--n", &n, "--pixel-mm", "0.1", "--margin", "5", "--seed", "3"];
+    args.extend_from_slice(extra);
+    args.extend(["--out", dir.to_str().unwrap()]);
+    assert_ok(&mammoscope(&args));
+}
+
+#[test]
+fn synth_and_readout_cdmam_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    cdmam_set(dir.path(), 8, &[]);
+    let dcms: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension() == Some(OsStr::new("dcm"))).collect();
+    assert_eq!(dcms.len(), 8);
+    // For Processing raw data, with a truth sidecar of 205 cells and the set's ideal-observer thresholds.
+    let info = info_json(&dcms[0], &[]);
+    assert_eq!(info["presentation_intent"], "FOR PROCESSING", "{info}");
+    let sidecar: Value = serde_json::from_str(&std::fs::read_to_string(dcms[0].with_extension("json")).unwrap()).unwrap();
+    assert_eq!(sidecar["truth"]["cells"].as_array().unwrap().len(), 205);
+    let set: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("cdmam_set.json")).unwrap()).unwrap();
+    assert_eq!(set["ideal_observer"].as_array().unwrap().len(), 12);
+
+    let report = dir.path().join("report.html");
+    let out = mammoscope(&["readout", "cdmam", dir.path().to_str().unwrap(), "--json", "--bootstrap", "20", "--report", report.to_str().unwrap()]);
+    assert_ok(&out);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("readout --json prints JSON");
+    assert_eq!(json["images_used"].as_array().unwrap().len(), 8, "{}", stderr(&out));
+    let thresholds = json["thresholds"].as_array().unwrap();
+    assert_eq!(thresholds.len(), 12);
+    assert!((thresholds[0]["diameter_mm"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert!(thresholds.iter().filter(|t| t["human_um"].is_number()).count() >= 8, "{thresholds:?}");
+    assert_eq!(json["verdicts"].as_array().unwrap().len(), 5);
+    assert_eq!(json["readout"]["per_image"].as_array().unwrap().len(), 8);
+    assert!(json["iqf"].is_number());
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("data:image/png;base64,") && html.contains("EUREF"), "report lacks the plot or the limits");
+    assert!(!html.contains("SIMULATED^") && !html.contains("CDMAM-3\""), "no patient identifiers in the report");
+}
+
+#[test]
+fn readout_cdmam_refuses_too_few_images_and_non_phantoms() {
+    let dir = tempfile::tempdir().unwrap();
+    cdmam_set(dir.path(), 3, &["--no-text"]);
+    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", dir.path().to_str().unwrap()]));
+    assert!(line.contains("at least 8"), "{line}");
+    // Mammograms are not phantoms: a clear error, no panic.
+    let samples = mammoscope::app::loader::sample_exam_dir().unwrap();
+    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", samples.to_str().unwrap(), "--min-images", "2"]));
+    assert!(line.contains("no CDMAM phantom found"), "{line}");
+    // A file that is not an image.
+    let bogus = dir.path().join("bogus.dcm");
+    std::fs::write(&bogus, b"not a dicom file at all").unwrap();
+    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", bogus.to_str().unwrap()]));
+    assert!(line.contains("bogus.dcm"), "{line}");
+}

@@ -484,3 +484,60 @@ fn calcification_overlay_toggles_and_threshold_changes_the_patches_drawn() {
     let off = harness.render().unwrap();
     assert!(region_differs(&all_drawn, &off, viewport) > 2000, "outlines stayed after switching off");
 }
+
+// ---------------------------------------------------------------- CDMAM mode
+
+#[test]
+fn cdmam_readout_draws_lattice_marks_and_the_cdc_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = mammoscope::cli::synth_cdmam::CdmamArgs {
+        out: dir.path().to_path_buf(),
+        n: 8,
+        scenario: None,
+        dose: None,
+        kvp: None,
+        blur: None,
+        noise: None,
+        noise_corr: None,
+        margin: Some(5.0),
+        pixel_mm: Some(0.1),
+        no_text: false,
+        random_layout: false,
+        seed: 21,
+        uncompressed: false,
+    };
+    mammoscope::cli::synth_cdmam::run(&args).unwrap();
+    let mut harness = app_harness(vec![dir.path().to_path_buf()]);
+    assert_eq!(harness.state().state.images.len(), 8);
+    harness.state_mut().send(Command::SetLayout(Layout::One));
+    harness.run_steps(3);
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let before = harness.render().unwrap();
+    harness.state_mut().send(Command::RunCdmamReadout(mammoscope::app::cdmam::TruthChoice::Standard));
+    wait_until(&mut harness, "the CDMAM readout", |app| {
+        let c = &app.state.cdmam;
+        !c.running && !c.requested && (c.result.is_some() || c.error.is_some())
+    });
+    let cdmam = &harness.state().state.cdmam;
+    assert!(cdmam.error.is_none(), "{:?}", cdmam.error);
+    let result = cdmam.result.as_ref().unwrap();
+    assert_eq!(result.readout.exposures.len(), 8, "left out: {:?}", result.readout.failures);
+    let marks = result.marks_of(id).expect("the shown image was read");
+    assert_eq!(marks.len(), 205);
+    let found = marks.iter().filter(|m| m.correct()).count();
+    assert!(found > 60, "only {found} of 205 corners found");
+    // The lattice and marks are drawn over the image, the plot and the verdict appear in the panel.
+    harness.run_steps(3);
+    let after = harness.render().unwrap();
+    if let Ok(path) = std::env::var("MAMMOSCOPE_SAVE_SCREENSHOT") {
+        after.save(path).unwrap();
+    }
+    let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(900.0, 760.0));
+    assert!(region_differs(&before, &after, viewport) > 2000, "no lattice or marks drawn");
+    harness.get_by_label("Thresholds and verdicts");
+    // Switching the overlay off removes them again.
+    harness.state_mut().send(Command::SetCdmamOverlay { lattice: false, marks: false });
+    harness.run_steps(3);
+    let off = harness.render().unwrap();
+    assert!(region_differs(&after, &off, viewport) > 2000, "overlay stayed after switching off");
+}

@@ -127,6 +127,9 @@ pub enum BenchCommand {
     Lowpass(BenchLowpassArgs),
     /// Seconds per full 4096 × 3328 mammogram for each calcification preset; `--export` for the `PyTorch` comparison.
     Calc(crate::cli::bench::calc::BenchCalcArgs),
+    /// Validate the CDMAM readout on simulated sets: thresholds against dose, blur and scenario, repeatability,
+    /// agreement with the ideal observer, timings.
+    Cdmam(crate::cli::bench::cdmam::BenchCdmamArgs),
 }
 
 #[derive(Debug, Args)]

@@ -118,8 +118,9 @@ fn cdmam(args: &CdmamReadoutArgs) -> anyhow::Result<()> {
         );
     }
     let options = ReadoutOptions { bootstrap: args.bootstrap, min_images: args.min_images, ..ReadoutOptions::default() };
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let progress = |done: usize, total: usize| {
-        if done < total {
+        if tty && done < total {
             eprintln!("locating the phantom: image {}/{total} ({})", done + 1, exposures[done].name);
         }
     };

@@ -115,6 +115,8 @@ pub fn run(args: &CdmamArgs) -> anyhow::Result<()> {
         "CDMAM 3.4 phantom (simulated) - not patient data".clone_into(&mut object.study_description);
         object.series_description = format!("CDMAM 3.4 QA set, seed {}", args.seed);
         "mammoscope synth cdmam".clone_into(&mut object.model_name);
+        // Shown as simulated (no mirroring by the hanging protocol): rows run towards the back, columns towards the left.
+        object.patient_orientation = ("P".to_owned(), "L".to_owned());
         object.pixel_spacing_mm = params.pixel_mm;
         object.magnification = 1.0;
         object.kvp = params.kvp;

@@ -133,10 +133,12 @@ fn cdc_plot_ui(ui: &mut egui::Ui, result: &CdmamResult) {
         .allow_scroll(false)
         .show(ui, |plot| {
             let band: Vec<(f64, f64, f64)> = cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.ci_human?[0], d.ci_human?[1]))).collect();
-            if band.len() >= 2 {
-                let mut outline = log_points(band.iter().map(|&(d, _, hi)| (d, hi)));
-                outline.extend(log_points(band.iter().rev().map(|&(d, lo, _)| (d, lo))));
-                plot.polygon(Polygon::new("human 95% CI", PlotPoints::from(outline)).fill_color(HUMAN.gamma_multiply(0.25)).width(0.0));
+            // One convex quadrilateral per segment: egui fills polygons as convex shapes.
+            for w in band.windows(2) {
+                let quad = log_points([(w[0].0, w[0].2), (w[1].0, w[1].2), (w[1].0, w[1].1), (w[0].0, w[0].1)]);
+                if quad.len() == 4 {
+                    plot.polygon(Polygon::new("human 95% CI", PlotPoints::from(quad)).fill_color(HUMAN.gamma_multiply(0.25)).stroke(egui::Stroke::NONE));
+                }
             }
             if let Some(curve) = &cdc.curve {
                 plot.line(Line::new("automated", log_points(curve.dense.iter().map(|p| (p.diameter_mm, p.automated_um)))).color(AUTOMATED));

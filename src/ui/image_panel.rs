@@ -27,7 +27,12 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
         egui::CollapsingHeader::new("Calcifications").default_open(image.calc.enabled).show(ui, |ui| {
             super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });
-        egui::CollapsingHeader::new("CDMAM QA").default_open(state.cdmam.result.is_some() || state.cdmam.running).show(ui, |ui| {
+        // Opens by itself when a new readout arrives (the header remembers the user's choice otherwise).
+        let seen_id = ui.make_persistent_id("cdmam_seen_result");
+        let current = state.cdmam.result.as_ref().map(|r| std::sync::Arc::as_ptr(&r.readout) as usize);
+        let reveal = current.is_some() && ui.data_mut(|d| d.get_temp::<Option<usize>>(seen_id)) != Some(current);
+        ui.data_mut(|d| d.insert_temp(seen_id, current));
+        egui::CollapsingHeader::new("CDMAM QA").open(reveal.then_some(true)).default_open(state.cdmam.running).show(ui, |ui| {
             super::cdmam_panel::cdmam_panel_ui(ui, state, cmds);
         });
         ui.separator();

@@ -116,15 +116,27 @@ fn grid_lines_cover_their_length_times_width() {
 }
 
 #[test]
-fn text_prints_its_dots() {
-    let pose = PhantomPose { centre_px: [700.0, 1150.0], angle_rad: 0.8, pixel_mm: 0.1, mirrored: false };
-    for line in phantom_text().iter().take(4) {
-        let size = [1400, 2300];
-        let mut cover = vec![0.0f32; size[0] * size[1]];
+fn text_prints_its_dots_without_overlaps() {
+    let pose = PhantomPose { centre_px: [1000.0, 1500.0], angle_rad: 0.8, pixel_mm: 0.1, mirrored: false };
+    let size = [2000, 3000];
+    let mut cover = vec![0.0f32; size[0] * size[1]];
+    let lines = phantom_text();
+    for line in &lines {
         let bounds = super::supersample::pixel_bounds(&pose, &line.corners_mm(), size);
         paint_shape(&mut cover, size[0], bounds, &pose, 1.0, line);
-        let area: f64 = cover.iter().map(|&c| f64::from(c)).sum::<f64>() * 0.01;
-        assert!((area / line.dot_area_mm2() - 1.0).abs() < 0.03, "{area} vs {}", line.dot_area_mm2());
+    }
+    let area: f64 = cover.iter().map(|&c| f64::from(c)).sum::<f64>() * 0.01;
+    let want: f64 = lines.iter().map(super::text::TextLine::dot_area_mm2).sum();
+    assert!((area / want - 1.0).abs() < 0.03, "{area} vs {want}");
+    assert!(cover.iter().all(|&c| c <= 1.0 + 1e-6), "no two lines overlap");
+    // No text on the matrix: the gold of every pixel whose centre lies inside the cells is zero.
+    let half = 8.0 * CELL_PITCH_MM;
+    for (i, &c) in cover.iter().enumerate() {
+        let [u, v] = pose.to_phantom([(i % size[0]) as f64, (i / size[0]) as f64]);
+        let (row, col) = ((v + half) / CELL_PITCH_MM, (u + half) / CELL_PITCH_MM);
+        if row >= 0.0 && col >= 0.0 && Cell::exists(row as usize, col as usize) {
+            assert!(c.abs() < 1e-6, "text on cell ({row}, {col})");
+        }
     }
 }
 
@@ -324,16 +336,4 @@ fn full_field_timing_and_scenario_report() {
         start.elapsed().as_secs_f64(),
         rayon::current_num_threads()
     );
-}
-
-#[test]
-#[ignore = "temporary"]
-fn dump_pgm_tmp() {
-    let params = CdmamParams { pixel_mm: 0.1, ..scenario("1").unwrap() };
-    let e = simulate(&params, &Layout::standard(), 1, 0).unwrap();
-    let (lo, hi) = (3000.0f32, 11000.0f32);
-    let bytes: Vec<u8> = e.image.data.iter().map(|&v| (((v - lo) / (hi - lo)).clamp(0.0, 1.0) * 255.0) as u8).collect();
-    let mut out = format!("P5 {} {} 255\n", e.image.width, e.image.height).into_bytes();
-    out.extend(bytes);
-    std::fs::write("/tmp/cdmam.pgm", out).unwrap();
 }

@@ -10,7 +10,7 @@ pub const TEXT_GOLD_UM: f64 = 2.0;
 pub const SERIAL: &str = "1234";
 /// Dot size of the title and serial (letters 3.5 mm high), mm.
 const TITLE_DOT_MM: f64 = 0.5;
-/// Dot size of the row and column labels (2.8 mm high, four characters fit a 10 mm cell), mm.
+/// Dot size of the row and column labels (2.8 mm high, four characters 9.2 mm long fit a 10 mm cell), mm.
 const LABEL_DOT_MM: f64 = 0.4;
 /// Where the title and the serial are centred, plate frame (mm): the lower right corner of the plate, outside the
 /// diamond.
@@ -105,24 +105,28 @@ impl Shape for TextLine {
     }
 }
 
-/// Every printed line: title and serial (upright at the nominal pose), a thickness label (µm) above the first
-/// cell of each column, and a diameter label (mm) left of the first cell of each row (along the matrix axes).
+/// Every printed line: title and serial (upright at the nominal pose); a thickness label (µm) beyond the first
+/// cell of each column, written along the column (outwards), and a diameter label (mm) left of the first cell of
+/// each row, written along the row. Column 0's label would share the empty corner cell with row 0's, so it moves
+/// one row further out.
 pub(crate) fn phantom_text() -> Vec<TextLine> {
     let upright = Plate::to_phantom([1.0, 0.0]);
     let mut lines = vec![
         TextLine::new("CDMAM 3.4", Plate::to_phantom(TITLE_AT_MM), upright, TITLE_DOT_MM),
         TextLine::new(SERIAL, Plate::to_phantom(SERIAL_AT_MM), upright, TITLE_DOT_MM),
     ];
-    let gap = 0.9 + LABEL_DOT_MM * 3.5;
+    let half_label = (6.0 * 4.0 - 1.0) * LABEL_DOT_MM / 2.0;
+    let gap = 0.9;
     for (col, thickness) in THICKNESSES_UM.iter().enumerate() {
         let Some(first_row) = COLUMN_RANGE.iter().position(|&(a, b)| (a..=b).contains(&col)) else { continue };
+        let shares_corner = first_row > 0 && COLUMN_RANGE[first_row - 1].0 == col + 1;
+        let edge_row = if shares_corner { first_row - 1 } else { first_row };
         let u = (col as f64 - 7.5) * CELL_PITCH_MM;
-        let v = (first_row as f64 - 8.0) * CELL_PITCH_MM - gap;
-        lines.push(TextLine::new(&format!("{thickness:.2}"), [u, v], [1.0, 0.0], LABEL_DOT_MM));
+        let v = (edge_row as f64 - 8.0) * CELL_PITCH_MM - gap - half_label;
+        lines.push(TextLine::new(&format!("{thickness:.2}"), [u, v], [0.0, -1.0], LABEL_DOT_MM));
     }
     for (row, (diameter, &(first_col, _))) in DIAMETERS_MM.iter().zip(&COLUMN_RANGE).enumerate() {
-        let half_width = (6.0 * 4.0 - 1.0) * LABEL_DOT_MM / 2.0;
-        let u = (first_col as f64 - 8.0) * CELL_PITCH_MM - 0.9 - half_width;
+        let u = (first_col as f64 - 8.0) * CELL_PITCH_MM - gap - half_label;
         let v = (row as f64 - 7.5) * CELL_PITCH_MM;
         lines.push(TextLine::new(&format!("{diameter:.2}"), [u, v], [1.0, 0.0], LABEL_DOT_MM));
     }

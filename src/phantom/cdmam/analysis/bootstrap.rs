@@ -53,7 +53,7 @@ pub fn intervals(corrected: &[CellMatrix<bool>], replicates: usize, seed: u64) -
 }
 
 /// The `q` quantile of sorted values, interpolating linearly between order statistics (Hyndman–Fan type 7, the
-/// NumPy default).
+/// `NumPy` default).
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * q.clamp(0.0, 1.0);
     let (lo, hi) = (h.floor() as usize, h.ceil() as usize);

@@ -56,6 +56,9 @@ pub struct PsychometricFit {
     pub c_t: f64,
     /// The simplex converged and neither parameter sits on its bound.
     pub converged: bool,
+    /// The binomial deviance of the fit (0 for a perfect fit; with raw binomial data about the number of points
+    /// minus 2 when the model holds, less on smoothed data).
+    pub deviance: f64,
     pub status: FitStatus,
     /// The threshold thickness (µm) when [`FitStatus::InRange`].
     pub threshold_um: Option<f64>,
@@ -102,6 +105,7 @@ pub fn fit_psychometric_weighted(thickness_um: &[f64], fraction: &[f64], trials:
             f: f64::NAN,
             c_t: f64::NAN,
             converged: false,
+            deviance: f64::NAN,
             status,
             threshold_um: None,
             upper_bound_um: None,
@@ -140,8 +144,9 @@ pub fn fit_psychometric_weighted(thickness_um: &[f64], fraction: &[f64], trials:
     } else {
         (FitStatus::InRange, thickness_of_log_contrast(c_t), None, None)
     };
-    let converged = minimum.converged && !on_bound;
-    PsychometricFit { f: ln_f.exp(), c_t, converged, status, threshold_um, upper_bound_um, lower_bound_um }
+    let (f, converged) = (ln_f.exp(), minimum.converged && !on_bound);
+    let deviance = deviance(&points, f, c_t);
+    PsychometricFit { f, c_t, converged, deviance, status, threshold_um, upper_bound_um, lower_bound_um }
 }
 
 /// The binomial deviance of the points `(C, fraction, n)` (twice the negative log-likelihood minus its saturated

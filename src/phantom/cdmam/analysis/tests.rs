@@ -76,8 +76,8 @@ fn the_leave_one_out_consensus_recovers_the_truth_where_discs_are_visible() {
     let with_consensus = analyse(&images, None, &options(0)).unwrap();
     assert_eq!(with_layout.truth_source, TruthSource::Layout);
     for (a, b) in with_layout.diameters.iter().zip(&with_consensus.diameters) {
-        let (a, b) = (a.fitted_um.unwrap(), b.fitted_um.unwrap());
-        assert!((b / a - 1.0).abs() < 0.15, "d {}: layout {a:.4}, consensus {b:.4}", a);
+        let (d, a, b) = (a.diameter_mm, a.fitted_um.unwrap(), b.fitted_um.unwrap());
+        assert!((b / a - 1.0).abs() < 0.15, "d {d}: layout {a:.4}, consensus {b:.4}");
     }
 }
 

@@ -94,6 +94,10 @@ mod tests {
     use super::*;
     use crate::phantom::cdmam::tables::EUREF_LIMITS;
 
+    fn at(limit: &EurefLimit, diameter_mm: f64) -> bool {
+        (limit.diameter_mm - diameter_mm).abs() < 1e-9
+    }
+
     fn levels(human: impl Fn(&EurefLimit) -> HumanThreshold) -> (Vec<VerdictLevel>, VerdictLevel) {
         let v: Vec<Verdict> = EUREF_LIMITS.iter().map(|l| verdict(l, human(l))).collect();
         (v.iter().map(|v| v.level).collect(), overall(&v))
@@ -106,15 +110,14 @@ mod tests {
         let (l, o) = levels(|l| HumanThreshold::Value(l.achievable_um));
         assert_eq!((l, o), (vec![NotAssessed, Achievable, Achievable, Achievable, Achievable], Achievable));
         // Between the limits at 0.25 mm: acceptable overall.
-        let (l, o) = levels(|l| {
-            HumanThreshold::Value(if l.diameter_mm == 0.25 { 0.5 * (l.achievable_um + l.acceptable_um) } else { l.achievable_um })
-        });
+        let (l, o) =
+            levels(|l| HumanThreshold::Value(if at(l, 0.25) { 0.5 * (l.achievable_um + l.acceptable_um) } else { l.achievable_um }));
         assert_eq!((l[3], o), (Acceptable, Acceptable));
         // Just above acceptable at 0.10 mm: fail, whatever else.
-        let (l, o) = levels(|l| HumanThreshold::Value(if l.diameter_mm == 0.1 { l.acceptable_um * 1.01 } else { l.achievable_um }));
+        let (l, o) = levels(|l| HumanThreshold::Value(if at(l, 0.1) { l.acceptable_um * 1.01 } else { l.achievable_um }));
         assert_eq!((l[4], o), (Fail, Fail));
         // The 2.00 mm limit never counts, even when its value would fail.
-        let (l, o) = levels(|l| HumanThreshold::Value(if l.diameter_mm == 2.0 { 10.0 } else { l.achievable_um }));
+        let (l, o) = levels(|l| HumanThreshold::Value(if at(l, 2.0) { 10.0 } else { l.achievable_um }));
         assert_eq!((l[0], o), (NotAssessed, Achievable));
     }
 
@@ -129,9 +132,9 @@ mod tests {
         assert_eq!(verdict(&limit, HumanThreshold::AtLeast(0.06)).level, NotAssessed);
         assert_eq!(verdict(&limit, HumanThreshold::Unknown).level, NotAssessed);
         // One unknown limit in range keeps the overall verdict from passing; a fail still fails.
-        let (_, o) = levels(|l| if l.diameter_mm == 0.5 { HumanThreshold::Unknown } else { HumanThreshold::Value(l.achievable_um) });
+        let (_, o) = levels(|l| if at(l, 0.5) { HumanThreshold::Unknown } else { HumanThreshold::Value(l.achievable_um) });
         assert_eq!(o, NotAssessed);
-        let (_, o) = levels(|l| if l.diameter_mm == 0.5 { HumanThreshold::Unknown } else { HumanThreshold::Value(1.0) });
+        let (_, o) = levels(|l| if at(l, 0.5) { HumanThreshold::Unknown } else { HumanThreshold::Value(1.0) });
         assert_eq!(o, Fail);
         assert_eq!(serde_json::to_value(HumanThreshold::AtMost(0.1)).unwrap()["at_most"], 0.1);
         assert_eq!(serde_json::to_value(NotAssessed).unwrap(), "not_assessed");

@@ -13,6 +13,8 @@ const MIN_Z: f64 = 8.0;
 /// The search grid: `±SEARCH_STEPS · STEP_PX` pixels in x and y.
 const SEARCH_STEPS: i32 = 3;
 const STEP_PX: f64 = 0.5;
+/// A shift is applied only where it exceeds this many standard errors of the peak position.
+const SIGNIFICANT_SIGMA: f64 = 3.0;
 
 /// The evidence that the discs are where `located` puts them, with the sizes it says: the sum over cells of the
 /// centre disc's z-score under the row's matched filter (each limited to −10 … 100). Tells apart the two
@@ -58,13 +60,18 @@ fn peak_offset(image: &Image, scorer: &Scorer, cell: Cell, centre: [f64; 2]) -> 
     if bx == 0 || by == 0 || bx == n - 1 || by == n - 1 {
         return None;
     }
-    let vertex = |l: f64, c: f64, r: f64| {
+    // Along each axis: the parabolic vertex, and its standard error from the curvature (σ ≈ 1 / √(z · |z″|)); a
+    // shift within 3 σ of none is noise and is not applied.
+    let axis = |b: usize, l: f64, c: f64, r: f64| -> f64 {
         let curvature = l - 2.0 * c + r;
-        if curvature < 0.0 { (0.5 * (l - r) / curvature).clamp(-0.5, 0.5) } else { 0.0 }
+        if curvature >= 0.0 {
+            return 0.0;
+        }
+        let shift = (b as f64 - f64::from(SEARCH_STEPS) + (0.5 * (l - r) / curvature).clamp(-0.5, 0.5)) * STEP_PX;
+        let sigma = STEP_PX / (c * -curvature).sqrt();
+        if shift.abs() > SIGNIFICANT_SIGMA * sigma { shift } else { 0.0 }
     };
     let at = |x: usize, y: usize| grid[y * n + x];
-    let fx = vertex(at(bx - 1, by), at(bx, by), at(bx + 1, by));
-    let fy = vertex(at(bx, by - 1), at(bx, by), at(bx, by + 1));
-    let step = |b: usize, f: f64| (b as f64 - f64::from(SEARCH_STEPS) + f) * STEP_PX;
-    Some([step(bx, fx), step(by, fy)])
+    let offset = [axis(bx, at(bx - 1, by), at(bx, by), at(bx + 1, by)), axis(by, at(bx, by - 1), at(bx, by), at(bx, by + 1))];
+    (offset != [0.0, 0.0]).then_some(offset)
 }

@@ -60,12 +60,10 @@ use lattice::Lattice;
 use prepare::Coarse;
 use profile::{Points, Profile, axes};
 
-/// Grid-angle candidates tried, strongest first.
-const ANGLE_CANDIDATES: usize = 3;
+/// Grid-angle candidates tried, strongest first (plate edges and text make peaks of their own).
+const ANGLE_CANDIDATES: usize = 8;
 /// A projection's lines must stand this many noise σ above it.
 const MIN_SIGNIFICANCE: f64 = 8.0;
-/// A candidate this significant is taken without trying the others.
-const CLEAR_SIGNIFICANCE: f64 = 30.0;
 /// Fewer phantom cells with all four edges visible than this is not a CDMAM.
 const MIN_CELLS: usize = 120;
 
@@ -134,8 +132,14 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
         return Err(LocateError::NoGrid("the image has almost no structure".into()));
     }
     let mut best: Option<(f64, Lattice, bool)> = None;
+    let mut tried: Vec<f64> = Vec::new();
     for theta0 in orientation::candidates(&coarse.high, ANGLE_CANDIDATES) {
         let theta = orientation::refine(&points, theta0, 2f64.to_radians());
+        let quarter = std::f64::consts::FRAC_PI_2;
+        if tried.iter().any(|&t| ((theta - t + quarter / 2.0).rem_euclid(quarter) - quarter / 2.0).abs() < 0.05f64.to_radians()) {
+            continue;
+        }
+        tried.push(theta);
         let (d, n) = axes(theta);
         let (along_d, along_n) = (Profile::project(&points, d, orientation::PROFILE_BIN), Profile::project(&points, n, orientation::PROFILE_BIN));
         let (Some(mut fi), Some(mut fj)) = (period::fit(&along_d, lo, hi), period::fit(&along_n, lo, hi)) else { continue };
@@ -150,9 +154,6 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
         let lattice = Lattice { theta, period: 0.5 * (fi.period + fj.period), phase: [fi.phase, fj.phase] };
         if best.as_ref().is_none_or(|b| significance > b.0) {
             best = Some((significance, lattice, dark));
-        }
-        if significance >= CLEAR_SIGNIFICANCE {
-            break;
         }
     }
     match best {

@@ -15,7 +15,9 @@ const HISTOGRAM_BINS: usize = 720;
 pub(super) const PROFILE_BIN: f64 = 0.5;
 
 /// Up to `count` candidate grid angles in `[0, π/2)`, strongest first: peaks of the histogram of gradient directions
-/// (times four, so both line directions and both edges of a line add up), weighted by gradient magnitude.
+/// (times four, so both line directions and both edges of a line add up), weighted by gradient magnitude. The plate
+/// edges and printed text make peaks too; a mild prior for the diamond (45° modulo 90°, the way a CDMAM is laid on
+/// a detector) halves the peaks along the image axes, where the plate edges lie.
 pub(super) fn candidates(high: &Image, count: usize) -> Vec<f64> {
     let (w, h) = (high.width, high.height);
     // Smoothed first (two 3 × 3 boxes, σ ≈ 1.2 px) so that one-pixel lines have gradients across them, not along the
@@ -42,7 +44,10 @@ pub(super) fn candidates(high: &Image, count: usize) -> Vec<f64> {
             let (prev, next) = (histogram[(i + HISTOGRAM_BINS - 1) % HISTOGRAM_BINS], histogram[(i + 1) % HISTOGRAM_BINS]);
             histogram[i] > prev && histogram[i] >= next
         })
-        .map(|i| (histogram[i], i))
+        .map(|i| {
+            let theta = (i as f64 + 0.5) / HISTOGRAM_BINS as f64 * FRAC_PI_2;
+            (histogram[i] * (0.5 + 0.5 * (2.0 * theta).sin().powi(2)), i)
+        })
         .collect();
     peaks.sort_by(|a, b| b.0.total_cmp(&a.0));
     peaks.iter().take(count).map(|&(_, i)| (i as f64 + 0.5) / HISTOGRAM_BINS as f64 * FRAC_PI_2).collect()
@@ -64,7 +69,16 @@ pub(super) fn sharpness(points: &Points, theta: f64) -> f64 {
 /// The angle near `theta0` (within ±`half_range`) where the projections are sharpest, to ~0.01°.
 pub(super) fn refine(points: &Points, theta0: f64, half_range: f64) -> f64 {
     let coarse_step = 0.1f64.to_radians();
-    let theta = best_of(points, theta0, half_range, coarse_step);
+    // Re-centred while the best lies on the edge of the window (the histogram peak can be off by more than the
+    // window where text or pixelation pull it).
+    let mut theta = theta0;
+    for _ in 0..4 {
+        let centre = theta;
+        theta = best_of(points, centre, half_range, coarse_step);
+        if (theta - centre).abs() < half_range - 1.5 * coarse_step {
+            break;
+        }
+    }
     let fine_step = 0.02f64.to_radians();
     let theta = best_of(points, theta, 1.5 * coarse_step, fine_step);
     // Parabola through the best and its neighbours.

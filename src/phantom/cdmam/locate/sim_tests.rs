@@ -1,80 +1,149 @@
-//! Tests on exposures from the CDMAM simulator (`synth::cdmam`): pose accuracy across the matrix and the corner
-//! choice of the clearly visible discs.
+//! Tests on exposures from the CDMAM simulator (`synth::cdmam`): pose accuracy across the matrix, the corner choice
+//! of the clearly visible discs, the eight ways to lay the phantom down, and (ignored, release) full-field timing.
 
 use super::tests::worst_centre_error;
 use super::*;
-use crate::phantom::cdmam::geometry::Cell;
+use crate::phantom::cdmam::ImageScores;
+use crate::phantom::cdmam::geometry::{Cell, Corner};
 use crate::phantom::cdmam::layout::Layout;
-use crate::synth::cdmam::{CdmamParams, simulate};
+use crate::synth::cdmam::{CdmamExposure, CdmamParams, scenario, simulate};
 
-/// The fraction of thick large cells (≥ 0.5 µm, ≥ 0.5 mm) whose highest corner is the layout's.
-fn visible_correct(scores: &crate::phantom::cdmam::ImageScores, layout: &Layout) -> (usize, usize) {
-    let visible: Vec<Cell> = Cell::all().filter(|c| c.thickness_um() >= 0.5 && c.diameter_mm() >= 0.5).collect();
-    (visible.iter().filter(|&&c| scores.choice(c) == layout.corner(c)).count(), visible.len())
+/// The cells whose discs are clearly visible on the simulated exposures (≥ 0.5 µm and ≥ 0.5 mm).
+fn visible() -> impl Iterator<Item = Cell> {
+    Cell::all().filter(|c| c.thickness_um() >= 0.5 && c.diameter_mm() >= 0.5)
 }
 
-#[test]
-#[ignore = "exploration"]
-fn explore() {
-    let layout = Layout::standard();
-    for (pixel_mm, margin_mm, text, rot) in [(0.2, 0.0, false, 1.5), (0.2, 20.0, true, 3.0), (0.15, 30.0, true, 5.0), (0.1, 10.0, true, 1.5)] {
-        for index in 0..2 {
-            let params = CdmamParams { pixel_mm, margin_mm, text, max_rotation_deg: rot, max_shift_mm: 5.0, ..CdmamParams::default() };
-            let e = simulate(&params, &layout, 42, index).unwrap();
-            let t = std::time::Instant::now();
-            let located = locate(&e.image, &LocateOptions::with_hint(pixel_mm));
-            let elapsed = t.elapsed().as_secs_f64();
-            match located {
-                Ok(l) => {
-                    let err = worst_centre_error(&l.pose, &e.pose);
-                    let s = score(&e.image, &l);
-                    let (right, total) = visible_correct(&s, &layout);
-                    let all = Cell::all().filter(|&c| s.choice(c) == layout.corner(c)).count();
-                    println!("px {pixel_mm} margin {margin_mm} text {text} #{index}: err {err:.3} px, resid {:.3}, blur {:.2} px, contrast {:.3}, found {}, refined {}, visible {right}/{total}, all {all}/205, {elapsed:.2}s", l.fit_residual_px, l.blur_sigma_px, l.grid_contrast, l.cells_found, l.cells_refined);
-                }
-                Err(err) => println!("px {pixel_mm} margin {margin_mm} #{index}: {err}"),
+/// How many of `cells` the highest corner score gets right.
+fn right_corners(scores: &ImageScores, layout: &Layout, cells: impl Iterator<Item = Cell>) -> (usize, usize) {
+    cells.fold((0, 0), |(right, total), c| (right + usize::from(scores.choice(c) == layout.corner(c)), total + 1))
+}
+
+/// The exposure turned a quarter turn clockwise `quarters` times, then mirrored left–right if `mirror`, with its
+/// pose following.
+fn turned(exposure: &CdmamExposure, quarters: u32, mirror: bool) -> (Image, PhantomPose) {
+    let (mut image, mut pose) = (exposure.image.clone(), exposure.pose);
+    for _ in 0..quarters {
+        let (w, h) = (image.width, image.height);
+        // (x, y) → (h − 1 − y, x): a vector turns by +90° (image y down).
+        let mut data = vec![0.0f32; w * h];
+        for y in 0..h {
+            for x in 0..w {
+                data[x * h + (h - 1 - y)] = image.data[y * w + x];
             }
         }
+        image = Image::new(h, w, data).unwrap();
+        let [cx, cy] = pose.centre_px;
+        pose = PhantomPose { centre_px: [h as f64 - 1.0 - cy, cx], angle_rad: pose.angle_rad + std::f64::consts::FRAC_PI_2, ..pose };
+    }
+    if mirror {
+        let w = image.width;
+        for row in image.data.chunks_mut(w) {
+            row.reverse();
+        }
+        let [cx, cy] = pose.centre_px;
+        pose = PhantomPose { centre_px: [w as f64 - 1.0 - cx, cy], angle_rad: -pose.angle_rad, pixel_mm: pose.pixel_mm, mirrored: !pose.mirrored };
+    }
+    (image, pose)
+}
+
+#[test]
+fn turning_helper_keeps_cells_on_their_pixels() {
+    let params = CdmamParams { pixel_mm: 0.5, margin_mm: 5.0, max_shift_mm: 0.0, ..CdmamParams::default() };
+    let exposure = simulate(&params, &Layout::standard(), 1, 0).unwrap();
+    let cell = Cell { row: 3, col: 12 };
+    let at = |image: &Image, [x, y]: [f64; 2]| image.get(x.round() as usize, y.round() as usize).unwrap();
+    let before = at(&exposure.image, exposure.pose.corner_px(cell, Corner::TopLeft));
+    for (quarters, mirror) in [(1, false), (2, true), (3, false), (0, true)] {
+        let (image, pose) = turned(&exposure, quarters, mirror);
+        assert!((at(&image, pose.corner_px(cell, Corner::TopLeft)) - before).abs() < 1e-3, "{quarters} {mirror}");
     }
 }
 
 #[test]
-#[ignore = "exploration"]
-fn debug_case() {
+fn locates_simulated_exposures_to_a_fraction_of_a_pixel() {
     let layout = Layout::standard();
-    let params = CdmamParams { pixel_mm: 0.15, margin_mm: 30.0, text: true, max_rotation_deg: 5.0, max_shift_mm: 5.0, ..CdmamParams::default() };
-    let e = simulate(&params, &layout, 42, 0).unwrap();
-    eprintln!("truth angle {} size {}x{}", e.pose.angle_rad.to_degrees(), e.image.width, e.image.height);
-    let coarse = prepare::coarse(&e.image, 0.15, 0.4).unwrap();
-    let nominal = 10.0 / coarse.nominal_mm;
-    let range = (nominal / 1.3, nominal * 1.3);
-    let points = Points::from_high(&coarse.high);
-    let cands = orientation::candidates(&coarse.high, 6);
-    eprintln!("factor {} points {} cands {:?}", coarse.factor, points.len(), cands.iter().map(|c| c.to_degrees()).collect::<Vec<_>>());
-    for theta0 in cands {
-        let theta = orientation::refine(&points, theta0, 2f64.to_radians());
-        let (d, n) = axes(theta);
-        let a = period::fit(&Profile::project(&points, d, 0.5), range.0, range.1);
-        let b = period::fit(&Profile::project(&points, n, 0.5), range.0, range.1);
-        eprintln!("theta {} {a:?} {b:?}", theta.to_degrees());
+    let cases = [
+        // pixel, margin, text, shift, rotation
+        (0.2, 10.0, true, 3.0, 3.0),
+        (0.15, 30.0, true, 5.0, 5.0),
+        (0.2, 0.0, false, 0.0, 1.5),
+        (0.1, 10.0, true, 3.0, 1.5),
+    ];
+    let (mut right, mut total) = (0, 0);
+    for (k, &(pixel_mm, margin_mm, text, max_shift_mm, max_rotation_deg)) in cases.iter().enumerate() {
+        let params = CdmamParams { pixel_mm, margin_mm, text, max_shift_mm, max_rotation_deg, ..CdmamParams::default() };
+        let exposure = simulate(&params, &layout, 42, k as u32).unwrap();
+        let located = locate(&exposure.image, &LocateOptions::with_hint(pixel_mm)).unwrap();
+        let error = worst_centre_error(&located.pose, &exposure.pose);
+        assert!(error < 0.3, "case {k}: worst cell centre {error:.3} px, {located:?}");
+        assert!(located.cells_found >= 195 && located.fit_residual_px < 0.2, "case {k}: {located:?}");
+        let scores = score(&exposure.image, &located);
+        assert_eq!(scores.scored(), 205, "case {k}");
+        let (r, t) = right_corners(&scores, &layout, visible());
+        right += r;
+        total += t;
+    }
+    assert!(right * 100 >= 98 * total, "{right} of {total} visible corners right");
+}
+
+#[test]
+fn finds_turned_and_mirrored_exposures_without_a_hint() {
+    let layout = Layout::standard();
+    let params = CdmamParams { pixel_mm: 0.25, margin_mm: 15.0, max_rotation_deg: 4.0, ..CdmamParams::default() };
+    let exposure = simulate(&params, &layout, 5, 1).unwrap();
+    for (quarters, mirror) in [(0, false), (1, false), (2, false), (3, false), (0, true), (1, true), (2, true), (3, true)] {
+        let (image, pose) = turned(&exposure, quarters, mirror);
+        let located = locate(&image, &LocateOptions::default()).unwrap();
+        let error = worst_centre_error(&located.pose, &pose);
+        assert!(error < 0.3, "{quarters} quarters, mirrored {mirror}: worst cell centre {error:.3} px, {located:?}");
+        let scores = score(&image, &located);
+        let (right, total) = right_corners(&scores, &layout, visible());
+        assert!(right + 1 >= total, "{quarters} {mirror}: {right} of {total}");
     }
 }
 
 #[test]
-#[ignore = "exploration"]
-fn debug_visible() {
+fn locates_the_noisiest_scenario_with_correlated_noise() {
     let layout = Layout::standard();
-    let params = CdmamParams { pixel_mm: 0.2, margin_mm: 0.0, text: false, max_rotation_deg: 1.5, max_shift_mm: 5.0, ..CdmamParams::default() };
-    let e = simulate(&params, &layout, 42, 1).unwrap();
-    for refine_cells in [true, false] {
-        let l = locate(&e.image, &LocateOptions { refine_cells, ..LocateOptions::with_hint(0.2) }).unwrap();
-        let s = score(&e.image, &l);
-        for c in Cell::all().filter(|c| c.thickness_um() >= 0.5 && c.diameter_mm() >= 0.5) {
-            let truth = layout.corner(c).unwrap();
-            let ok = s.choice(c) == Some(truth);
-            let tc = e.pose.cell_centre_px(c);
-            let lc = l.cell_centre_px(c);
-            eprintln!("{c:?} ok {ok} truth {} scores {:?} off {:?} err {:.2},{:.2}", truth.index(), s.get(c).unwrap(), l.cell_offsets_px[c.row][c.col], lc[0]-tc[0], lc[1]-tc[1]);
+    let params = CdmamParams { pixel_mm: 0.14, ..scenario("4").unwrap() };
+    let exposure = simulate(&params, &layout, 9, 0).unwrap();
+    let located = locate(&exposure.image, &LocateOptions::with_hint(0.14)).unwrap();
+    let error = worst_centre_error(&located.pose, &exposure.pose);
+    assert!(error < 0.3, "worst cell centre {error:.3} px, {located:?}");
+    let (right, total) = right_corners(&score(&exposure.image, &located), &layout, visible());
+    assert!(right + 1 >= total, "{right} of {total}");
+}
+
+/// `cargo test --release --lib phantom::cdmam::locate -- --ignored --nocapture`: locate + score on full 0.07 mm
+/// exposures, with the pose error and the corner choices.
+#[test]
+#[ignore = "timing; run in release"]
+fn full_field_timing() {
+    let layout = Layout::standard();
+    for name in ["1", "4"] {
+        let params = scenario(name).unwrap();
+        for index in 0..3 {
+            let exposure = simulate(&params, &layout, 77, index).unwrap();
+            let start = std::time::Instant::now();
+            let located = locate(&exposure.image, &LocateOptions::with_hint(params.pixel_mm)).unwrap();
+            let located_s = start.elapsed().as_secs_f64();
+            let scores = score(&exposure.image, &located);
+            let total_s = start.elapsed().as_secs_f64();
+            let (right, total) = right_corners(&scores, &layout, visible());
+            let (all, _) = right_corners(&scores, &layout, Cell::all());
+            println!(
+                "scenario {name} #{index}: {} × {} px, locate {located_s:.3} s, locate + score {total_s:.3} s on {} threads; \
+                 worst cell centre {:.3} px, residual {:.3} px, blur σ {:.2} px, grid contrast {:.3}, cells refined {}; \
+                 visible corners {right}/{total}, all {all}/205",
+                exposure.image.width,
+                exposure.image.height,
+                rayon::current_num_threads(),
+                worst_centre_error(&located.pose, &exposure.pose),
+                located.fit_residual_px,
+                located.blur_sigma_px,
+                located.grid_contrast,
+                located.cells_refined,
+            );
         }
     }
 }

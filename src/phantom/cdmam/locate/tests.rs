@@ -126,3 +126,4 @@ fn nan_pixels_and_scoring_garbage_do_not_panic() {
     assert_eq!(score(&Image::filled(1, 1, 0.0), &located).scored(), 0);
 }
 
+
