@@ -40,6 +40,7 @@ impl CdmamResult {
 
 /// The CDMAM mode.
 #[derive(Clone, Debug, Default)]
+#[allow(clippy::struct_excessive_bools)] // independent request flags and overlay toggles
 pub struct CdmamState {
     /// The user asked for a readout of the open images; the GUI starts it and clears this.
     pub requested: bool,

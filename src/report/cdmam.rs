@@ -140,9 +140,9 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
             crate::phantom::cdmam::analysis::TruthSource::Consensus => "leave-one-out consensus of the images",
         }
     );
-    let _ = write!(
+    let _ = writeln!(
         w,
-        "<tr><td><b>Image quality figure</b></td><td>IQF = Σ d·T<sub>human</sub> = {} mm·µm; IQF<sub>inv</sub> = 100 / Σ d·T<sub>auto</sub> = {}</td></tr></table>\n",
+        "<tr><td><b>Image quality figure</b></td><td>IQF = Σ d·T<sub>human</sub> = {} mm·µm; IQF<sub>inv</sub> = 100 / Σ d·T<sub>auto</sub> = {}</td></tr></table>",
         cdc.iqf.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}")),
         cdc.iqf_inv.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
     );
@@ -196,13 +196,13 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
             failure.map_or_else(|| "used".to_owned(), |why| format!("left out: {}", esc(why)))
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         w,
         "</table><p class=\"small\">Automated readout as recommended by the European Guidelines: 4-alternative forced choice per cell with a \
 matched filter, nearest-neighbour correction, detection matrix summed over {} images and smoothed, psychometric fit \
 p(t) = 0.25 + 0.75/(1 + exp(−f(C − C<sub>t</sub>))) with C = ln(1 − exp(−0.19 t)) per diameter, threshold at 62.5 % correct, \
 thresholds smoothed with T(d) = a + b/d + c/d² + e/d³, predicted human threshold = human factor × automated; confidence intervals \
-by the bootstrap over images ({} replicates). Mammoscope {} — research software, not for clinical use.</p></body></html>\n",
+by the bootstrap over images ({} replicates). Mammoscope {} — research software, not for clinical use.</p></body></html>",
         cdc.images,
         cdc.bootstrap_replicates,
         env!("CARGO_PKG_VERSION")

@@ -59,7 +59,7 @@ pub fn cdmam_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: 
         }
     }
     if let Some(pointer) = pointer.filter(|p| rect.contains(*p)) {
-        hover_ui(painter, rect, image, view, &pose, readout.marks(exposure), pointer);
+        hover_ui(painter, rect, image, view, &pose, &readout.marks(exposure), pointer);
     }
 }
 
@@ -69,7 +69,7 @@ fn hover_ui(
     image: &OpenImage,
     view: &SlotView,
     pose: &PhantomPose,
-    marks: Vec<crate::phantom::cdmam::readout::CellMark>,
+    marks: &[crate::phantom::cdmam::readout::CellMark],
     pointer: Pos2,
 ) {
     let [u, v] = pose.to_phantom(view.image_from_ui(rect, image.orientation, pointer));

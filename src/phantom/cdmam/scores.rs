@@ -5,16 +5,10 @@ use super::geometry::{Cell, Corner};
 /// Matched-filter responses of one image: for each cell the response at its four corners, in units of the
 /// response's noise standard deviation (higher = more like a gold disc). `None` where the cell does not exist or
 /// could not be scored (outside the image).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageScores {
     /// `corners[row][col][Corner::index()]`.
     pub corners: [[Option<[f32; 4]>; 16]; 16],
-}
-
-impl Default for ImageScores {
-    fn default() -> Self {
-        Self { corners: [[None; 16]; 16] }
-    }
 }
 
 impl ImageScores {

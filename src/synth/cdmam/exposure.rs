@@ -29,7 +29,7 @@ pub const BACKGROUND_RAW: f64 = 6000.0;
 pub struct CdmamExposure {
     /// Raw values, integers in `0..=16383`.
     pub image: Image,
-    /// Where the phantom lies in `image`.
+    /// Where the phantom lies in `image` (pixel `(i, j)` centred on image coordinates `(i, j)`).
     pub pose: PhantomPose,
     /// Raw units per detected quantum.
     pub gain: f64,

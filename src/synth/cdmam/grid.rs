@@ -1,10 +1,10 @@
 //! The printed gold grid: lines of [`GRID_LINE_WIDTH_MM`] along the cell boundaries, only where they border an
-//! existing cell (the staircase outline of the matrix and everything inside it), and the aluminium plate.
+//! existing cell (the staircase outline of the matrix and everything inside it).
 
 use super::supersample::Shape;
 use crate::phantom::cdmam::{
     geometry::Cell,
-    tables::{CELL_PITCH_MM, GRID_LINE_WIDTH_MM, PLATE_SIZE_MM},
+    tables::{CELL_PITCH_MM, GRID_LINE_WIDTH_MM},
 };
 
 /// The boundary lines of the 16 × 16 matrix: `vertical[k][row]` is the segment at `u = (k − 8)·pitch` along the
@@ -57,40 +57,5 @@ impl Shape for Grid {
 
     fn contains(&self, [u, v]: [f64; 2]) -> bool {
         Self::hits(&self.vertical, u, v) || Self::hits(&self.horizontal, v, u)
-    }
-}
-
-/// The aluminium plate: [`PLATE_SIZE_MM`] (width, height), centred on the matrix and aligned with the image axes
-/// at the nominal 45° pose, i.e. turned by −45° in the phantom frame.
-pub(crate) struct Plate;
-
-impl Plate {
-    /// Phantom frame → plate frame (mm from the matrix centre, x across, y along the diamond).
-    pub(crate) fn to_plate([u, v]: [f64; 2]) -> [f64; 2] {
-        let h = std::f64::consts::FRAC_1_SQRT_2;
-        [h * (u - v), h * (u + v)]
-    }
-
-    /// Plate frame → phantom frame.
-    pub(crate) fn to_phantom([x, y]: [f64; 2]) -> [f64; 2] {
-        let h = std::f64::consts::FRAC_1_SQRT_2;
-        [h * (x + y), h * (y - x)]
-    }
-
-    /// Signed distance inside the plate's nearest edge, mm (negative outside).
-    fn depth(p: [f64; 2]) -> f64 {
-        let [x, y] = Self::to_plate(p);
-        (PLATE_SIZE_MM[0] / 2.0 - x.abs()).min(PLATE_SIZE_MM[1] / 2.0 - y.abs())
-    }
-}
-
-impl Shape for Plate {
-    fn quick(&self, p: [f64; 2], slack_mm: f64) -> Option<f64> {
-        let d = Self::depth(p);
-        (d.abs() > slack_mm).then_some(if d > 0.0 { 1.0 } else { 0.0 })
-    }
-
-    fn contains(&self, p: [f64; 2]) -> bool {
-        Self::depth(p) > 0.0
     }
 }

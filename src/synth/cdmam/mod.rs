@@ -1,10 +1,13 @@
 //! A physics simulator of CDMAM 3.4 exposures (For Processing): gold and aluminium attenuation, grid, blur, noise.
 //!
 //! Pipeline (one file each): `params` (settings, checks, the OMIG paper's scenarios) → `field` (image extent from
-//! the nominal pose, the random pose of each exposure) → `spectrum` (W/Rh beam through PMMA and aluminium, with
-//! `attenuation` tables) → `scene` (plate, 410 discs with exact sub-pixel `coverage`, the `grid`, the `text`, heel
-//! effect) → `blur` (detector PSF) → `noise` (Poisson + electronic, raw values) in `exposure`; `truth` is the
-//! JSON sidecar, `ideal_observer` the threshold a perfect observer would reach.
+//! the nominal pose, the random pose of each exposure, seeded through `rng`) → `spectrum` (W/Rh beam through PMMA
+//! and aluminium, with `attenuation` tables) → `scene` (the aluminium `plate`, 410 discs with exact sub-pixel
+//! `coverage`, the `grid` and the `text` anti-aliased by `supersample`, heel effect) → `blur` (detector PSF) →
+//! `noise` (Poisson + electronic, raw values), composed in `exposure`. `truth` is the JSON sidecar;
+//! `ideal_observer` (with `afc`, the 4-alternative forced choice) the threshold a perfect observer would reach.
+//!
+//! Image coordinates everywhere (pose, truth): x right, y down, pixel `(i, j)` centred on `(i, j)`.
 //!
 //! ```
 //! use mammoscope::phantom::cdmam::Layout;
@@ -25,6 +28,7 @@ mod grid;
 mod ideal_observer;
 mod noise;
 mod params;
+mod plate;
 mod rng;
 mod scene;
 mod spectrum;

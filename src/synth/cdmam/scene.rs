@@ -9,8 +9,9 @@ use rayon::prelude::*;
 
 use super::{
     coverage::paint_disc,
-    grid::{Grid, Plate},
+    grid::Grid,
     params::CdmamParams,
+    plate::Plate,
     spectrum::Beam,
     supersample::{paint_shape, pixel_bounds},
     text::{TEXT_GOLD_UM, phantom_text},

@@ -191,6 +191,20 @@ fn heel_darkens_the_anode_side() {
 }
 
 #[test]
+fn outside_the_plate_the_open_field_shows() {
+    let params = CdmamParams { margin_mm: 30.0, max_shift_mm: 0.0, max_rotation_deg: 0.0, ..plain(0.5) };
+    let (field, pose, beam, quanta) = expected_map(&params, 1, 0);
+    let at = |x: usize, y: usize| f64::from(quanta[y * field.width + x]);
+    // The field reaches past the plate's 160 mm width at its left and right edges, not above or below.
+    assert!((at(0, field.height / 2) / beam.open_quanta - 1.0).abs() < 1e-4);
+    assert!((at(field.width - 1, field.height / 2) / beam.open_quanta - 1.0).abs() < 1e-4);
+    // A point on the plate, off the matrix (plate frame (0, −110) mm), sees the background.
+    let [x, y] = pose.to_image(super::plate::Plate::to_phantom([0.0, -110.0])).map(|c| c.round() as usize);
+    assert!((at(x, y) / beam.background_quanta - 1.0).abs() < 1e-4);
+    assert!(beam.open_quanta > 1.4 * beam.background_quanta);
+}
+
+#[test]
 fn a_2um_disc_has_the_spectrum_weighted_contrast() {
     let params = CdmamParams { max_shift_mm: 0.0, max_rotation_deg: 0.0, ..plain(0.1) };
     let (field, pose, beam, quanta) = expected_map(&params, 3, 0);

@@ -1,7 +1,7 @@
 //! The printed text: "CDMAM 3.4", a serial number, and the thickness and diameter labels along two edges of the
 //! matrix, in a built-in 5 × 7 dot font, printed in gold on the aluminium plate outside the matrix.
 
-use super::{grid::Plate, supersample::Shape};
+use super::{plate::Plate, supersample::Shape};
 use crate::phantom::cdmam::tables::{CELL_PITCH_MM, COLUMN_RANGE, DIAMETERS_MM, THICKNESSES_UM};
 
 /// Gold thickness of the printed text, µm (approximate; the text is plainly visible on real images).

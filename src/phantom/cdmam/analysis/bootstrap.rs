@@ -32,6 +32,7 @@ pub struct RowInterval {
 /// Percentile intervals of the fitted automated thresholds for each readout row, in [`READOUT_ROWS`] order.
 pub fn intervals(corrected: &[CellMatrix<bool>], replicates: usize, seed: u64) -> Vec<RowInterval> {
     let n = corrected.len();
+    let replicates = if n == 0 { 0 } else { replicates };
     let samples: Vec<Option<Vec<f64>>> = (0..replicates)
         .into_par_iter()
         .map(|b| {
@@ -76,8 +77,9 @@ mod tests {
 
     #[test]
     fn no_replicates_give_no_intervals() {
-        let rows = intervals(&[CellMatrix::default(); 3], 0, 1);
-        assert_eq!(rows.len(), 12);
-        assert!(rows.iter().all(|r| r.automated_um.is_none() && r.valid == 0));
+        for rows in [intervals(&[CellMatrix::default(); 3], 0, 1), intervals(&[], 10, 1)] {
+            assert_eq!(rows.len(), 12);
+            assert!(rows.iter().all(|r| r.automated_um.is_none() && r.valid == 0));
+        }
     }
 }

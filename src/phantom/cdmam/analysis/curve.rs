@@ -43,8 +43,32 @@ pub struct CurveFit {
 }
 
 impl CurveFit {
-    /// The fitted automated threshold (µm) at `diameter_mm`.
+    /// The fitted automated threshold (µm) at `diameter_mm`: the polynomial in `1/d`, held non-increasing with the
+    /// diameter (a larger disc of the same gold is never harder to see). Without this, the cubic turns up beyond the
+    /// largest diameter whose row had a threshold in range (rows where every disc was seen are left out of the fit).
     pub fn automated_um(&self, diameter_mm: f64) -> f64 {
+        let smallest = readout_diameters()[readout_diameters().len() - 1];
+        if diameter_mm <= smallest {
+            return self.polynomial(diameter_mm);
+        }
+        // The minimum of the cubic in r = 1/d over r ∈ [1/d, 1/smallest]: at an end or where its derivative
+        // b + 2c·r + 3e·r² vanishes.
+        let (r_lo, r_hi) = (1.0 / diameter_mm, 1.0 / smallest);
+        let [_, b, c, e] = self.coefficients;
+        let mut candidates = vec![r_lo, r_hi];
+        if e.abs() > f64::EPSILON * (b.abs() + c.abs() + 1.0) {
+            let disc = 4.0 * c * c - 12.0 * e * b;
+            if disc >= 0.0 {
+                candidates.extend([(-2.0 * c + disc.sqrt()) / (6.0 * e), (-2.0 * c - disc.sqrt()) / (6.0 * e)]);
+            }
+        } else if c.abs() > f64::EPSILON {
+            candidates.push(-b / (2.0 * c));
+        }
+        candidates.into_iter().filter(|r| (r_lo..=r_hi).contains(r)).map(|r| self.polynomial(1.0 / r)).fold(f64::INFINITY, f64::min)
+    }
+
+    /// The fitted polynomial `a + b/d + c/d² + e/d³` itself.
+    pub fn polynomial(&self, diameter_mm: f64) -> f64 {
         basis(diameter_mm).iter().zip(self.coefficients).map(|(x, c)| x * c).sum()
     }
 
@@ -125,6 +149,17 @@ mod tests {
         assert!(between < HUMAN_FACTOR[0] && between > HUMAN_FACTOR[1]);
         assert!((human_factor_at(2.0) - HUMAN_FACTOR[0]).abs() < 1e-12);
         assert!((human_factor_at(0.01) - HUMAN_FACTOR[11]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_curve_never_rises_with_the_diameter() {
+        // 0.1 − 0.05/d + 0.01/d² dips to 0.0375 at d = 0.4 mm and turns up to 0.06 at 1 mm.
+        let fit = CurveFit { coefficients: [0.1, -0.05, 0.01, 0.0], rows_used: 5, dense: Vec::new() };
+        assert!((fit.polynomial(1.0) - 0.06).abs() < 1e-12);
+        let sweep: Vec<f64> = (0..50).map(|i| fit.automated_um(0.08 * (12.5f64).powf(f64::from(i) / 49.0))).collect();
+        assert!(sweep.windows(2).all(|w| w[1] <= w[0] + 1e-15), "{sweep:?}");
+        assert!((fit.automated_um(1.0) - 0.0375).abs() < 1e-3, "{}", fit.automated_um(1.0));
+        assert!((fit.automated_um(0.08) - fit.polynomial(0.08)).abs() < 1e-12);
     }
 
     #[test]

@@ -64,6 +64,9 @@ use profile::{Points, Profile, axes};
 const ANGLE_CANDIDATES: usize = 8;
 /// A projection's lines must stand this many noise σ above it.
 const MIN_SIGNIFICANCE: f64 = 8.0;
+/// A lattice this significant is taken without trying the other angles (a wrong angle gives no comb at all; one
+/// close to the grid's converges onto it).
+const CLEAR_SIGNIFICANCE: f64 = 30.0;
 /// Fewer phantom cells with all four edges visible than this is not a CDMAM.
 const MIN_CELLS: usize = 120;
 
@@ -154,6 +157,9 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
         let lattice = Lattice { theta, period: 0.5 * (fi.period + fj.period), phase: [fi.phase, fj.phase] };
         if best.as_ref().is_none_or(|b| significance > b.0) {
             best = Some((significance, lattice, dark));
+        }
+        if significance >= CLEAR_SIGNIFICANCE {
+            break;
         }
     }
     match best {
