@@ -1,7 +1,8 @@
 //! Mammoscope: a native desktop viewer for mammography.
 //!
 //! Layers, lowest first (a layer never imports a higher one):
-//! `imaging` (pure pixel math) → `dicom` (files in and out) → `synth` (simulators) → `models` (candle networks, training, detection) → `jobs` (threads) →
+//! `imaging` (pure pixel math) → `dicom` (files in and out) → `phantom` (CDMAM readout) → `synth` (simulators) → `models` (candle networks,
+//! training, detection) → `report` (figures, QA report) → `jobs` (threads) →
 //! `render` (wgpu) → `app` (state and commands) → `ui` (egui) → `gui` (the eframe app) → `cli` (subcommands). See ARCHITECTURE.md.
 
 pub mod app;
