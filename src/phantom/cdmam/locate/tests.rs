@@ -127,3 +127,4 @@ fn nan_pixels_and_scoring_garbage_do_not_panic() {
 }
 
 
+
