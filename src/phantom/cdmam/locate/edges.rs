@@ -2,7 +2,7 @@
 
 use super::LocateError;
 use super::lattice::Lattice;
-use super::prepare::{bilinear, median_f64, robust_sigma};
+use super::sample::{bilinear, median_f64, robust_sigma};
 use crate::imaging::Image;
 
 /// Where the background beside a line is sampled, cells from the line (1.2 mm: clear of the line's blur and of the
@@ -12,6 +12,8 @@ const OFF_LINE: f64 = 0.12;
 const EDGE_SPAN: (f64, f64) = (0.2, 0.8);
 /// Present edges must stand this many σ of the absent ones above them.
 const MIN_SEPARATION: f64 = 5.0;
+/// More lattice cells over the image than this is no CDMAM (a 30 × 40 cm image at a 10 mm pitch has 1 200).
+const MAX_CELLS: usize = 100_000;
 /// Fewer present edges than this is no grid (the matrix has about 440).
 const MIN_PRESENT: usize = 60;
 
@@ -30,8 +32,6 @@ pub(super) struct EdgeMap {
     pub range: [i64; 4],
     along_i: Vec<f64>,
     along_j: Vec<f64>,
-    /// How far present edges stand above absent ones, in σ of the absent.
-    pub separation: f64,
 }
 
 impl EdgeMap {
@@ -40,6 +40,9 @@ impl EdgeMap {
         let range = lattice.cell_range(high.width, high.height);
         let [i0, i1, j0, j1] = range;
         let (ni, nj) = ((i1 - i0) as usize, (j1 - j0) as usize);
+        if ni.saturating_mul(nj) > MAX_CELLS {
+            return Err(LocateError::NoGrid(format!("a pitch of {:.1} px is too fine for a CDMAM grid", lattice.period)));
+        }
         let sign = if dark { 1.0 } else { -1.0 };
         let samples = ((EDGE_SPAN.1 - EDGE_SPAN.0) * lattice.period).ceil().max(2.0) as usize;
         let edge = |along: Along, i: i64, j: i64| -> f64 {
@@ -86,7 +89,7 @@ impl EdgeMap {
         let scale = |v: &mut f64| *v = if v.is_finite() { (*v / m1).clamp(-1.0, 1.5) } else { 0.0 };
         along_i.iter_mut().for_each(scale);
         along_j.iter_mut().for_each(scale);
-        Ok(Self { range, along_i, along_j, separation })
+        Ok(Self { range, along_i, along_j })
     }
 
     /// The evidence of one edge (0 outside the measured range).
@@ -130,8 +133,8 @@ mod tests {
 
     #[test]
     fn otsu_splits_two_clusters() {
-        let mut v: Vec<f64> = (0..100).map(|k| (k % 7) as f64 * 0.1).collect();
-        v.extend((0..30).map(|k| 10.0 + (k % 5) as f64 * 0.1));
+        let mut v: Vec<f64> = (0..100).map(|k| f64::from(k % 7) * 0.1).collect();
+        v.extend((0..30).map(|k| 10.0 + f64::from(k % 5) * 0.1));
         let t = otsu(&v).unwrap();
         assert!(t > 0.6 && t < 10.0, "{t}");
         assert!(otsu(&[1.0, 1.0, 1.0, 1.0]).is_none());

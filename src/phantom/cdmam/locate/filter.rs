@@ -6,6 +6,11 @@ use crate::imaging::Image;
 
 /// Radial table step, pixels.
 const TABLE_STEP: f64 = 0.05;
+/// The background ring around the blurred disc is at least this wide, mm.
+pub(super) const MIN_BACKGROUND_MM: f64 = 1.0;
+/// The support never reaches further than this from the disc centre, mm: a corner disc's centre lies 2.4 mm from
+/// the grid lines (0.1 mm half-width, blurred) and 3.7 mm from the centre disc (up to 1 mm radius).
+pub(super) const MAX_SUPPORT_MM: f64 = 2.1;
 
 /// A disc template sampled on a radial table.
 #[derive(Clone, Debug)]
@@ -17,11 +22,16 @@ pub(super) struct DiscFilter {
 }
 
 impl DiscFilter {
-    /// The filter for a disc `diameter_px` across, blurred by a Gaussian of `sigma_px`.
-    pub fn new(diameter_px: f64, sigma_px: f64) -> Self {
+    /// The filter for a disc `diameter_px` across, blurred by a Gaussian of `sigma_px`, on pixels of `pixel_mm`.
+    ///
+    /// The support reaches 1.5 disc radii (at least [`MIN_BACKGROUND_MM`]) beyond the blurred disc, so that the
+    /// plane under the disc is estimated from several times the disc's area, but no further than
+    /// [`MAX_SUPPORT_MM`] from its centre.
+    pub fn new(diameter_px: f64, sigma_px: f64, pixel_mm: f64) -> Self {
         let radius = (0.5 * diameter_px).max(0.0);
         let sigma = sigma_px.max(0.3);
-        let support_px = radius + 3.0 * sigma + (0.5 * radius).max(2.0);
+        let background = (1.5 * radius).max(MIN_BACKGROUND_MM / pixel_mm).max(2.0);
+        let support_px = (radius + 3.0 * sigma + background).min(MAX_SUPPORT_MM / pixel_mm).max(radius + 2.0 * sigma + 1.0);
         let len = (support_px / TABLE_STEP).ceil() as usize + 2;
         let table = (0..len).map(|k| blurred_disc(k as f64 * TABLE_STEP, radius, sigma)).collect();
         Self { table, support_px }
@@ -72,11 +82,7 @@ impl DiscFilter {
                 }
             }
         }
-        for i in 0..3 {
-            for j in 0..i {
-                gram[i][j] = gram[j][i];
-            }
-        }
+        (gram[1][0], gram[2][0], gram[2][1]) = (gram[0][1], gram[0][2], gram[1][2]);
         // The template's plane part: coefficients c with G c = Bᵀw.
         let c = solve(gram, bw)?;
         let energy = ww - c.iter().zip(&bw).map(|(c, b)| c * b).sum::<f64>();
@@ -129,10 +135,13 @@ mod tests {
         let (w, h) = (64, 64);
         let ramp: Vec<f32> = (0..w * h).map(|i| 100.0 + (i % w) as f32 * 0.5 + (i / w) as f32 * 0.25).collect();
         let img = Image::new(w, h, ramp.clone()).unwrap();
-        let filter = DiscFilter::new(8.0, 1.0);
+        let filter = DiscFilter::new(8.0, 1.0, 0.1);
         assert!(filter.response(&img, [31.3, 30.7]).unwrap().abs() < 1e-6);
-        let disc: Vec<f32> =
-            ramp.iter().enumerate().map(|(i, &v)| if ((i % w) as f64 - 32.0).hypot((i / w) as f64 - 32.0) < 4.0 { v - 10.0 } else { v }).collect();
+        let disc: Vec<f32> = ramp
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| if ((i % w) as f64 - 32.0).hypot((i / w) as f64 - 32.0) < 4.0 { v - 10.0 } else { v })
+            .collect();
         let img = Image::new(w, h, disc).unwrap();
         let on = filter.response(&img, [32.0, 32.0]).unwrap();
         let off = filter.response(&img, [40.0, 32.0]).unwrap();

@@ -15,21 +15,21 @@ pub(super) struct Lattice {
 
 impl Lattice {
     /// Lattice coordinates → coarse image pixels.
-    pub fn to_px(&self, [i, j]: [f64; 2]) -> [f64; 2] {
+    pub fn to_px(self, [i, j]: [f64; 2]) -> [f64; 2] {
         let (d, n) = axes(self.theta);
         let (t, s) = (self.phase[0] + i * self.period, self.phase[1] + j * self.period);
         [d[0] * t + n[0] * s, d[1] * t + n[1] * s]
     }
 
     /// Coarse image pixels → lattice coordinates.
-    pub fn to_lattice(&self, [x, y]: [f64; 2]) -> [f64; 2] {
+    pub fn to_lattice(self, [x, y]: [f64; 2]) -> [f64; 2] {
         let (d, n) = axes(self.theta);
         let (t, s) = (d[0] * x + d[1] * y, n[0] * x + n[1] * y);
         [(t - self.phase[0]) / self.period, (s - self.phase[1]) / self.period]
     }
 
     /// The range of cells `[i0, i1) × [j0, j1)` that overlap a `width × height` image.
-    pub fn cell_range(&self, width: usize, height: usize) -> [i64; 4] {
+    pub fn cell_range(self, width: usize, height: usize) -> [i64; 4] {
         let (w, h) = (width as f64, height as f64);
         let corners = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].map(|c| self.to_lattice(c));
         let lo = |k: usize| corners.iter().map(|c| c[k]).fold(f64::INFINITY, f64::min).floor() as i64;

@@ -129,10 +129,10 @@ mod tests {
     #[test]
     fn placements_map_cells_onto_the_lattice() {
         let lattice = Lattice { theta: 0.7, period: 25.0, phase: [4.0, -3.0] };
-        for symmetry in 0..8 {
+        for (symmetry, &a) in SYMMETRIES.iter().enumerate() {
             let placement = Placement { symmetry, vertex: [2, 5], score: 0.0 };
             let pose = placement.pose(&lattice);
-            let template = Template::new(SYMMETRIES[symmetry]);
+            let template = Template::new(a);
             assert_eq!(template.cells.len(), 205);
             for &(cell, [i, j]) in &template.cells {
                 let want = lattice.to_px([(i + 2) as f64 + 0.5, (j + 5) as f64 + 0.5]);

@@ -34,6 +34,7 @@ mod edges;
 mod error;
 mod filter;
 mod lattice;
+mod line_profile;
 mod located;
 mod matching;
 mod numeric;
@@ -42,9 +43,10 @@ mod period;
 mod prepare;
 mod profile;
 mod refine;
-mod score;
 #[cfg(test)]
 mod render;
+mod sample;
+mod score;
 #[cfg(test)]
 mod sim_tests;
 #[cfg(test)]
@@ -144,12 +146,15 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
         }
         tried.push(theta);
         let (d, n) = axes(theta);
-        let (along_d, along_n) = (Profile::project(&points, d, orientation::PROFILE_BIN), Profile::project(&points, n, orientation::PROFILE_BIN));
+        let (along_d, along_n) =
+            (Profile::project(&points, d, orientation::PROFILE_BIN), Profile::project(&points, n, orientation::PROFILE_BIN));
         let (Some(mut fi), Some(mut fj)) = (period::fit(&along_d, lo, hi), period::fit(&along_n, lo, hi)) else { continue };
         if (fi.period / fj.period - 1.0).abs() > 0.05 {
             // One projection locked onto a multiple of the pitch: fit both near the smaller.
             let p = fi.period.min(fj.period);
-            let (Some(a), Some(b)) = (period::fit(&along_d, 0.95 * p, 1.05 * p), period::fit(&along_n, 0.95 * p, 1.05 * p)) else { continue };
+            let (Some(a), Some(b)) = (period::fit(&along_d, 0.95 * p, 1.05 * p), period::fit(&along_n, 0.95 * p, 1.05 * p)) else {
+                continue;
+            };
             (fi, fj) = (a, b);
         }
         let significance = fi.significance.min(fj.significance);
@@ -162,12 +167,17 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
             break;
         }
     }
+    let pitch = || {
+        let f = coarse.factor as f64;
+        format!("a 10 mm pitch of {:.0}–{:.0} px, pixel {:.3}–{:.3} mm", lo * f, hi * f, 10.0 / (hi * f), 10.0 / (lo * f))
+    };
     match best {
         Some((significance, lattice, dark)) if significance >= MIN_SIGNIFICANCE => Ok((lattice, dark)),
-        Some((significance, ..)) => {
-            Err(LocateError::NoGrid(format!("the periodic lines stand only {significance:.1} σ above the noise (need {MIN_SIGNIFICANCE})")))
-        }
-        None => Err(LocateError::NoGrid("no periodic lines in any direction".into())),
+        Some((significance, ..)) => Err(LocateError::NoGrid(format!(
+            "periodic lines with {} stand only {significance:.1} σ above the noise (need {MIN_SIGNIFICANCE})",
+            pitch()
+        ))),
+        None => Err(LocateError::NoGrid(format!("no periodic lines with {} in any direction", pitch()))),
     }
 }
 

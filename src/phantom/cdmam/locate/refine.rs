@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use rayon::prelude::*;
 
 use super::LocateError;
-use super::numeric::{erf, solve};
-use super::prepare::{bilinear, median_f64, robust_sigma};
+use super::line_profile;
+use super::numeric::solve;
+use super::sample::{bilinear, median_f64, robust_sigma};
 use crate::imaging::Image;
 use crate::phantom::cdmam::geometry::{Cell, PhantomPose};
 use crate::phantom::cdmam::tables::{CELL_PITCH_MM, GRID_LINE_WIDTH_MM};
@@ -111,7 +112,8 @@ fn measure(image: &Image, pose: &PhantomPose, segment: &Segment, half_window: f6
         }
         profile.push(sum / count as f64);
     }
-    let outer: Vec<f64> = profile.iter().enumerate().filter(|&(k, _)| (k as i64 - steps).abs() * 10 >= steps * 6).map(|(_, &v)| v).collect();
+    let outer: Vec<f64> =
+        profile.iter().enumerate().filter(|&(k, _)| (k as i64 - steps).abs() * 10 >= steps * 6).map(|(_, &v)| v).collect();
     let baseline = median_f64(outer)?;
     let sign = if dark { 1.0 } else { -1.0 };
     let dip: Vec<f64> = profile.iter().map(|&v| sign * (baseline - v)).collect();
@@ -222,17 +224,15 @@ pub(super) fn refine(image: &Image, pose: PhantomPose, dark: bool) -> Result<Ref
             measured.len()
         )));
     }
-    let (blur_sigma_px, depth) = blur_and_depth(&measured, &inlier, pose.pixel_mm);
+    let (blur_sigma_px, depth) = line_profile::fit(&aligned_mean(&measured, &inlier), STEP_PX, pose.pixel_mm);
     let baseline = median_f64(measured.iter().map(|m| m.baseline).collect()).unwrap_or(0.0).abs();
     let contrast = if baseline > 0.0 { depth / baseline } else { 0.0 };
     Ok(Refined { pose, residual_px, segments: inliers, blur_sigma_px, contrast })
 }
 
-/// The system blur σ and the line depth from the mean inlier profile (each shifted to its measured centre), fitted
-/// with a line of the printed width blurred by a Gaussian.
-fn blur_and_depth(measured: &[Measurement], inlier: &[bool], pixel_mm: f64) -> (f64, f64) {
-    let Some(len) = measured.first().map(|m| m.profile.len()) else { return (0.5, 0.0) };
-    let centre = (len / 2) as f64;
+/// The mean of the inlier profiles, each shifted so that its measured line centre lies on the middle sample.
+fn aligned_mean(measured: &[Measurement], inlier: &[bool]) -> Vec<f64> {
+    let Some(len) = measured.first().map(|m| m.profile.len()) else { return Vec::new() };
     let mut mean = vec![0.0; len];
     let mut count = 0.0f64;
     for (m, _) in measured.iter().zip(inlier).filter(|(_, ok)| **ok) {
@@ -245,41 +245,10 @@ fn blur_and_depth(measured: &[Measurement], inlier: &[bool], pixel_mm: f64) -> (
         }
         count += 1.0;
     }
-    mean.iter_mut().for_each(|v| *v /= count.max(1.0));
-    let width = GRID_LINE_WIDTH_MM / pixel_mm;
-    let model = |sigma: f64| -> (f64, f64) {
-        // Least squares mean + depth · shape; the residual sum of squares and the depth.
-        let shape: Vec<f64> = (0..len)
-            .map(|k| {
-                let q = (k as f64 - centre) * STEP_PX;
-                let s = sigma * std::f64::consts::SQRT_2;
-                0.5 * (erf((q + width / 2.0) / s) - erf((q - width / 2.0) / s))
-            })
-            .collect();
-        let n = len as f64;
-        let (sx, sy) = (shape.iter().sum::<f64>(), mean.iter().sum::<f64>());
-        let sxx = shape.iter().map(|x| x * x).sum::<f64>();
-        let sxy = shape.iter().zip(&mean).map(|(x, y)| x * y).sum::<f64>();
-        let depth = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-        let offset = (sy - depth * sx) / n;
-        let rss = shape.iter().zip(&mean).map(|(x, y)| (y - offset - depth * x).powi(2)).sum::<f64>();
-        (rss, depth)
-    };
-    let sigmas: Vec<f64> = (0..=160).map(|k| 0.2 + 0.05 * f64::from(k)).collect();
-    let fits: Vec<(f64, f64)> = sigmas.iter().map(|&s| model(s)).collect();
-    let best = (0..fits.len()).min_by(|&a, &b| fits[a].0.total_cmp(&fits[b].0)).unwrap_or(0);
-    let mut sigma = sigmas[best];
-    if best > 0 && best + 1 < fits.len() {
-        let (l, c, r) = (fits[best - 1].0, fits[best].0, fits[best + 1].0);
-        let curvature = l - 2.0 * c + r;
-        if curvature > 0.0 {
-            sigma += 0.05 * (0.5 * (l - r) / curvature).clamp(-1.0, 1.0);
-        }
+    for v in &mut mean {
+        *v /= count.max(1.0);
     }
-    let depth = model(sigma).1;
-    // The bilinear sampling of the profiles added a variance of 1/6 px².
-    let blur = (sigma * sigma - 1.0 / 6.0).max(0.09).sqrt();
-    (blur, depth)
+    mean
 }
 
 #[cfg(test)]
@@ -296,7 +265,7 @@ mod tests {
 
     #[test]
     fn centroid_finds_a_shifted_dip() {
-        let dip: Vec<f64> = (0..81).map(|k| (-((k as f64 - 45.3) * STEP_PX / 1.2).powi(2) / 2.0).exp()).collect();
+        let dip: Vec<f64> = (0..81).map(|k| (-((f64::from(k) - 45.3) * STEP_PX / 1.2).powi(2) / 2.0).exp()).collect();
         let c = line_centre(&dip, 40, 0.1).unwrap();
         assert!((c - 5.3 * STEP_PX).abs() < 0.02, "{c}");
     }

@@ -53,7 +53,7 @@ fn gold_um(u: f64, v: f64, layout: &Layout, strokes: &[[f64; 4]]) -> f64 {
         let cell = Cell { row: cv.floor() as usize, col: cu.floor() as usize };
         let [x0, y0] = cell.centre_mm();
         let r = cell.diameter_mm() / 2.0;
-        let corner = layout.corner(cell).map_or([0.0, 0.0], |c| c.direction());
+        let corner = layout.corner(cell).map_or([0.0, 0.0], crate::phantom::cdmam::geometry::Corner::direction);
         let [x1, y1] = [x0 + corner[0] * CORNER_OFFSET_MM, y0 + corner[1] * CORNER_OFFSET_MM];
         if (u - x0).hypot(v - y0) < r || (u - x1).hypot(v - y1) < r {
             gold += cell.thickness_um();

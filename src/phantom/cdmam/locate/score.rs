@@ -5,7 +5,8 @@ use rayon::prelude::*;
 
 use super::filter::DiscFilter;
 use super::located::Located;
-use super::prepare::{finite, median_f64, robust_sigma};
+use super::prepare::finite;
+use super::sample::{median_f64, robust_sigma};
 use crate::imaging::Image;
 use crate::phantom::cdmam::geometry::{Cell, Corner};
 use crate::phantom::cdmam::scores::ImageScores;
@@ -35,7 +36,8 @@ pub(super) struct Scorer {
 impl Scorer {
     pub fn new(image: &Image, located: &Located) -> Self {
         let pixel_mm = located.pose.pixel_mm;
-        let filters: Vec<DiscFilter> = DIAMETERS_MM.iter().map(|&d| DiscFilter::new(d / pixel_mm, located.blur_sigma_px)).collect();
+        let filters: Vec<DiscFilter> =
+            DIAMETERS_MM.iter().map(|&d| DiscFilter::new(d / pixel_mm, located.blur_sigma_px, pixel_mm)).collect();
         let background: Vec<(Cell, [f64; 2])> = Cell::all()
             .filter(|c| c.row >= FIRST_BACKGROUND_ROW)
             .flat_map(|cell| BACKGROUND_OFFSETS_MM.iter().map(move |&o| (cell, located.cell_point_px(cell, o))))

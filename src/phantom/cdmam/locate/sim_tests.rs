@@ -41,7 +41,12 @@ fn turned(exposure: &CdmamExposure, quarters: u32, mirror: bool) -> (Image, Phan
             row.reverse();
         }
         let [cx, cy] = pose.centre_px;
-        pose = PhantomPose { centre_px: [w as f64 - 1.0 - cx, cy], angle_rad: -pose.angle_rad, pixel_mm: pose.pixel_mm, mirrored: !pose.mirrored };
+        pose = PhantomPose {
+            centre_px: [w as f64 - 1.0 - cx, cy],
+            angle_rad: -pose.angle_rad,
+            pixel_mm: pose.pixel_mm,
+            mirrored: !pose.mirrored,
+        };
     }
     (image, pose)
 }
@@ -114,6 +119,24 @@ fn locates_the_noisiest_scenario_with_correlated_noise() {
     assert!(right + 1 >= total, "{right} of {total}");
 }
 
+#[test]
+fn a_phantom_partly_outside_the_image_is_found_and_a_wrong_hint_is_an_error() {
+    let layout = Layout::standard();
+    let params = CdmamParams { pixel_mm: 0.2, ..CdmamParams::default() };
+    let exposure = simulate(&params, &layout, 4, 0).unwrap();
+    let height = exposure.image.height * 4 / 5;
+    let cropped = Image::new(exposure.image.width, height, exposure.image.data[..exposure.image.width * height].to_vec()).unwrap();
+    let located = locate(&cropped, &LocateOptions::with_hint(0.2)).unwrap();
+    let error = worst_centre_error(&located.pose, &exposure.pose);
+    assert!(error < 0.3, "worst cell centre {error:.3} px, {located:?}");
+    let scores = score(&cropped, &located);
+    assert!((160..205).contains(&scores.scored()), "{}", scores.scored());
+    for wrong in [0.1, 0.3] {
+        let err = locate(&exposure.image, &LocateOptions::with_hint(wrong)).unwrap_err();
+        assert!(matches!(err, LocateError::NoGrid(_) | LocateError::NoMatch(_)), "{err}");
+    }
+}
+
 /// `cargo test --release --lib phantom::cdmam::locate -- --ignored --nocapture`: locate + score on full 0.07 mm
 /// exposures, with the pose error and the corner choices.
 #[test]
@@ -145,5 +168,51 @@ fn full_field_timing() {
                 located.cells_refined,
             );
         }
+    }
+}
+
+/// `cargo test --release --lib phantom::cdmam::locate -- --ignored --nocapture`: on six 0.07 mm exposures of
+/// scenario 1, the scores of the empty corners (should be mean 0, sd 1) and, per cell of a few rows, the mean score
+/// of the true corner / the ideal observer's d′ / how many of the six the highest corner got right.
+#[test]
+#[ignore = "report; run in release"]
+fn matched_filter_calibration_report() {
+    use crate::synth::cdmam::ideal_observer_d_prime;
+    let layout = Layout::standard();
+    let params = CdmamParams { pixel_mm: 0.07, ..scenario("1").unwrap() };
+    let n = 6;
+    let mut true_sum = [[0.0f64; 16]; 16];
+    let mut wrong = Vec::new();
+    let mut right = [[0usize; 16]; 16];
+    for index in 0..n {
+        let e = simulate(&params, &layout, 3, index).unwrap();
+        let l = locate(&e.image, &LocateOptions::with_hint(0.07)).unwrap();
+        let s = score(&e.image, &l);
+        for c in Cell::all() {
+            let Some(v) = s.get(c) else { continue };
+            let t = layout.corner(c).unwrap().index();
+            true_sum[c.row][c.col] += f64::from(v[t]);
+            right[c.row][c.col] += usize::from(s.choice(c) == layout.corner(c));
+            wrong.extend((0..4).filter(|&i| i != t).map(|i| f64::from(v[i])));
+        }
+    }
+    let m = wrong.iter().sum::<f64>() / wrong.len() as f64;
+    let sd = (wrong.iter().map(|v| (v - m).powi(2)).sum::<f64>() / wrong.len() as f64).sqrt();
+    println!("wrong corners: mean {m:.3} sd {sd:.3} (n {})", wrong.len());
+    for row in [3, 6, 9, 12, 14] {
+        let cols: Vec<usize> = (0..16).filter(|&c| Cell::exists(row, c)).collect();
+        let line: Vec<String> = cols
+            .iter()
+            .map(|&c| {
+                let cell = Cell { row, col: c };
+                format!(
+                    "{:.1}/{:.1}/{}",
+                    true_sum[row][c] / f64::from(n),
+                    ideal_observer_d_prime(&params, cell.diameter_mm(), cell.thickness_um()),
+                    right[row][c]
+                )
+            })
+            .collect();
+        println!("row {row} ({} mm): {}", crate::phantom::cdmam::tables::DIAMETERS_MM[row], line.join(" "));
     }
 }

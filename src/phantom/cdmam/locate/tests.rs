@@ -125,6 +125,3 @@ fn nan_pixels_and_scoring_garbage_do_not_panic() {
     assert_eq!(score(&image, &off).scored(), 0);
     assert_eq!(score(&Image::filled(1, 1, 0.0), &located).scored(), 0);
 }
-
-
-
