@@ -48,6 +48,8 @@ struct Row {
     setting: String,
     seed: u64,
     used: usize,
+    /// `name: reason` of the exposures the readout left out.
+    left_out: Vec<String>,
     /// `(diameter, automated, human, ideal observer)` at 1.0, 0.5, 0.25, 0.1 mm.
     at_limits: Vec<(f64, Option<f64>, Option<f64>, f64)>,
     /// Median over the readout diameters of automated / ideal-observer threshold.
@@ -66,12 +68,12 @@ fn settings(args: &BenchCdmamArgs) -> Vec<(&'static str, String, CdmamParams, u6
     let base = CdmamParams { pixel_mm: args.pixel_mm, ..CdmamParams::default() };
     let mut out = Vec::new();
     if want("dose") {
-        for mas in [25.0, 50.0, 100.0, 200.0, 400.0] {
+        for mas in [10.0, 25.0, 50.0, 100.0, 200.0, 400.0] {
             out.push(("dose", format!("{mas} mAs"), CdmamParams { mas, ..base.clone() }, 11));
         }
     }
     if want("blur") {
-        for blur_mm in [0.03, 0.06, 0.1, 0.15] {
+        for blur_mm in [0.03, 0.06, 0.1, 0.15, 0.25] {
             out.push(("blur", format!("blur {blur_mm} mm"), CdmamParams { blur_mm, ..base.clone() }, 12));
         }
     }
@@ -130,6 +132,7 @@ fn run_setting(group: &'static str, setting: String, params: &CdmamParams, seed:
         setting,
         seed,
         used: set.exposures.len(),
+        left_out: set.failures.iter().map(|(n, why)| format!("{n}: {why}")).collect(),
         at_limits,
         auto_over_ideal,
         visible_correct: if total > 0 { right as f64 / total as f64 } else { 0.0 },
@@ -187,6 +190,9 @@ pub fn cdmam(args: &BenchCdmamArgs) -> anyhow::Result<()> {
             row.sim_seconds_per_image,
             row.read_seconds_per_image
         )?;
+        for why in &row.left_out {
+            writeln!(out, "    left out {why}")?;
+        }
         out.flush()?;
         rows.push(row);
     }

@@ -10,7 +10,10 @@
 //!
 //! Rows whose threshold is out of range (flagged by the psychometric fit) carry only a bound and are left out. At
 //! least [`MIN_CURVE_ROWS`] rows are needed (one more than the coefficients, so the curve smooths rather than
-//! interpolates), and a curve that is not positive over the whole readout range is rejected.
+//! interpolates), and a curve that is not positive over the whole readout range is rejected. With fewer rows (a
+//! very good system sees every disc of the larger diameters, so only the smallest rows have a threshold in range),
+//! or when the cubic is rejected, a power law `T = a·d^(−b)` (a straight line in the log-log plot, `b > 0`) is fitted
+//! to at least [`MIN_POWER_LAW_ROWS`] rows instead, so the readout still reports a curve.
 
 use crate::phantom::cdmam::tables::{DIAMETERS_MM, HUMAN_FACTOR, READOUT_ROWS};
 
@@ -18,6 +21,10 @@ use super::lstsq::weighted_least_squares;
 
 /// The fewest in-range rows the curve is fitted to.
 pub const MIN_CURVE_ROWS: usize = 5;
+/// The fewest in-range rows the power-law fallback is fitted to.
+pub const MIN_POWER_LAW_ROWS: usize = 2;
+/// The range the log-log slope of the continuation beyond the largest fitted diameter is clamped to.
+pub const TAIL_SLOPE: (f64, f64) = (0.2, 2.5);
 /// Reweighting passes after the first fit.
 pub const IRLS_ITERATIONS: usize = 3;
 /// The number of points of the dense curve for plotting, log-spaced over the readout diameters.
@@ -31,13 +38,30 @@ pub struct CurvePoint {
     pub human_um: f64,
 }
 
+/// The form of the fitted curve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CurveModel {
+    /// `T(d) = a + b/d + c/d² + e/d³` (the protocol's smoothing).
+    #[default]
+    InversePolynomial,
+    /// `T(d) = a·d^(−b)`, coefficients `[ln a, b, 0, 0]` (fallback with few rows in range).
+    PowerLaw,
+}
+
 /// The fitted curve.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct CurveFit {
-    /// `[a, b, c, e]` of `T(d) = a + b/d + c/d² + e/d³`, `T` in µm and `d` in mm.
+    pub model: CurveModel,
+    /// `[a, b, c, e]` of `T(d) = a + b/d + c/d² + e/d³`, or `[ln a, b, 0, 0]` of the power law; `T` in µm, `d` in mm.
     pub coefficients: [f64; 4],
     /// The number of rows the curve was fitted to.
     pub rows_used: usize,
+    /// The largest diameter with a fitted threshold, mm; beyond it the curve continues as a power law.
+    pub largest_fitted_mm: f64,
+    /// Log-log slope `b` of that continuation `T ∝ d^(−b)`: the power law through the fitted rows, clamped to
+    /// [`TAIL_SLOPE`].
+    pub tail_slope: f64,
     /// The curve from the largest to the smallest readout diameter.
     pub dense: Vec<CurvePoint>,
 }
@@ -48,8 +72,13 @@ impl CurveFit {
     /// largest diameter whose row had a threshold in range (rows where every disc was seen are left out of the fit).
     pub fn automated_um(&self, diameter_mm: f64) -> f64 {
         let smallest = readout_diameters()[readout_diameters().len() - 1];
-        if diameter_mm <= smallest {
+        if diameter_mm <= smallest || self.model == CurveModel::PowerLaw {
             return self.polynomial(diameter_mm);
+        }
+        if diameter_mm > self.largest_fitted_mm {
+            // Rows larger than every fitted one had all their discs seen: a cubic extrapolated there swings freely,
+            // so the curve continues from its last fitted point along the fitted rows' log-log slope.
+            return self.automated_um(self.largest_fitted_mm) * (diameter_mm / self.largest_fitted_mm).powf(-self.tail_slope);
         }
         // The minimum of the cubic in r = 1/d over r ∈ [1/d, 1/smallest]: at an end or where its derivative
         // b + 2c·r + 3e·r² vanishes.
@@ -67,9 +96,12 @@ impl CurveFit {
         candidates.into_iter().filter(|r| (r_lo..=r_hi).contains(r)).map(|r| self.polynomial(1.0 / r)).fold(f64::INFINITY, f64::min)
     }
 
-    /// The fitted polynomial `a + b/d + c/d² + e/d³` itself.
+    /// The fitted function itself (the polynomial in `1/d`, or the power law).
     pub fn polynomial(&self, diameter_mm: f64) -> f64 {
-        basis(diameter_mm).iter().zip(self.coefficients).map(|(x, c)| x * c).sum()
+        match self.model {
+            CurveModel::InversePolynomial => basis(diameter_mm).iter().zip(self.coefficients).map(|(x, c)| x * c).sum(),
+            CurveModel::PowerLaw => (self.coefficients[0] - self.coefficients[1] * diameter_mm.ln()).exp(),
+        }
     }
 
     /// The predicted human threshold (µm) at `diameter_mm`: [`human_factor_at`] × the automated threshold.
@@ -104,12 +136,15 @@ pub fn human_factor_at(diameter_mm: f64) -> f64 {
     HUMAN_FACTOR[HUMAN_FACTOR.len() - 1]
 }
 
-/// Fits the curve to `(diameter_mm, threshold_um)` points (positive thresholds only).
+/// Fits the curve to `(diameter_mm, threshold_um)` points (positive thresholds only): the inverse polynomial with
+/// enough rows, else the power law (module docs).
 pub fn fit_curve(points: &[(f64, f64)]) -> Option<CurveFit> {
     let points: Vec<(f64, f64)> = points.iter().copied().filter(|&(d, t)| d > 0.0 && t > 0.0 && t.is_finite()).collect();
-    if points.len() < MIN_CURVE_ROWS {
-        return None;
-    }
+    let cubic = (points.len() >= MIN_CURVE_ROWS).then(|| fit_inverse_polynomial(&points)).flatten();
+    cubic.or_else(|| fit_power_law(&points))
+}
+
+fn fit_inverse_polynomial(points: &[(f64, f64)]) -> Option<CurveFit> {
     let x: Vec<[f64; 4]> = points.iter().map(|&(d, _)| basis(d)).collect();
     let y: Vec<f64> = points.iter().map(|&(_, t)| t).collect();
     let mut weights: Vec<f64> = y.iter().map(|t| 1.0 / (t * t)).collect();
@@ -123,16 +158,39 @@ pub fn fit_curve(points: &[(f64, f64)]) -> Option<CurveFit> {
         }
         coefficients = weighted_least_squares(&x, &y, &weights)?;
     }
+    let tail_slope = fit_power_law(points).map_or(1.0, |p| p.coefficients[1]).clamp(TAIL_SLOPE.0, TAIL_SLOPE.1);
+    let largest_fitted_mm = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    finish(CurveFit { model: CurveModel::InversePolynomial, coefficients, rows_used: points.len(), largest_fitted_mm, tail_slope, dense: Vec::new() })
+}
+
+/// `ln T = ln a − b·ln d` by least squares; rejected unless the thresholds fall with the diameter (`b > 0`).
+fn fit_power_law(points: &[(f64, f64)]) -> Option<CurveFit> {
+    if points.len() < MIN_POWER_LAW_ROWS {
+        return None;
+    }
+    let x: Vec<[f64; 2]> = points.iter().map(|&(d, _)| [1.0, -d.ln()]).collect();
+    let y: Vec<f64> = points.iter().map(|&(_, t)| t.ln()).collect();
+    let [ln_a, b] = weighted_least_squares(&x, &y, &vec![1.0; points.len()])?;
+    if !(b > 0.0 && ln_a.is_finite()) {
+        return None;
+    }
+    let largest_fitted_mm = points.iter().map(|p| p.0).fold(0.0, f64::max);
+    let fit = CurveFit { model: CurveModel::PowerLaw, coefficients: [ln_a, b, 0.0, 0.0], rows_used: points.len(), largest_fitted_mm, tail_slope: b, dense: Vec::new() };
+    finish(fit)
+}
+
+/// Adds the dense curve; rejects a curve that is not positive over the readout range.
+fn finish(mut fit: CurveFit) -> Option<CurveFit> {
     let diameters = readout_diameters();
     let (largest, smallest) = (diameters[0], diameters[diameters.len() - 1]);
-    let mut fit = CurveFit { coefficients, rows_used: points.len(), dense: Vec::with_capacity(DENSE_POINTS) };
     fit.dense = (0..DENSE_POINTS)
         .map(|i| {
             let d = largest * (smallest / largest).powf(i as f64 / (DENSE_POINTS - 1) as f64);
             CurvePoint { diameter_mm: d, automated_um: fit.automated_um(d), human_um: fit.human_um(d) }
         })
         .collect();
-    let positive = fit.dense.iter().all(|p| p.automated_um > 0.0) && diameters.iter().all(|&d| fit.automated_um(d) > 0.0);
+    let positive = fit.dense.iter().all(|p| p.automated_um > 0.0 && p.automated_um.is_finite())
+        && diameters.iter().all(|&d| fit.automated_um(d) > 0.0);
     positive.then_some(fit)
 }
 
@@ -154,7 +212,7 @@ mod tests {
     #[test]
     fn the_curve_never_rises_with_the_diameter() {
         // 0.1 − 0.05/d + 0.01/d² dips to 0.0375 at d = 0.4 mm and turns up to 0.06 at 1 mm.
-        let fit = CurveFit { coefficients: [0.1, -0.05, 0.01, 0.0], rows_used: 5, dense: Vec::new() };
+        let fit = CurveFit { model: CurveModel::InversePolynomial, coefficients: [0.1, -0.05, 0.01, 0.0], rows_used: 5, largest_fitted_mm: 1.0, tail_slope: 1.0, dense: Vec::new() };
         assert!((fit.polynomial(1.0) - 0.06).abs() < 1e-12);
         let sweep: Vec<f64> = (0..50).map(|i| fit.automated_um(0.08 * (12.5f64).powf(f64::from(i) / 49.0))).collect();
         assert!(sweep.windows(2).all(|w| w[1] <= w[0] + 1e-15), "{sweep:?}");
@@ -185,10 +243,31 @@ mod tests {
     }
 
     #[test]
-    fn too_few_rows_give_no_curve() {
-        let points: Vec<(f64, f64)> = readout_diameters().iter().take(4).map(|&d| (d, 0.05 / d)).collect();
-        assert!(fit_curve(&points).is_none());
+    fn beyond_the_largest_fitted_row_the_curve_follows_the_rows_slope() {
+        // Eight rows (0.40 … 0.08 mm) on T = 0.02 / d^1.2, noise-free: the cubic fits them; at 1 mm the value is the
+        // continuation along slope 1.2, not the cubic's extrapolation.
+        let points: Vec<(f64, f64)> = readout_diameters().iter().skip(4).map(|&d| (d, 0.02 / d.powf(1.2))).collect();
+        let fit = fit_curve(&points).unwrap();
+        assert_eq!(fit.model, CurveModel::InversePolynomial);
+        assert!((fit.largest_fitted_mm - 0.4).abs() < 1e-12);
+        assert!((fit.tail_slope - 1.2).abs() < 1e-6, "{}", fit.tail_slope);
+        let expected = fit.automated_um(0.4) * (1.0f64 / 0.4).powf(-1.2);
+        assert!((fit.automated_um(1.0) - expected).abs() < 1e-12);
+        assert!((fit.automated_um(1.0) / 0.02 - 1.0).abs() < 0.05, "{}", fit.automated_um(1.0));
+    }
+
+    #[test]
+    fn few_rows_give_a_power_law_and_one_row_no_curve() {
+        // Four rows on T = 0.05 / d: the power law recovers it exactly (b = 1).
+        let points: Vec<(f64, f64)> = readout_diameters().iter().skip(8).map(|&d| (d, 0.05 / d)).collect();
+        let fit = fit_curve(&points).unwrap();
+        assert_eq!(fit.model, CurveModel::PowerLaw);
+        assert!((fit.coefficients[1] - 1.0).abs() < 1e-9);
+        assert!((fit.automated_um(1.0) - 0.05).abs() < 1e-9);
         let with_invalid: Vec<(f64, f64)> = points.iter().copied().chain([(0.1, -1.0), (0.08, f64::NAN)]).collect();
-        assert!(fit_curve(&with_invalid).is_none());
+        assert_eq!(fit_curve(&with_invalid).unwrap().rows_used, 4);
+        // Thresholds rising with the diameter are not a contrast-detail curve.
+        assert!(fit_curve(&[(0.1, 0.5), (0.2, 0.8)]).is_none());
+        assert!(fit_curve(&points[..1]).is_none());
     }
 }
