@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::cdc::{CdcBand, CdcFigure, CdcSeries, render_cdc};
 use crate::dicom::ImageMeta;
-use crate::phantom::cdmam::analysis::{HumanThreshold, VerdictLevel};
+use crate::phantom::cdmam::analysis::{HumanThreshold, RowFlag, VerdictLevel};
 use crate::phantom::cdmam::readout::SetReadout;
 
 /// Facts about the acquisition for the report header (from the DICOM headers; never patient data).
@@ -171,7 +171,16 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
 <th>automated (row fit)</th><th>automated (curve)</th><th>95% CI</th><th>human factor</th><th>predicted human</th><th>95% CI</th><th class=\"l\">notes</th></tr>"
     );
     for d in &cdc.diameters {
-        let notes: Vec<String> = d.flags.iter().map(|f| format!("{f:?}")).collect();
+        let notes: Vec<&str> = d
+            .flags
+            .iter()
+            .map(|f| match f {
+                RowFlag::BelowRange => "every disc seen: below the thinnest disc",
+                RowFlag::AboveRange => "at chance: above the thickest disc",
+                RowFlag::TooFewPoints => "too few cells scored",
+                RowFlag::NotConverged => "fit did not converge",
+            })
+            .collect();
         let _ = write!(
             w,
             "<tr><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",

@@ -24,7 +24,9 @@ pub const MIN_CURVE_ROWS: usize = 5;
 /// The fewest in-range rows the power-law fallback is fitted to.
 pub const MIN_POWER_LAW_ROWS: usize = 2;
 /// The range the log-log slope of the continuation beyond the largest fitted diameter is clamped to.
-pub const TAIL_SLOPE: (f64, f64) = (0.2, 2.5);
+/// (The upper end is about the quantum-limited slope of large discs, where contrast × diameter is constant (Rose);
+/// the small rows that feed the slope are steepened by blur, which matters less for larger discs.)
+pub const TAIL_SLOPE: (f64, f64) = (0.2, 1.5);
 /// Reweighting passes after the first fit.
 pub const IRLS_ITERATIONS: usize = 3;
 /// The number of points of the dense curve for plotting, log-spaced over the readout diameters.
@@ -72,13 +74,16 @@ impl CurveFit {
     /// largest diameter whose row had a threshold in range (rows where every disc was seen are left out of the fit).
     pub fn automated_um(&self, diameter_mm: f64) -> f64 {
         let smallest = readout_diameters()[readout_diameters().len() - 1];
-        if diameter_mm <= smallest || self.model == CurveModel::PowerLaw {
+        if diameter_mm <= smallest {
             return self.polynomial(diameter_mm);
         }
         if diameter_mm > self.largest_fitted_mm {
             // Rows larger than every fitted one had all their discs seen: a cubic extrapolated there swings freely,
             // so the curve continues from its last fitted point along the fitted rows' log-log slope.
             return self.automated_um(self.largest_fitted_mm) * (diameter_mm / self.largest_fitted_mm).powf(-self.tail_slope);
+        }
+        if self.model == CurveModel::PowerLaw {
+            return self.polynomial(diameter_mm);
         }
         // The minimum of the cubic in r = 1/d over r ∈ [1/d, 1/smallest]: at an end or where its derivative
         // b + 2c·r + 3e·r² vanishes.
@@ -175,7 +180,8 @@ fn fit_power_law(points: &[(f64, f64)]) -> Option<CurveFit> {
         return None;
     }
     let largest_fitted_mm = points.iter().map(|p| p.0).fold(0.0, f64::max);
-    let fit = CurveFit { model: CurveModel::PowerLaw, coefficients: [ln_a, b, 0.0, 0.0], rows_used: points.len(), largest_fitted_mm, tail_slope: b, dense: Vec::new() };
+    let tail_slope = b.clamp(TAIL_SLOPE.0, TAIL_SLOPE.1);
+    let fit = CurveFit { model: CurveModel::PowerLaw, coefficients: [ln_a, b, 0.0, 0.0], rows_used: points.len(), largest_fitted_mm, tail_slope, dense: Vec::new() };
     finish(fit)
 }
 
