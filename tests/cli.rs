@@ -501,7 +501,8 @@ fn cdmam_set(dir: &Path, n: u32, extra: &[&str]) {
 fn synth_and_readout_cdmam_end_to_end() {
     let dir = tempfile::tempdir().unwrap();
     cdmam_set(dir.path(), 8, &[]);
-    let dcms: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension() == Some(OsStr::new("dcm"))).collect();
+    let dcms: Vec<PathBuf> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension() == Some(OsStr::new("dcm"))).collect();
     assert_eq!(dcms.len(), 8);
     // For Processing raw data, with a truth sidecar of 205 cells and the set's ideal-observer thresholds.
     let info = info_json(&dcms[0], &[]);
@@ -512,7 +513,16 @@ fn synth_and_readout_cdmam_end_to_end() {
     assert_eq!(set["ideal_observer"].as_array().unwrap().len(), 12);
 
     let report = dir.path().join("report.html");
-    let out = mammoscope(&["readout", "cdmam", dir.path().to_str().unwrap(), "--json", "--bootstrap", "20", "--report", report.to_str().unwrap()]);
+    let out = mammoscope(&[
+        "readout",
+        "cdmam",
+        dir.path().to_str().unwrap(),
+        "--json",
+        "--bootstrap",
+        "20",
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     assert_ok(&out);
     let json: Value = serde_json::from_slice(&out.stdout).expect("readout --json prints JSON");
     assert_eq!(json["images_used"].as_array().unwrap().len(), 8, "{}", stderr(&out));

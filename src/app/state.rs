@@ -45,7 +45,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new() -> Self {
-        Self { slots: vec![None; 4], calc_stride: crate::models::preset::PATCH_SIZE, cdmam: super::cdmam::CdmamState::new(), ..Self::default() }
+        Self {
+            slots: vec![None; 4],
+            calc_stride: crate::models::preset::PATCH_SIZE,
+            cdmam: super::cdmam::CdmamState::new(),
+            ..Self::default()
+        }
     }
 
     pub fn image(&self, id: u64) -> Option<&OpenImage> {

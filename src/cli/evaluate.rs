@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::report::roc::{RocSeries, write_roc_png};
 use crate::dicom::{self, OpenOptions};
 use crate::models::checkpoint::build_from_file;
 use crate::models::detector::{CalcDetector, DetectorOptions};
@@ -19,6 +18,7 @@ use crate::models::device::best_device;
 use crate::models::training::evaluate::{
     CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_stats, evaluate_clean, evaluate_condition,
 };
+use crate::report::roc::{RocSeries, write_roc_png};
 use crate::synth::calc_patches::generate_eval_images;
 
 /// `evaluate` subcommands.

@@ -69,7 +69,8 @@ pub fn layout_from_sidecar(path: &Path) -> anyhow::Result<Layout> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
     let truth = value.get("truth").cloned().unwrap_or(value);
-    let cells: Cells = serde_json::from_value(truth).with_context(|| format!("{} has no CDMAM truth (cells with row, col, corner)", path.display()))?;
+    let cells: Cells =
+        serde_json::from_value(truth).with_context(|| format!("{} has no CDMAM truth (cells with row, col, corner)", path.display()))?;
     let mut layout = Layout { corners: [[None; 16]; 16] };
     for c in cells.cells {
         if c.row < 16 && c.col < 16 {

@@ -21,8 +21,8 @@
 //! syntax without a built-in decoder, colour images. Known limit: deflated data sets are inflated by dicom-object
 //! before the length walk can see them.
 
-mod attrs;
 pub mod atomic;
+mod attrs;
 pub mod error;
 mod guard;
 mod header;

@@ -86,7 +86,8 @@ impl CdmamJobs {
         let spawned = jobs::spawn("cdmam-report", egui_ctx.clone(), move |r: &jobs::Reporter<PathBuf>| {
             r.step(0, 1, "writing the CDMAM report");
             let html = render_html(&readout, &ctx).context("cannot draw the report figure")?;
-            crate::dicom::atomic::write_file_atomically(&path, html.as_bytes()).with_context(|| format!("cannot write {}", path.display()))?;
+            crate::dicom::atomic::write_file_atomically(&path, html.as_bytes())
+                .with_context(|| format!("cannot write {}", path.display()))?;
             r.output(path);
             Ok(())
         });

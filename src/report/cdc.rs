@@ -232,7 +232,14 @@ mod tests {
         let auto: Vec<(f64, f64)> = d.iter().map(|&d| (d, 0.04 / d.powf(1.3))).collect();
         CdcFigure {
             title: "CDMAM - test".to_owned(),
-            series: vec![CdcSeries { label: "automated".to_owned(), points: auto.clone(), color: [31, 119, 180], line: true, dashed: false, dots: true }],
+            series: vec![CdcSeries {
+                label: "automated".to_owned(),
+                points: auto.clone(),
+                color: [31, 119, 180],
+                line: true,
+                dashed: false,
+                dots: true,
+            }],
             bands: vec![CdcBand {
                 label: "95% CI".to_owned(),
                 points: auto.iter().map(|&(d, t)| (d, t * 0.8, t * 1.25)).collect(),

@@ -61,13 +61,32 @@ pub fn cdc_figure(readout: &SetReadout, title: &str) -> CdcFigure {
     let own: Vec<(f64, f64)> = cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.automated_um?))).collect();
     let mut series = Vec::new();
     if let Some(curve) = &cdc.curve {
-        let line = |label: &str, points: Vec<(f64, f64)>, color| CdcSeries { label: label.to_owned(), points, color, line: true, dashed: false, dots: false };
-        series.push(line("automated (fitted curve)", curve.dense.iter().map(|p| (p.diameter_mm, p.automated_um)).collect(), AUTOMATED_COLOR));
+        let line = |label: &str, points: Vec<(f64, f64)>, color| CdcSeries {
+            label: label.to_owned(),
+            points,
+            color,
+            line: true,
+            dashed: false,
+            dots: false,
+        };
+        series.push(line(
+            "automated (fitted curve)",
+            curve.dense.iter().map(|p| (p.diameter_mm, p.automated_um)).collect(),
+            AUTOMATED_COLOR,
+        ));
         series.push(line("predicted human", curve.dense.iter().map(|p| (p.diameter_mm, p.human_um)).collect(), HUMAN_COLOR));
     }
-    series.push(CdcSeries { label: "automated per diameter".to_owned(), points: own, color: AUTOMATED_COLOR, line: cdc.curve.is_none(), dashed: false, dots: true });
+    series.push(CdcSeries {
+        label: "automated per diameter".to_owned(),
+        points: own,
+        color: AUTOMATED_COLOR,
+        line: cdc.curve.is_none(),
+        dashed: false,
+        dots: true,
+    });
     let band: Vec<(f64, f64, f64)> = cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.ci_human?[0], d.ci_human?[1]))).collect();
-    let bands = if band.is_empty() { Vec::new() } else { vec![CdcBand { label: "human 95% CI".to_owned(), points: band, color: HUMAN_COLOR }] };
+    let bands =
+        if band.is_empty() { Vec::new() } else { vec![CdcBand { label: "human 95% CI".to_owned(), points: band, color: HUMAN_COLOR }] };
     CdcFigure { title: title.to_owned(), series, bands, limits: true }
 }
 
@@ -151,7 +170,10 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
     }
     let _ = writeln!(w, "<img alt=\"contrast-detail curve\" width=\"720\" height=\"560\" src=\"data:image/png;base64,{}\">", base64(&png));
 
-    let _ = write!(w, "<h2 style=\"font-size:15px\">EUREF limits (predicted human threshold, µm)</h2><table><tr><th>diameter (mm)</th><th>predicted human</th><th>acceptable</th><th>achievable</th><th>verdict</th></tr>");
+    let _ = write!(
+        w,
+        "<h2 style=\"font-size:15px\">EUREF limits (predicted human threshold, µm)</h2><table><tr><th>diameter (mm)</th><th>predicted human</th><th>acceptable</th><th>achievable</th><th>verdict</th></tr>"
+    );
     for v in &cdc.verdicts {
         let class = if v.level == VerdictLevel::Fail { "fail" } else { "" };
         let _ = write!(
@@ -194,7 +216,10 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
             esc(&notes.join(", "))
         );
     }
-    let _ = write!(w, "</table><h2 style=\"font-size:15px\">Images</h2><table><tr><th class=\"l\">file</th><th class=\"l\">SOP Instance UID</th><th class=\"l\">status</th></tr>");
+    let _ = write!(
+        w,
+        "</table><h2 style=\"font-size:15px\">Images</h2><table><tr><th class=\"l\">file</th><th class=\"l\">SOP Instance UID</th><th class=\"l\">status</th></tr>"
+    );
     for (name, uid) in &ctx.images {
         let failure = readout.failures.iter().find(|(n, _)| n == name).map(|(_, why)| why.as_str());
         let _ = write!(

@@ -2,6 +2,6 @@
 //! the one-page CDMAM QA report. Rendered in memory (PNG bytes, HTML text); written atomically by the callers.
 
 pub mod canvas;
-pub mod roc;
 pub mod cdc;
 pub mod cdmam;
+pub mod roc;

@@ -87,7 +87,11 @@ fn hover_ui(
         cell.diameter_mm(),
         cell.thickness_um(),
         if mark.correct() { "corner found" } else { "wrong corner" },
-        if mark.corrected == mark.correct() { String::new() } else { format!(" (counted {} after NN correction)", if mark.corrected { "correct" } else { "wrong" }) }
+        if mark.corrected == mark.correct() {
+            String::new()
+        } else {
+            format!(" (counted {} after NN correction)", if mark.corrected { "correct" } else { "wrong" })
+        }
     );
     let galley = painter.layout_no_wrap(text, FontId::proportional(13.0), Color32::WHITE);
     let at = pointer + egui::vec2(14.0, 14.0);

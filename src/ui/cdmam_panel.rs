@@ -36,7 +36,8 @@ pub fn cdmam_panel_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Comman
         ui.selectable_value(&mut truth, TruthChoice::Standard, "layout chart").on_hover_text(
             "The standard CDMAM 3.4 layout, checked against the images; the leave-one-out consensus is used if they disagree",
         );
-        ui.selectable_value(&mut truth, TruthChoice::Consensus, "consensus").on_hover_text("The leave-one-out consensus of the images alone");
+        ui.selectable_value(&mut truth, TruthChoice::Consensus, "consensus")
+            .on_hover_text("The leave-one-out consensus of the images alone");
         if cdmam.running {
             if ui.button("Cancel").clicked() {
                 cmds.push(Command::CancelCdmamReadout);
@@ -49,7 +50,10 @@ pub fn cdmam_panel_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Comman
     });
     if cdmam.running {
         let (done, total) = cdmam.progress;
-        ui.add(egui::ProgressBar::new(if total > 0 { done as f32 / total as f32 } else { 0.0 }).text(format!("locating the phantom {done}/{total}")));
+        ui.add(
+            egui::ProgressBar::new(if total > 0 { done as f32 / total as f32 } else { 0.0 })
+                .text(format!("locating the phantom {done}/{total}")),
+        );
     }
     if let Some(error) = &cdmam.error {
         ui.colored_label(ACCEPTABLE, error);
@@ -61,7 +65,10 @@ pub fn cdmam_panel_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Comman
     let mut marks = cdmam.show_marks;
     ui.horizontal(|ui| {
         let a = ui.checkbox(&mut lattice, "lattice").changed();
-        let b = ui.checkbox(&mut marks, "cell marks").on_hover_text("green: corner found, red: wrong corner (before the nearest-neighbour correction)").changed();
+        let b = ui
+            .checkbox(&mut marks, "cell marks")
+            .on_hover_text("green: corner found, red: wrong corner (before the nearest-neighbour correction)")
+            .changed();
         if a || b {
             cmds.push(Command::SetCdmamOverlay { lattice, marks });
         }
@@ -132,12 +139,17 @@ fn cdc_plot_ui(ui: &mut egui::Ui, result: &CdmamResult) {
         .include_y(3.0f64.log10())
         .allow_scroll(false)
         .show(ui, |plot| {
-            let band: Vec<(f64, f64, f64)> = cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.ci_human?[0], d.ci_human?[1]))).collect();
+            let band: Vec<(f64, f64, f64)> =
+                cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.ci_human?[0], d.ci_human?[1]))).collect();
             // One convex quadrilateral per segment: egui fills polygons as convex shapes.
             for w in band.windows(2) {
                 let quad = log_points([(w[0].0, w[0].2), (w[1].0, w[1].2), (w[1].0, w[1].1), (w[0].0, w[0].1)]);
                 if quad.len() == 4 {
-                    plot.polygon(Polygon::new("human 95% CI", PlotPoints::from(quad)).fill_color(HUMAN.gamma_multiply(0.25)).stroke(egui::Stroke::NONE));
+                    plot.polygon(
+                        Polygon::new("human 95% CI", PlotPoints::from(quad))
+                            .fill_color(HUMAN.gamma_multiply(0.25))
+                            .stroke(egui::Stroke::NONE),
+                    );
                 }
             }
             if let Some(curve) = &cdc.curve {
@@ -208,7 +220,9 @@ fn export_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Command>) {
     ui.horizontal(|ui| {
         ui.label("Report:");
         ui.add(egui::TextEdit::singleline(&mut path).desired_width(170.0));
-        if ui.button("Export").on_hover_text("One-page HTML report with the plot as PNG, written atomically").clicked() && !path.trim().is_empty() {
+        if ui.button("Export").on_hover_text("One-page HTML report with the plot as PNG, written atomically").clicked()
+            && !path.trim().is_empty()
+        {
             cmds.push(Command::ExportCdmamReport(std::path::PathBuf::from(path.trim())));
         }
     });

@@ -101,7 +101,8 @@ fn run_setting(group: &'static str, setting: String, params: &CdmamParams, seed:
     }
     let sim = start.elapsed().as_secs_f64() / f64::from(images.max(1));
     let start = Instant::now();
-    let set = read_set(&exposures, Some(&layout), &ReadoutOptions::default(), &|_, _| {}, &|| false).with_context(|| format!("reading {setting}"))?;
+    let set = read_set(&exposures, Some(&layout), &ReadoutOptions::default(), &|_, _| {}, &|| false)
+        .with_context(|| format!("reading {setting}"))?;
     let read = start.elapsed().as_secs_f64() / f64::from(images.max(1));
     let cdc = &set.cdc;
     let at = |d: f64| cdc.diameters.iter().find(|r| (r.diameter_mm - d).abs() < 1e-6);

@@ -165,7 +165,14 @@ fn fit_inverse_polynomial(points: &[(f64, f64)]) -> Option<CurveFit> {
     }
     let tail_slope = fit_power_law(points).map_or(1.0, |p| p.coefficients[1]).clamp(TAIL_SLOPE.0, TAIL_SLOPE.1);
     let largest_fitted_mm = points.iter().map(|p| p.0).fold(0.0, f64::max);
-    finish(CurveFit { model: CurveModel::InversePolynomial, coefficients, rows_used: points.len(), largest_fitted_mm, tail_slope, dense: Vec::new() })
+    finish(CurveFit {
+        model: CurveModel::InversePolynomial,
+        coefficients,
+        rows_used: points.len(),
+        largest_fitted_mm,
+        tail_slope,
+        dense: Vec::new(),
+    })
 }
 
 /// `ln T = ln a − b·ln d` by least squares; rejected unless the thresholds fall with the diameter (`b > 0`).
@@ -181,7 +188,14 @@ fn fit_power_law(points: &[(f64, f64)]) -> Option<CurveFit> {
     }
     let largest_fitted_mm = points.iter().map(|p| p.0).fold(0.0, f64::max);
     let tail_slope = b.clamp(TAIL_SLOPE.0, TAIL_SLOPE.1);
-    let fit = CurveFit { model: CurveModel::PowerLaw, coefficients: [ln_a, b, 0.0, 0.0], rows_used: points.len(), largest_fitted_mm, tail_slope, dense: Vec::new() };
+    let fit = CurveFit {
+        model: CurveModel::PowerLaw,
+        coefficients: [ln_a, b, 0.0, 0.0],
+        rows_used: points.len(),
+        largest_fitted_mm,
+        tail_slope,
+        dense: Vec::new(),
+    };
     finish(fit)
 }
 
@@ -218,7 +232,14 @@ mod tests {
     #[test]
     fn the_curve_never_rises_with_the_diameter() {
         // 0.1 − 0.05/d + 0.01/d² dips to 0.0375 at d = 0.4 mm and turns up to 0.06 at 1 mm.
-        let fit = CurveFit { model: CurveModel::InversePolynomial, coefficients: [0.1, -0.05, 0.01, 0.0], rows_used: 5, largest_fitted_mm: 1.0, tail_slope: 1.0, dense: Vec::new() };
+        let fit = CurveFit {
+            model: CurveModel::InversePolynomial,
+            coefficients: [0.1, -0.05, 0.01, 0.0],
+            rows_used: 5,
+            largest_fitted_mm: 1.0,
+            tail_slope: 1.0,
+            dense: Vec::new(),
+        };
         assert!((fit.polynomial(1.0) - 0.06).abs() < 1e-12);
         let sweep: Vec<f64> = (0..50).map(|i| fit.automated_um(0.08 * (12.5f64).powf(f64::from(i) / 49.0))).collect();
         assert!(sweep.windows(2).all(|w| w[1] <= w[0] + 1e-15), "{sweep:?}");
