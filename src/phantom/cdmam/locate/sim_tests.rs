@@ -216,3 +216,52 @@ fn matched_filter_calibration_report() {
         println!("row {row} ({} mm): {}", crate::phantom::cdmam::tables::DIAMETERS_MM[row], line.join(" "));
     }
 }
+
+/// The benchmark's hard cases: (setting, seed, indices).
+fn hard_params(name: &str) -> CdmamParams {
+    let base = CdmamParams { pixel_mm: 0.07, ..CdmamParams::default() };
+    match name {
+        "mas200" => CdmamParams { mas: 200.0, ..base },
+        "mas10" => CdmamParams { mas: 10.0, ..base },
+        "blur025" => CdmamParams { blur_mm: 0.25, ..base },
+        "s1" => CdmamParams { pixel_mm: 0.07, ..scenario("1").unwrap() },
+        _ => base,
+    }
+}
+
+#[test]
+#[ignore = "diagnostic; run in release"]
+fn hard_cases_diagnostic() {
+    let layout = Layout::standard();
+    let cases: Vec<(&str, u64, u32)> = match std::env::var("CASES") {
+        Ok(s) => s
+            .split(',')
+            .map(|c| {
+                let p: Vec<&str> = c.split(':').collect();
+                (match p[0] { "mas200" => "mas200", "mas10" => "mas10", "blur025" => "blur025", "s1" => "s1", _ => "default" }, p[1].parse().unwrap(), p[2].parse().unwrap())
+            })
+            .collect(),
+        Err(_) => vec![("mas200", 11, 0), ("mas10", 11, 0), ("mas10", 11, 1), ("blur025", 12, 2), ("blur025", 12, 14), ("s1", 5, 5), ("s1", 5, 14)],
+    };
+    for (name, seed, index) in cases {
+        let params = hard_params(name);
+        let e = simulate(&params, &layout, seed, index).unwrap();
+        let start = std::time::Instant::now();
+        let r = locate(&e.image, &LocateOptions::with_hint(0.07));
+        let t = start.elapsed().as_secs_f64();
+        let coarse = prepare::coarse(&e.image, 0.07, 0.4).unwrap();
+        let f = coarse.factor as f64;
+        let truth_theta = e.pose.angle_rad.rem_euclid(std::f64::consts::FRAC_PI_2);
+        let lat = find_lattice(&coarse, (10.0 / coarse.nominal_mm / 1.3, 10.0 / coarse.nominal_mm * 1.3));
+        println!(
+            "{name} s{seed} #{index}: {t:.2}s truth θ {:.3}° period {:.3} | lattice {:?}",
+            truth_theta.to_degrees(),
+            10.0 / e.pose.pixel_mm / f,
+            lat.as_ref().map(|(l, d)| (l.theta.to_degrees(), l.period, l.phase, *d))
+        );
+        match r {
+            Ok(l) => println!("   ok: error {:.3} px", worst_centre_error(&l.pose, &e.pose)),
+            Err(err) => println!("   FAIL: {err}"),
+        }
+    }
+}
