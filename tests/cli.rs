@@ -554,3 +554,26 @@ fn readout_cdmam_refuses_too_few_images_and_non_phantoms() {
     let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", bogus.to_str().unwrap()]));
     assert!(line.contains("bogus.dcm"), "{line}");
 }
+
+#[test]
+fn readout_cdmam_notices_another_layout_and_uses_a_sidecar_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    cdmam_set(dir.path(), 8, &["--random-layout"]);
+    let path = dir.path().to_str().unwrap();
+    // The standard chart does not describe this phantom: the readout says so and scores against the consensus.
+    let out = mammoscope(&["readout", "cdmam", path, "--json", "--bootstrap", "0"]);
+    assert_ok(&out);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["truth_source"], "consensus", "{}", json["readout"]["warnings"]);
+    // With the simulator's truth it uses that layout, and the thresholds agree with the consensus ones.
+    let sidecar = dir.path().join("cdmam_00.json");
+    let out = mammoscope(&["readout", "cdmam", path, "--json", "--bootstrap", "0", "--truth", sidecar.to_str().unwrap()]);
+    assert_ok(&out);
+    let with_truth: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(with_truth["truth_source"], "layout");
+    let t = |j: &Value, i: usize| j["thresholds"][i]["automated_um"].as_f64();
+    for i in [6, 9] {
+        let (a, b) = (t(&json, i).unwrap(), t(&with_truth, i).unwrap());
+        assert!((a / b - 1.0).abs() < 0.25, "row {i}: consensus {a} vs truth {b}");
+    }
+}
