@@ -14,6 +14,8 @@ const EDGE_SPAN: (f64, f64) = (0.2, 0.8);
 const MIN_SEPARATION: f64 = 5.0;
 /// More lattice cells over the image than this is no CDMAM (a 30 × 40 cm image at a 10 mm pitch has 1 200).
 const MAX_CELLS: usize = 100_000;
+/// The smallest spread of the edge evidence without a line, noise σ (a floor for images with flat parts).
+const MIN_SPREAD: f64 = 0.02;
 /// Fewer present edges than this is no grid (the matrix has about 440).
 const MIN_PRESENT: usize = 60;
 
@@ -76,11 +78,19 @@ impl EdgeMap {
         let split = otsu(&measured).ok_or_else(|| LocateError::NoGrid("no grid lines stand out".into()))?;
         let absent: Vec<f64> = measured.iter().copied().filter(|&v| v < split).collect();
         let present: Vec<f64> = measured.iter().copied().filter(|&v| v >= split).collect();
-        let (Some(m0), Some(m1), Some(s0)) = (median_f64(absent.clone()), median_f64(present.clone()), robust_sigma(&absent)) else {
+        let (Some(m0), Some(m1), Some(s0)) = (median_f64(absent.clone()), median_f64(present.clone()), spread(&absent)) else {
             return Err(LocateError::NoGrid("no grid lines stand out".into()));
         };
-        let separation = (m1 - m0) / s0.max(1e-9 * m1.abs().max(1e-12));
-        if present.len() < MIN_PRESENT || separation < MIN_SEPARATION || m1 <= 0.0 {
+        if m1 <= 0.0 {
+            // The stronger class is no line at all (lines of the other polarity, or flat parts of the image).
+            return Err(LocateError::NoGrid(format!(
+                "no grid edges stand above the background (the strongest {} of {} edges: median {m1:.2} σ)",
+                present.len(),
+                measured.len()
+            )));
+        }
+        let separation = (m1 - m0) / s0;
+        if present.len() < MIN_PRESENT || separation < MIN_SEPARATION {
             return Err(LocateError::NoGrid(format!(
                 "{} grid edges stand {separation:.1} σ above the background (need {MIN_PRESENT} at {MIN_SEPARATION} σ)",
                 present.len()
@@ -103,6 +113,20 @@ impl EdgeMap {
         let values = if along == Along::I { &self.along_i } else { &self.along_j };
         values.get(index).copied().unwrap_or(0.0)
     }
+}
+
+/// The spread of the edges without a line, in noise σ of the coarse image: robust (MAD) where it can be, the RMS
+/// deviation from the median where most values are identical (flat, clipped or empty parts of the image), and never
+/// below [`MIN_SPREAD`] (an edge averages a few dozen coarse pixels of unit noise: its true spread is ~0.3).
+fn spread(values: &[f64]) -> Option<f64> {
+    let robust = robust_sigma(values)?;
+    let s = if robust > 0.0 {
+        robust
+    } else {
+        let m = median_f64(values.to_vec())?;
+        (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+    };
+    Some(s.max(MIN_SPREAD))
 }
 
 /// Otsu's threshold of `values`: the split that maximises the between-class variance.
@@ -138,5 +162,31 @@ mod tests {
         let t = otsu(&v).unwrap();
         assert!(t > 0.6 && t < 10.0, "{t}");
         assert!(otsu(&[1.0, 1.0, 1.0, 1.0]).is_none());
+    }
+
+    /// Bright lines measured as dark ones, over half of an otherwise flat image: the edges on the lines are the
+    /// weaker class, all alike (zero spread), and the flat edges the stronger, at 0. No grid, and a sane message.
+    #[test]
+    fn lines_of_the_wrong_polarity_on_a_flat_image_are_no_grid() {
+        let (w, h) = (240, 240);
+        let data = (0..w * h).map(|i| if (i % w) % 20 == 0 && i % w < 120 { 6.0 } else { 0.0 }).collect();
+        let high = Image::new(w, h, data).unwrap();
+        let lattice = Lattice { theta: 0.0, period: 20.0, phase: [0.0, 0.0] };
+        let Err(LocateError::NoGrid(message)) = EdgeMap::measure(&high, &lattice, true) else { panic!("a grid") };
+        assert!(message.contains("no grid edges stand above"), "{message}");
+        // Dark lines of the same layout are a grid, or at least are judged on a finite spread.
+        let dark = Image::new(w, h, high.data.iter().map(|v| -v).collect()).unwrap();
+        match EdgeMap::measure(&dark, &lattice, true) {
+            Ok(_) => {}
+            Err(e) => assert!(e.to_string().len() < 200 && !e.to_string().contains("e+"), "{e}"),
+        }
+    }
+
+    #[test]
+    fn the_spread_has_a_floor_and_survives_identical_values() {
+        assert!((spread(&[0.5; 10]).unwrap() - MIN_SPREAD).abs() < 1e-12);
+        let mostly: Vec<f64> = (0..10).map(|k| if k < 7 { 1.0 } else { 4.0 }).collect();
+        let s = spread(&mostly).unwrap();
+        assert!(s > 1.0 && s < 3.0, "{s}");
     }
 }

@@ -66,11 +66,13 @@ use profile::{Points, Profile, axes};
 const ANGLE_CANDIDATES: usize = 8;
 /// A projection's lines must stand this many noise σ above it.
 const MIN_SIGNIFICANCE: f64 = 8.0;
-/// A lattice this significant is taken without trying the other angles (a wrong angle gives no comb at all; one
-/// close to the grid's converges onto it).
+/// A lattice this significant whose outline shows [`CONVINCING_CELLS`] is taken without trying the other angles (a
+/// wrong angle gives no comb at all; one close to the grid's converges onto it).
 const CLEAR_SIGNIFICANCE: f64 = 30.0;
 /// Fewer phantom cells with all four edges visible than this is not a CDMAM.
 const MIN_CELLS: usize = 120;
+/// A clear lattice on which this many cells show their four edges is the grid: the other angles are not tried.
+const CONVINCING_CELLS: usize = 190;
 
 /// Find the CDMAM 3.4 in `image` (raw or processed; gold dark or bright) and measure its pose.
 pub fn locate(image: &Image, options: &LocateOptions) -> Result<Located, LocateError> {
@@ -85,13 +87,7 @@ pub fn locate(image: &Image, options: &LocateOptions) -> Result<Located, LocateE
     } else {
         (nominal_period / 2.0, nominal_period * 2.0)
     };
-    let (lattice, dark) = find_lattice(&coarse, range)?;
-    let edges = edges::EdgeMap::measure(&coarse.high, &lattice, dark)?;
-    let candidates = matching::candidates(&edges);
-    let cells_found = candidates.first().map_or(0, |p| matching::cells_found(p, &edges));
-    if cells_found < MIN_CELLS {
-        return Err(LocateError::NoMatch(format!("only {cells_found} of 205 cells show their four grid lines")));
-    }
+    let (lattice, dark, candidates, cells_found) = find_phantom(&coarse, range)?;
     // Near-tied outlines (always the two mirror twins): refine each, keep the one whose discs fit.
     let mut best: Option<(f64, Located)> = None;
     let mut failure = None;
@@ -129,14 +125,90 @@ pub fn locate(image: &Image, options: &LocateOptions) -> Result<Located, LocateE
     Ok(located)
 }
 
-/// The lattice of grid lines on the coarse image with a period in `range` (coarse pixels), and whether the lines are
-/// dark.
-fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool), LocateError> {
+/// A lattice of grid lines, how many noise σ its lines stand above the projections, and whether they are dark.
+type LatticeCandidate = (f64, Lattice, bool);
+
+/// The phantom found: its lattice, whether the lines are dark, the near-tied placements of the outline and the number
+/// of cells that show their four grid lines.
+type Found = (Lattice, bool, Vec<matching::Placement>, usize);
+
+/// The lattice of the phantom's grid lines on the coarse image with a period in `range` (coarse pixels), whether the
+/// lines are dark, the near-tied placements of the outline and the number of cells found.
+///
+/// The most periodic lattice is not always the grid: the crossings and disc columns of the diamond fold into a comb
+/// along the image axes (every 10/√2 mm, near the short end of the hinted range), and plate edges, the open field and
+/// text can add their own. So each lattice with significant lines is checked against the 205-cell outline as it is
+/// found, and the one whose outline shows the most cells wins. A lattice that is clear and shows almost the whole
+/// outline is taken at once, without trying the other angles.
+fn find_phantom(coarse: &Coarse, range: (f64, f64)) -> Result<Found, LocateError> {
+    let mut failures: Vec<(f64, LocateError)> = Vec::new();
+    let mut found: Vec<(f64, Found)> = Vec::new();
+    let searched = lattices(coarse, range, |(significance, lattice, dark): LatticeCandidate| {
+        if significance < MIN_SIGNIFICANCE {
+            return None;
+        }
+        match match_outline(coarse, &lattice, dark) {
+            Ok((candidates, cells_found)) if significance >= CLEAR_SIGNIFICANCE && cells_found >= CONVINCING_CELLS => {
+                Some((lattice, dark, candidates, cells_found))
+            }
+            Ok((candidates, cells_found)) => {
+                found.push((significance, (lattice, dark, candidates, cells_found)));
+                None
+            }
+            Err(e) => {
+                failures.push((significance, e));
+                None
+            }
+        }
+    })?;
+    let best = match searched {
+        Ok(convincing) => return Ok(convincing),
+        Err(best) => best,
+    };
+    // Most cells first, then the most significant lines.
+    if let Some((_, found)) = found.into_iter().max_by(|a, b| a.1.3.cmp(&b.1.3).then(a.0.total_cmp(&b.0))) {
+        return Ok(found);
+    }
+    // The most significant lattice's failure says most about the image.
+    failures.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Err(failures.into_iter().next().map_or_else(|| no_significant_lines(coarse, range, best), |f| f.1))
+}
+
+/// The outline matched on one lattice; an error when too few cells show their four grid lines.
+fn match_outline(coarse: &Coarse, lattice: &Lattice, dark: bool) -> Result<(Vec<matching::Placement>, usize), LocateError> {
+    let edges = edges::EdgeMap::measure(&coarse.high, lattice, dark)?;
+    let candidates = matching::candidates(&edges);
+    let cells_found = candidates.first().map_or(0, |p| matching::cells_found(p, &edges));
+    if cells_found < MIN_CELLS {
+        return Err(LocateError::NoMatch(format!("only {cells_found} of 205 cells show their four grid lines")));
+    }
+    Ok((candidates, cells_found))
+}
+
+/// The error when no lattice had significant lines (`best`: the highest significance seen, if any lattice folded).
+fn no_significant_lines(coarse: &Coarse, (lo, hi): (f64, f64), best: Option<f64>) -> LocateError {
+    let f = coarse.factor as f64;
+    let pitch = format!("a 10 mm pitch of {:.0}–{:.0} px, pixel {:.3}–{:.3} mm", lo * f, hi * f, 10.0 / (hi * f), 10.0 / (lo * f));
+    match best {
+        Some(significance) => LocateError::NoGrid(format!(
+            "periodic lines with {pitch} stand only {significance:.1} σ above the noise (need {MIN_SIGNIFICANCE})"
+        )),
+        None => LocateError::NoGrid(format!("no periodic lines with {pitch} in any direction")),
+    }
+}
+
+/// The lattices of periodic lines at each candidate grid angle, handed to `accept` as they are found (a lattice it
+/// accepts ends the search: `Ok(Ok(..))`); otherwise `Ok(Err(best))` with the highest significance seen.
+fn lattices<T>(
+    coarse: &Coarse,
+    (lo, hi): (f64, f64),
+    mut accept: impl FnMut(LatticeCandidate) -> Option<T>,
+) -> Result<Result<T, Option<f64>>, LocateError> {
     let points = Points::from_high(&coarse.high);
     if points.len() < 64 {
         return Err(LocateError::NoGrid("the image has almost no structure".into()));
     }
-    let mut best: Option<(f64, Lattice, bool)> = None;
+    let mut best: Option<f64> = None;
     let mut tried: Vec<f64> = Vec::new();
     for theta0 in orientation::candidates(&coarse.high, ANGLE_CANDIDATES) {
         let theta = orientation::refine(&points, theta0, 2f64.to_radians());
@@ -160,25 +232,12 @@ fn find_lattice(coarse: &Coarse, (lo, hi): (f64, f64)) -> Result<(Lattice, bool)
         let significance = fi.significance.min(fj.significance);
         let dark = if fi.significance >= fj.significance { fi.dark } else { fj.dark };
         let lattice = Lattice { theta, period: 0.5 * (fi.period + fj.period), phase: [fi.phase, fj.phase] };
-        if best.as_ref().is_none_or(|b| significance > b.0) {
-            best = Some((significance, lattice, dark));
-        }
-        if significance >= CLEAR_SIGNIFICANCE {
-            break;
+        best = Some(best.map_or(significance, |b: f64| b.max(significance)));
+        if let Some(found) = accept((significance, lattice, dark)) {
+            return Ok(Ok(found));
         }
     }
-    let pitch = || {
-        let f = coarse.factor as f64;
-        format!("a 10 mm pitch of {:.0}–{:.0} px, pixel {:.3}–{:.3} mm", lo * f, hi * f, 10.0 / (hi * f), 10.0 / (lo * f))
-    };
-    match best {
-        Some((significance, lattice, dark)) if significance >= MIN_SIGNIFICANCE => Ok((lattice, dark)),
-        Some((significance, ..)) => Err(LocateError::NoGrid(format!(
-            "periodic lines with {} stand only {significance:.1} σ above the noise (need {MIN_SIGNIFICANCE})",
-            pitch()
-        ))),
-        None => Err(LocateError::NoGrid(format!("no periodic lines with {} in any direction", pitch()))),
-    }
+    Ok(Err(best))
 }
 
 /// A pose on the image downsampled by `factor` → the same pose on the full image (coarse pixel `k` covers full

@@ -125,3 +125,42 @@ fn nan_pixels_and_scoring_garbage_do_not_panic() {
     assert_eq!(score(&image, &off).scored(), 0);
     assert_eq!(score(&Image::filled(1, 1, 0.0), &located).scored(), 0);
 }
+
+/// A pattern more periodic than the grid along the image axes (here round dark dots every 8 mm, as the crossings
+/// and disc columns of the diamond fold every 7.1 mm along the axes) makes the most significant lattice: it must be
+/// checked against the outline and given up for the grid.
+#[test]
+fn a_stronger_comb_along_the_image_axes_does_not_hide_the_grid() {
+    let pixel_mm = 0.4;
+    let mut scene = Scene::new(200.0, 270.0, pixel_mm, 1.0, 31);
+    scene.noise_sigma = 3.0;
+    let mut image = render(&scene);
+    let (pitch, radius) = (8.0 / pixel_mm, 1.0 / pixel_mm);
+    for (i, v) in image.data.iter_mut().enumerate() {
+        let (x, y) = ((i % scene.width) as f64, (i / scene.width) as f64);
+        let (dx, dy) = ((x + 0.5 * pitch).rem_euclid(pitch) - 0.5 * pitch, (y + 0.5 * pitch).rem_euclid(pitch) - 0.5 * pitch);
+        if dx.hypot(dy) < radius {
+            *v -= 30.0;
+        }
+        // Collimator edges along the image axes, so that the axes are a candidate angle.
+        if x < 25.0 || y < 25.0 {
+            *v += 400.0;
+        }
+    }
+    let coarse = prepare::coarse(&image, pixel_mm, 0.4).unwrap();
+    let nominal = 10.0 / coarse.nominal_mm;
+    let range = (nominal / 1.3, nominal * 1.3);
+    let mut seen = Vec::new();
+    let _ = lattices::<()>(&coarse, range, |c| {
+        seen.push(c);
+        None
+    })
+    .unwrap();
+    let strongest = seen.iter().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    let quarter = std::f64::consts::FRAC_PI_2;
+    let off_axis = |theta: f64| (theta + quarter / 2.0).rem_euclid(quarter) - quarter / 2.0;
+    assert!(off_axis(strongest.1.theta).abs() < 1f64.to_radians() && strongest.0 >= CLEAR_SIGNIFICANCE, "{seen:?}");
+    let located = locate(&image, &LocateOptions::with_hint(pixel_mm)).map_err(|e| format!("{e}; lattices {seen:?}")).unwrap();
+    let error = worst_centre_error(&located.pose, &scene.pose);
+    assert!(error < 0.3, "worst cell centre {error:.3} px, {located:?}");
+}
