@@ -551,7 +551,7 @@ fn readout_cdmam_refuses_too_few_images_and_non_phantoms() {
     // A file that is not an image.
     let bogus = dir.path().join("bogus.dcm");
     std::fs::write(&bogus, b"not a dicom file at all").unwrap();
-    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", bogus.to_str().unwrap()]));
+    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", bogus.to_str().unwrap(), "--min-images", "1"]));
     assert!(line.contains("bogus.dcm"), "{line}");
 }
 

@@ -2,7 +2,6 @@
 //! exposures (EUREF protocol): the contrast-detail curve, predicted human thresholds, EUREF verdicts, IQF.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 
@@ -11,7 +10,7 @@ use crate::dicom::{self, OpenOptions, atomic::write_file_atomically};
 use crate::phantom::cdmam::{
     Layout,
     analysis::ReadoutOptions,
-    readout::{Exposure, SetReadout, read_set},
+    readout::{ExposureReadout, SetReadout, finish_set, read_image},
     tables,
 };
 use crate::report::cdmam::{ReportContext, level_text, render_html};
@@ -83,24 +82,35 @@ pub fn layout_from_sidecar(path: &Path) -> anyhow::Result<Layout> {
     Ok(layout)
 }
 
-/// Opened exposures and the report's header facts.
-pub fn load_exposures(paths: &[PathBuf]) -> anyhow::Result<(Vec<Exposure>, ReportContext)> {
+/// What [`read_files`] returns: the reads, the files left out (`name`, reason) and the report's header facts.
+pub type ReadFiles = (Vec<ExposureReadout>, Vec<(String, String)>, ReportContext);
+
+/// Opens each file, reads it (locate + score) and drops its pixels before the next, so a set of full-field images
+/// never sits in memory at once; returns the reads, the files left out and why, and the report's header facts.
+/// A file that cannot be opened is an error (a typo in a path should not silently shrink the set).
+pub fn read_files(paths: &[PathBuf]) -> anyhow::Result<ReadFiles> {
     let files = expand_paths(paths);
     if files.is_empty() {
         bail!("no files found in {}", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
-    let mut exposures = Vec::new();
-    let mut metas = Vec::new();
-    for file in &files {
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let (mut read, mut failures, mut metas) = (Vec::new(), Vec::new(), Vec::new());
+    for (index, file) in files.iter().enumerate() {
         let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+        if tty {
+            eprintln!("locating the phantom: image {}/{} ({name})", index + 1, files.len());
+        }
         let loaded = dicom::open(file, &OpenOptions::default()).with_context(|| format!("cannot open {name}"))?;
-        let Some(image) = loaded.frames.first().cloned() else { bail!("{name} has no frames") };
+        let Some(image) = loaded.frames.first() else { bail!("{name} has no frames") };
         let pixel_mm = loaded.meta.spacing.map(|s| 0.5 * (s.row_mm + s.col_mm));
-        exposures.push(Exposure { name: name.clone(), image: Arc::new(image), pixel_mm });
+        match read_image(&name, image, pixel_mm) {
+            Ok(r) => read.push(ExposureReadout { index, ..r }),
+            Err(e) => failures.push((name.clone(), e.to_string())),
+        }
         metas.push((name, loaded.meta));
     }
     let ctx = ReportContext::from_metas(metas.iter().map(|(n, m)| (n.clone(), m)));
-    Ok((exposures, ctx))
+    Ok((read, failures, ctx))
 }
 
 fn cdmam(args: &CdmamReadoutArgs) -> anyhow::Result<()> {
@@ -109,23 +119,17 @@ fn cdmam(args: &CdmamReadoutArgs) -> anyhow::Result<()> {
         (None, "consensus") => None,
         _ => Some(Layout::standard()),
     };
-    let (exposures, ctx) = load_exposures(&args.paths)?;
-    if exposures.len() < args.min_images {
+    let given = expand_paths(&args.paths).len();
+    if given < args.min_images {
         bail!(
-            "{} image(s) given: the CDMAM readout needs at least {} exposures of the phantom (the protocol asks for {})",
-            exposures.len(),
+            "{given} image(s) given: the CDMAM readout needs at least {} exposures of the phantom (the protocol asks for {})",
             args.min_images,
             tables::RECOMMENDED_IMAGES
         );
     }
     let options = ReadoutOptions { bootstrap: args.bootstrap, min_images: args.min_images, ..ReadoutOptions::default() };
-    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let progress = |done: usize, total: usize| {
-        if tty && done < total {
-            eprintln!("locating the phantom: image {}/{total} ({})", done + 1, exposures[done].name);
-        }
-    };
-    let set = read_set(&exposures, layout.as_ref(), &options, &progress, &|| false).context("CDMAM readout failed")?;
+    let (read, failures, ctx) = read_files(&args.paths)?;
+    let set = finish_set(read, failures, layout.as_ref(), &options).context("CDMAM readout failed")?;
     if let Some(out) = &args.report {
         let html = render_html(&set, &ctx).context("cannot draw the report figure")?;
         write_file_atomically(out, html.as_bytes()).with_context(|| format!("cannot write {}", out.display()))?;

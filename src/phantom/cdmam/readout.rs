@@ -102,12 +102,20 @@ impl SetReadout {
 /// # Errors
 /// When the phantom cannot be found (the locate step's message).
 pub fn read_exposure(exposure: &Exposure) -> Result<ExposureReadout, locate::LocateError> {
-    let options = LocateOptions { pixel_mm_hint: exposure.pixel_mm, ..LocateOptions::default() };
-    let located: Located = locate::locate(&exposure.image, &options)?;
-    let scores = locate::score(&exposure.image, &located);
+    read_image(&exposure.name, &exposure.image, exposure.pixel_mm)
+}
+
+/// [`read_exposure`] on borrowed pixels.
+///
+/// # Errors
+/// When the phantom cannot be found (the locate step's message).
+pub fn read_image(name: &str, image: &Image, pixel_mm: Option<f64>) -> Result<ExposureReadout, locate::LocateError> {
+    let options = LocateOptions { pixel_mm_hint: pixel_mm, ..LocateOptions::default() };
+    let located: Located = locate::locate(image, &options)?;
+    let scores = locate::score(image, &located);
     Ok(ExposureReadout {
         index: 0,
-        name: exposure.name.clone(),
+        name: name.to_owned(),
         pose: located.pose,
         cells_found: located.cells_found,
         fit_residual_px: located.fit_residual_px,
@@ -140,8 +148,22 @@ pub fn read_set(
         }
     }
     progress(exposures.len(), exposures.len());
+    finish_set(read, failures, layout, options)
+}
+
+/// The statistics over exposures already read one by one with [`read_exposure`] (callers that stream large files
+/// read each image, keep its scores and drop its pixels); `failures` are the `(name, reason)` of those left out.
+///
+/// # Errors
+/// [`ReadoutError::NothingFound`] when nothing was read, or the analysis's errors.
+pub fn finish_set(
+    read: Vec<ExposureReadout>,
+    failures: Vec<(String, String)>,
+    layout: Option<&Layout>,
+    options: &ReadoutOptions,
+) -> Result<SetReadout, ReadoutError> {
     if read.is_empty() {
-        return Err(ReadoutError::NothingFound(exposures.len()));
+        return Err(ReadoutError::NothingFound(failures.len()));
     }
     let scores: Vec<ImageScores> = read.iter().map(|r| r.scores.clone()).collect();
     let cdc = analysis::analyse(&scores, layout, options)?;
