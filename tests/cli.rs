@@ -548,6 +548,12 @@ fn readout_cdmam_refuses_too_few_images_and_non_phantoms() {
     let samples = mammoscope::app::loader::sample_exam_dir().unwrap();
     let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", samples.to_str().unwrap(), "--min-images", "2"]));
     assert!(line.contains("no CDMAM phantom found"), "{line}");
+    // The report must not overwrite an input.
+    let first = dir.path().join("cdmam_00.dcm");
+    let before = std::fs::read(&first).unwrap();
+    let line = assert_one_line_error(&mammoscope(&["readout", "cdmam", dir.path().to_str().unwrap(), "--report", first.to_str().unwrap()]));
+    assert!(line.contains("never overwritten"), "{line}");
+    assert_eq!(std::fs::read(&first).unwrap(), before);
     // A file that is not an image.
     let bogus = dir.path().join("bogus.dcm");
     std::fs::write(&bogus, b"not a dicom file at all").unwrap();

@@ -119,7 +119,14 @@ fn cdmam(args: &CdmamReadoutArgs) -> anyhow::Result<()> {
         (None, "consensus") => None,
         _ => Some(Layout::standard()),
     };
-    let given = expand_paths(&args.paths).len();
+    let inputs = expand_paths(&args.paths);
+    if let Some(out) = &args.report {
+        let same = |p: &PathBuf| p.canonicalize().ok().is_some_and(|p| out.canonicalize().ok().is_some_and(|o| o == p));
+        if inputs.iter().any(same) {
+            bail!("--report {} is one of the input images: inputs are never overwritten", out.display());
+        }
+    }
+    let given = inputs.len();
     if given < args.min_images {
         bail!(
             "{given} image(s) given: the CDMAM readout needs at least {} exposures of the phantom (the protocol asks for {})",

@@ -77,6 +77,11 @@ impl CdmamJobs {
 
     fn start_export(&mut self, state: &mut AppState, path: PathBuf, egui_ctx: &egui::Context) {
         let Some(result) = &state.cdmam.result else { return };
+        let target = path.canonicalize().ok();
+        if target.is_some() && state.images.iter().any(|img| img.path.canonicalize().ok() == target) {
+            state.cdmam.export_status = Some(Err(format!("{} is an open image: inputs are never overwritten", path.display())));
+            return;
+        }
         let readout = result.readout.clone();
         let ctx = ReportContext::from_metas(result.image_ids.iter().filter_map(|&id| {
             let img = state.image(id)?;
