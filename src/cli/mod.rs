@@ -116,25 +116,14 @@ pub(crate) fn frame(loaded: &LoadedImage, index: usize) -> anyhow::Result<&Image
     })
 }
 
-/// Run `write` on a temporary file beside `out`, then rename it over `out`; the temporary file is removed on error.
+/// Run `write` on a temporary file beside `out`, then rename it over `out`; the temporary file is removed on error
+/// ([`crate::dicom::atomic::write_atomically_with`] with the command line's messages).
 pub(crate) fn write_atomically(
     out: &std::path::Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let name = out.file_name().with_context(|| format!("--out must name a file ({})", out.display()))?;
-    let tmp: std::path::PathBuf = out.with_file_name(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| {
-        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        let mut writer = std::io::BufWriter::new(file);
-        write(&mut writer)?;
-        std::io::Write::flush(&mut writer)?;
-        writer.get_ref().sync_all()?;
-        std::fs::rename(&tmp, out).with_context(|| format!("cannot rename to {}", out.display()))
-    })();
-    if result.is_err() {
-        std::fs::remove_file(&tmp).ok();
-    }
-    result
+    out.file_name().with_context(|| format!("--out must name a file ({})", out.display()))?;
+    crate::dicom::atomic::write_atomically_with(out, write).with_context(|| format!("cannot write {}", out.display()))
 }
 
 /// The window the viewer shows first: the file's first preset (the reader lists them in order, with an

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 
 use crate::app::loader::expand_paths;
-use crate::dicom::{self, OpenOptions, atomic::write_file_atomically};
+use crate::dicom::{
+    self, OpenOptions,
+    atomic::{same_file, write_file_atomically},
+};
 use crate::phantom::cdmam::{
     Layout,
     analysis::ReadoutOptions,
@@ -120,11 +123,10 @@ fn cdmam(args: &CdmamReadoutArgs) -> anyhow::Result<()> {
         _ => Some(Layout::standard()),
     };
     let inputs = expand_paths(&args.paths);
-    if let Some(out) = &args.report {
-        let same = |p: &PathBuf| p.canonicalize().ok().is_some_and(|p| out.canonicalize().ok().is_some_and(|o| o == p));
-        if inputs.iter().any(same) {
-            bail!("--report {} is one of the input images: inputs are never overwritten", out.display());
-        }
+    if let Some(out) = &args.report
+        && inputs.iter().any(|input| same_file(input, out))
+    {
+        bail!("--report {} is one of the input images: inputs are never overwritten", out.display());
     }
     let given = inputs.len();
     if given < args.min_images {

@@ -3,15 +3,13 @@
 //! The pixels come from [`cpu_render::render_grey8`], the CPU reference of the shader. The PNG is written
 //! atomically (a temporary file in the output folder, then a rename) and never over the input file.
 
-use std::fs;
-use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use image::{ExtendedColorType, ImageEncoder as _, codecs::png::PngEncoder};
 
 use super::args::RenderArgs;
-use crate::dicom::{self, LoadedImage, OpenOptions};
+use crate::dicom::{self, LoadedImage, OpenOptions, atomic::same_file};
 use crate::imaging::{
     Image, cpu_render,
     voi::{Display, Window},
@@ -67,47 +65,26 @@ fn preset_window(loaded: &LoadedImage, wanted: &str) -> anyhow::Result<Window> {
     bail!("no window preset {wanted:?}; the file has: {} ({})", names.join(", "), loaded.path.display())
 }
 
-/// True when `a` and `b` name the same existing file (through links or `..` too).
-fn same_file(a: &Path, b: &Path) -> bool {
-    if let (Ok(a), Ok(b)) = (fs::canonicalize(a), fs::canonicalize(b)) { a == b } else { false }
-}
-
 /// Encode an 8-bit grey PNG into a temporary file beside `out`, then rename it over `out`.
 pub fn write_png_atomically(out: &Path, width: usize, height: usize, grey: &[u8]) -> anyhow::Result<()> {
     let (Ok(w), Ok(h)) = (u32::try_from(width), u32::try_from(height)) else {
         bail!("image too large for PNG: {width}×{height}");
     };
-    let name = out.file_name().with_context(|| format!("--out must name a file ({})", out.display()))?;
     if out.is_dir() {
         bail!("--out is a directory ({})", out.display());
     }
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
-    let result = (|| -> anyhow::Result<()> {
-        let file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        let mut writer = BufWriter::new(file);
-        PngEncoder::new(&mut writer)
+    super::write_atomically(out, |writer| {
+        PngEncoder::new(writer)
             .write_image(grey, w, h, ExtendedColorType::L8)
-            .with_context(|| format!("cannot encode PNG ({})", out.display()))?;
-        let file = writer.into_inner().map_err(std::io::IntoInnerError::into_error)?;
-        file.sync_all()?;
-        fs::rename(&tmp, out).with_context(|| format!("cannot write {}", out.display()))
-    })();
-    if result.is_err() {
-        fs::remove_file(&tmp).ok();
-    }
-    result
+            .with_context(|| format!("cannot encode PNG ({})", out.display()))
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::path::PathBuf;
+
     use super::*;
     use crate::dicom::{ImageMeta, WindowPreset};
     use crate::imaging::voi::VoiFunction;

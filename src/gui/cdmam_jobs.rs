@@ -77,8 +77,7 @@ impl CdmamJobs {
 
     fn start_export(&mut self, state: &mut AppState, path: PathBuf, egui_ctx: &egui::Context) {
         let Some(result) = &state.cdmam.result else { return };
-        let target = path.canonicalize().ok();
-        if target.is_some() && state.images.iter().any(|img| img.path.canonicalize().ok() == target) {
+        if state.images.iter().any(|img| crate::dicom::atomic::same_file(&img.path, &path)) {
             state.cdmam.export_status = Some(Err(format!("{} is an open image: inputs are never overwritten", path.display())));
             return;
         }
