@@ -55,14 +55,9 @@ impl CdmamJobs {
         let layout = (state.cdmam.truth == TruthChoice::Standard).then(Layout::standard);
         let spawned = jobs::spawn("cdmam-readout", egui_ctx.clone(), move |r: &jobs::Reporter<SetReadout>| {
             let progress = |done: usize, total: usize| r.step(done as u32, total as u32, "CDMAM readout: locating the phantom");
-            match read_set(&exposures, layout.as_ref(), &ReadoutOptions::default(), &progress, &|| r.is_cancelled()) {
-                Ok(set) => {
-                    r.output(set);
-                    Ok(())
-                }
-                Err(ReadoutError::Cancelled) => anyhow::bail!("cancelled"),
-                Err(e) => Err(e.into()),
-            }
+            let set = read_set(&exposures, layout.as_ref(), &ReadoutOptions::default(), &progress, &|| r.is_cancelled())?;
+            r.output(set);
+            Ok(())
         });
         match spawned {
             Ok(job) => {
@@ -110,7 +105,9 @@ impl CdmamJobs {
                         let seconds = started.elapsed().as_secs_f64();
                         state.cdmam.result = Some(CdmamResult { readout: Arc::new(set), image_ids: ids.clone(), seconds });
                     }
-                    Message::Finished(Err(e)) if e.to_string() != "cancelled" => state.cdmam.error = Some(format!("{e:#}")),
+                    Message::Finished(Err(e)) if !matches!(e.downcast_ref(), Some(ReadoutError::Cancelled)) => {
+                        state.cdmam.error = Some(format!("{e:#}"));
+                    }
                     Message::Finished(_) => {}
                 }
             }

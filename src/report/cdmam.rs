@@ -94,11 +94,13 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn um(v: Option<f64>) -> String {
+/// A thickness in µm to 3 decimals, or a dash.
+pub fn um(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"))
 }
 
-fn ci(v: Option<[f64; 2]>) -> String {
+/// A confidence interval `lo–hi` in µm, or a dash.
+pub fn ci(v: Option<[f64; 2]>) -> String {
     v.map_or_else(|| "–".to_owned(), |[a, b]| format!("{a:.3}–{b:.3}"))
 }
 
@@ -111,7 +113,8 @@ pub fn level_text(level: VerdictLevel) -> &'static str {
     }
 }
 
-fn human_text(h: HumanThreshold) -> String {
+/// What is known of a predicted human threshold: a value, a bound (≤, ≥) or a dash.
+pub fn human_text(h: HumanThreshold) -> String {
     match h {
         HumanThreshold::Value(v) => format!("{v:.3}"),
         HumanThreshold::AtMost(v) => format!("≤ {v:.3}"),
@@ -162,7 +165,7 @@ th{{background:#eee}} td.l,th.l{{text-align:left}} .fail{{color:#b00;font-weight
     let _ = writeln!(
         w,
         "<tr><td><b>Image quality figure</b></td><td>IQF = Σ d·T<sub>human</sub> = {} mm·µm; IQF<sub>inv</sub> = 100 / Σ d·T<sub>auto</sub> = {}</td></tr></table>",
-        cdc.iqf.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}")),
+        um(cdc.iqf),
         cdc.iqf_inv.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
     );
     for warning in &cdc.warnings {

@@ -6,9 +6,9 @@ use egui_plot::{Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, 
 
 use crate::app::cdmam::{CdmamResult, TruthChoice};
 use crate::app::{AppState, Command};
-use crate::phantom::cdmam::analysis::{HumanThreshold, VerdictLevel};
+use crate::phantom::cdmam::analysis::VerdictLevel;
 use crate::phantom::cdmam::tables::EUREF_LIMITS;
-use crate::report::cdmam::level_text;
+use crate::report::cdmam::{ci, human_text, level_text, um};
 
 const AUTOMATED: Color32 = Color32::from_rgb(31, 119, 180);
 const HUMAN: Color32 = Color32::from_rgb(150, 90, 210);
@@ -177,12 +177,7 @@ fn thresholds_ui(ui: &mut egui::Ui, result: &CdmamResult) {
             ui.end_row();
             for v in &cdc.verdicts {
                 ui.label(format!("{:.2}", v.diameter_mm));
-                ui.label(match v.human {
-                    HumanThreshold::Value(h) => format!("{h:.3}"),
-                    HumanThreshold::AtMost(h) => format!("≤ {h:.3}"),
-                    HumanThreshold::AtLeast(h) => format!("≥ {h:.3}"),
-                    HumanThreshold::Unknown => "–".to_owned(),
-                });
+                ui.label(human_text(v.human));
                 ui.label(format!("{:.3}", v.acceptable_um));
                 ui.label(format!("{:.3}", v.achievable_um));
                 ui.colored_label(level_color(v.level), level_text(v.level));
@@ -190,8 +185,6 @@ fn thresholds_ui(ui: &mut egui::Ui, result: &CdmamResult) {
             }
         });
         ui.add_space(4.0);
-        let f = |v: Option<f64>| v.map_or_else(|| "–".to_owned(), |v| format!("{v:.3}"));
-        let c = |v: Option<[f64; 2]>| v.map_or_else(|| "–".to_owned(), |[a, b]| format!("{a:.3}–{b:.3}"));
         egui::Grid::new("cdmam_thresholds").striped(true).show(ui, |ui| {
             for h in ["d (mm)", "auto (µm)", "95% CI", "human (µm)", "95% CI"] {
                 ui.label(RichText::new(h).small().strong());
@@ -199,10 +192,10 @@ fn thresholds_ui(ui: &mut egui::Ui, result: &CdmamResult) {
             ui.end_row();
             for d in &cdc.diameters {
                 ui.label(format!("{:.2}", d.diameter_mm));
-                ui.label(f(d.fitted_um));
-                ui.label(RichText::new(c(d.ci_automated)).small());
-                ui.label(f(d.human_um));
-                ui.label(RichText::new(c(d.ci_human)).small());
+                ui.label(um(d.fitted_um));
+                ui.label(RichText::new(ci(d.ci_automated)).small());
+                ui.label(um(d.human_um));
+                ui.label(RichText::new(ci(d.ci_human)).small());
                 ui.end_row();
             }
         });
