@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod dicom;
+pub mod explain;
 pub mod gui;
 pub mod imaging;
 pub mod jobs;

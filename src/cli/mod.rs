@@ -15,6 +15,7 @@ pub mod render;
 pub mod synth;
 pub mod synth_cdmam;
 pub mod train;
+pub mod train_cdc;
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};

@@ -15,6 +15,8 @@ use crate::models::training::{EpochRecord, LossParts, RobustTerms, TrainConfig, 
 pub enum TrainCommand {
     /// Train the microcalcification patch classifier on simulated mammograms.
     Calc(TrainCalcArgs),
+    /// Train the deep ensemble that predicts the CDMAM contrast-detail curve from one image.
+    Cdc(crate::cli::train_cdc::TrainCdcArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -65,6 +67,7 @@ pub struct TrainCalcArgs {
 pub fn run(command: TrainCommand) -> anyhow::Result<()> {
     match command {
         TrainCommand::Calc(a) => calc(&a),
+        TrainCommand::Cdc(a) => crate::cli::train_cdc::run(&a),
     }
 }
 

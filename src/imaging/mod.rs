@@ -2,6 +2,7 @@
 
 pub mod breast_mask;
 pub mod cpu_render;
+pub mod downsample;
 pub mod fourier;
 pub mod histogram;
 pub mod image;

@@ -3,6 +3,7 @@
 
 pub mod adam;
 pub mod calc_net;
+pub mod cdc;
 pub mod catalog;
 pub mod checkpoint;
 pub mod compact;
