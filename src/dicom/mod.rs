@@ -22,6 +22,7 @@
 //! before the length walk can see them.
 
 pub mod atomic;
+pub mod float_tiff;
 mod attrs;
 pub mod error;
 mod guard;

@@ -47,7 +47,17 @@ pub fn models_dir() -> Option<PathBuf> {
         candidates.push(prefix.join("share/mammoscope/models"));
     }
     candidates.push(PathBuf::from("/usr/share/mammoscope/models"));
-    candidates.into_iter().find(|dir| dir.join(CALC_MODELS[0].file).is_file() || dir.join(CALC_MODELS[1].file).is_file())
+    candidates.into_iter().find(|dir| {
+        dir.join(CALC_MODELS[0].file).is_file() || dir.join(CALC_MODELS[1].file).is_file() || dir.join(CDC_ENSEMBLE_DIR).is_dir()
+    })
+}
+
+/// The folder (inside the models folder) of the shipped CDC deep ensemble (compact preset).
+pub const CDC_ENSEMBLE_DIR: &str = "cdc-compact";
+
+/// The shipped CDC ensemble's folder, if installed.
+pub fn cdc_ensemble_path() -> Option<PathBuf> {
+    models_dir().map(|d| d.join(CDC_ENSEMBLE_DIR)).filter(|p| p.is_dir())
 }
 
 /// The weights file of `model`, if installed.

@@ -1,1 +1,9 @@
-//! The single-image CDC predictor: a deep ensemble (the OMIG paper, appendix C). Being written.
+//! The single-image CDC predictor. Being written.
+
+pub mod combine;
+pub mod ensemble;
+pub mod loss;
+pub mod net;
+pub mod normalisation;
+pub mod preset;
+pub mod store;
