@@ -116,6 +116,13 @@ pub enum Command {
     },
     /// Write the CDMAM report (HTML with the plot) to this path, atomically, in the background.
     ExportCdmamReport(PathBuf),
+    /// The single-image CDC prediction and heatmap settings of an image (jobs start or stop to match).
+    SetCdcSettings {
+        image: u64,
+        settings: super::cdc::CdcSettings,
+    },
+    /// Stop the image's running heatmap job (the map so far stays).
+    CancelHeatmap(u64),
     SetLayout(Layout),
     ShowInSlot {
         slot: usize,
@@ -242,6 +249,8 @@ impl AppState {
                     self.cdmam.export_status = None;
                 }
             }
+            Command::SetCdcSettings { image, settings } => self.with_image(image, |img| img.cdc.settings = settings),
+            Command::CancelHeatmap(image) => self.with_image(image, |img| img.cdc.cancel_heatmap = true),
             Command::SetLayout(layout) => {
                 self.layout = layout;
                 self.layout_chosen = true;

@@ -2,6 +2,7 @@
 //! the hanging protocol and the loading job's work.
 
 pub mod calc;
+pub mod cdc;
 pub mod cdmam;
 pub mod commands;
 pub mod hanging;

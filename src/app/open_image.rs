@@ -59,6 +59,8 @@ pub struct OpenImage {
     pub perturb: super::perturbation::PerturbState,
     /// The calcification overlay.
     pub calc: super::calc::CalcState,
+    /// The single-image CDC prediction and its explainability heatmap.
+    pub cdc: super::cdc::CdcState,
 }
 
 /// What the loading job hands to the UI thread: everything expensive is already computed.
@@ -130,6 +132,7 @@ impl OpenImage {
             stats: prepared.stats,
             perturb: super::perturbation::PerturbState::default(),
             calc: super::calc::CalcState::default(),
+            cdc: super::cdc::CdcState::default(),
         }
     }
 

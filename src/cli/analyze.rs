@@ -21,6 +21,12 @@ pub enum AnalyzeCommand {
     Calc(CalcArgs),
     /// Sweep the Fourier low-pass radius and the noise level and report the detector's max/mean probability.
     Robustness(RobustnessArgs),
+    /// Predict the CDMAM contrast-detail curve from one image with the deep ensemble (95 % band, epistemic and
+    /// aleatoric uncertainty).
+    Cdc(crate::cli::analyze_cdc::CdcArgs),
+    /// Explainability map of the CDC prediction (OMIG, sensitivity or occlusion), upsampled to the image's size
+    /// (Algorithm 2) and written as a 32-bit float TIFF.
+    Omig(crate::cli::analyze_cdc::OmigArgs),
 }
 
 /// Which network and how to tile.
@@ -64,6 +70,8 @@ pub fn run(command: &AnalyzeCommand) -> anyhow::Result<()> {
     match command {
         AnalyzeCommand::Calc(a) => calc(a),
         AnalyzeCommand::Robustness(a) => robustness_cmd(a),
+        AnalyzeCommand::Cdc(a) => crate::cli::analyze_cdc::run_cdc(a),
+        AnalyzeCommand::Omig(a) => crate::cli::analyze_cdc::run_omig(a),
     }
 }
 

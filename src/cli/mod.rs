@@ -4,6 +4,7 @@
 //! `mammoscope: <message>` on stderr and exit status 2.
 
 pub mod analyze;
+pub mod analyze_cdc;
 pub mod args;
 pub mod bench;
 pub mod evaluate;

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::synth::cdc_data::{KEEP_SIDE, SettingData, SettingSpec, build_setting, load_setting, save_setting, setting_file_name, test_settings, training_settings};
+use crate::synth::cdc_data::{
+    KEEP_SIDE, SettingData, SettingSpec, build_setting, load_setting, save_setting, setting_file_name, test_settings, training_settings,
+};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainCdcArgs {

@@ -21,7 +21,8 @@ pub fn encode_f32_tiff(width: usize, height: usize, values: &[f32]) -> Result<Ve
     if values.len() != width * height {
         return Err(FloatTiffError::Length { width, height, expected: width * height, got: values.len() });
     }
-    let (w, h) = (u32::try_from(width).map_err(|_| FloatTiffError::TooLarge)?, u32::try_from(height).map_err(|_| FloatTiffError::TooLarge)?);
+    let (w, h) =
+        (u32::try_from(width).map_err(|_| FloatTiffError::TooLarge)?, u32::try_from(height).map_err(|_| FloatTiffError::TooLarge)?);
     let mut out = std::io::Cursor::new(Vec::with_capacity(values.len() * 4 + 1024));
     let mut encoder = tiff::encoder::TiffEncoder::new(&mut out).map_err(|e| FloatTiffError::Encode(e.to_string()))?;
     encoder.write_image::<tiff::encoder::colortype::Gray32Float>(w, h, values).map_err(|e| FloatTiffError::Encode(e.to_string()))?;

@@ -22,9 +22,9 @@
 //! before the length walk can see them.
 
 pub mod atomic;
-pub mod float_tiff;
 mod attrs;
 pub mod error;
+pub mod float_tiff;
 mod guard;
 mod header;
 mod lut;

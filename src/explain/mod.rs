@@ -12,6 +12,10 @@
 //! runs a method on many such draws and scatters each map back to the chosen pixels, giving a full-resolution map
 //! `Σ δ / N` ([`Upsampler::map`]) and a block-averaged [`Preview`] that is usable after few draws.
 //!
+//! [`bench_omig`] times OMIG upsampling on any model, [`StandInEnsemble`] being a random-weight network of the CDC
+//! ensemble's cost; on 2 CPU threads one OMIG draw (`L = 50`) of a 10-member ensemble takes tens of seconds, so the
+//! paper's `N = 5000` is a day-long job there and the viewer relies on the [`Preview`].
+//!
 //! **Sign convention.** For OMIG and sensitivity analysis, `Δx > 0` (shown red) means that raising the intensity of
 //! that pixel would lower the predicted CDC, i.e. improve the predicted image quality; `Δx < 0` (blue) that lowering it
 //! would. OMIG only promises that change for all pixels modified together. Occlusion values are the midpoint change
@@ -34,6 +38,7 @@
 
 mod bench;
 mod clip;
+mod ensemble_model;
 mod error;
 mod method;
 mod model;
@@ -46,6 +51,7 @@ mod upsample;
 
 pub use bench::{BenchReport, StandInEnsemble, bench_omig};
 pub use clip::clip_outliers;
+pub use ensemble_model::EnsembleModel;
 pub use error::ExplainError;
 pub use method::{Maps, Method};
 pub use model::{MidpointModel, autograd_midpoint_and_grad};

@@ -7,6 +7,10 @@ use candle_core::{Device, Result, Tensor, Var};
 ///
 /// Samples must be independent (evaluation mode: no batch statistics), so that the gradient of the sum of the
 /// midpoints is each sample's own gradient.
+///
+/// Cost: OMIG calls [`Self::midpoint_and_grad`] `L` times per draw, so it dominates everything else here. Weights
+/// should be plain tensors, not `Var`s (else their gradients are computed too), and on the CPU folding each
+/// evaluation-mode batch norm into its conv saves about a third of the time (see [`super::bench_omig`]).
 pub trait MidpointModel: Send + Sync {
     /// The midpoint per sample: normalised `x` `(B, 1, H, W)` → `(B,)`.
     fn midpoint(&self, x: &Tensor) -> Result<Tensor>;

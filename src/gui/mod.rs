@@ -1,6 +1,7 @@
 //! The eframe application: wires background jobs, the document (`app`), the UI and the wgpu renderer.
 
 pub mod calc_jobs;
+pub mod cdc_jobs;
 pub mod cdmam_jobs;
 pub mod effects;
 pub mod perturb_jobs;
@@ -29,6 +30,7 @@ pub struct MammoscopeApp {
     perturb_jobs: perturb_jobs::PerturbJobs,
     calc_jobs: calc_jobs::CalcJobs,
     cdmam_jobs: cdmam_jobs::CdmamJobs,
+    cdc_jobs: cdc_jobs::CdcJobs,
 }
 
 impl MammoscopeApp {
@@ -57,6 +59,7 @@ impl MammoscopeApp {
             perturb_jobs: perturb_jobs::PerturbJobs::default(),
             calc_jobs: calc_jobs::CalcJobs::default(),
             cdmam_jobs: cdmam_jobs::CdmamJobs::default(),
+            cdc_jobs: cdc_jobs::CdcJobs::default(),
         };
         let paths = if paths.is_empty() {
             if let Some(dir) = loader::sample_exam_dir() {
@@ -147,8 +150,10 @@ impl eframe::App for MammoscopeApp {
         self.state.loading.extend(self.calc_jobs.progress().cloned());
         self.cdmam_jobs.update(&mut self.state, ctx);
         self.state.loading.extend(self.cdmam_jobs.progress().cloned());
+        self.cdc_jobs.update(&mut self.state, ctx);
+        self.state.loading.extend(self.cdc_jobs.progress().cloned());
         self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
-        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() || self.cdmam_jobs.is_busy() {
+        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() || self.cdmam_jobs.is_busy() || self.cdc_jobs.is_busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }

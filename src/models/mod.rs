@@ -3,8 +3,9 @@
 
 pub mod adam;
 pub mod calc_net;
-pub mod cdc;
 pub mod catalog;
+pub mod cdc;
+pub mod cdc_image;
 pub mod checkpoint;
 pub mod compact;
 pub mod decoder;

@@ -6,14 +6,17 @@ use egui_plot::{Legend, Line, LineStyle, MarkerShape, Plot, PlotPoints, Points, 
 
 use crate::app::cdmam::{CdmamResult, TruthChoice};
 use crate::app::{AppState, Command};
+use crate::models::cdc::CdcPrediction;
 use crate::phantom::cdmam::analysis::VerdictLevel;
-use crate::phantom::cdmam::tables::EUREF_LIMITS;
+use crate::phantom::cdmam::tables::{EUREF_LIMITS, HUMAN_FACTOR};
 use crate::report::cdmam::{ci, human_text, level_text, um};
+use crate::synth::cdc_data::cdc_diameters_mm;
 
 const AUTOMATED: Color32 = Color32::from_rgb(31, 119, 180);
 const HUMAN: Color32 = Color32::from_rgb(150, 90, 210);
 const ACCEPTABLE: Color32 = Color32::from_rgb(220, 50, 50);
 const ACHIEVABLE: Color32 = Color32::from_rgb(40, 170, 80);
+const PREDICTED: Color32 = Color32::from_rgb(240, 140, 30);
 
 pub fn level_color(level: VerdictLevel) -> Color32 {
     match level {
@@ -60,7 +63,8 @@ pub fn cdmam_panel_ui(ui: &mut egui::Ui, state: &AppState, cmds: &mut Vec<Comman
     }
     let Some(result) = &cdmam.result else { return };
     summary_ui(ui, result);
-    cdc_plot_ui(ui, result);
+    let predicted = state.active_image().and_then(|img| img.cdc.prediction.as_ref().filter(|_| img.cdc.settings.predict));
+    cdc_plot_ui(ui, Some(result), predicted.map(|p| &p.prediction));
     let mut lattice = cdmam.show_lattice;
     let mut marks = cdmam.show_marks;
     ui.horizontal(|ui| {
@@ -117,8 +121,9 @@ fn log_points(points: impl IntoIterator<Item = (f64, f64)>) -> Vec<[f64; 2]> {
     points.into_iter().filter(|(d, t)| *d > 0.0 && *t > 0.0 && t.is_finite()).map(|(d, t)| [d.log10(), t.log10()]).collect()
 }
 
-fn cdc_plot_ui(ui: &mut egui::Ui, result: &CdmamResult) {
-    let cdc = &result.readout.cdc;
+/// The log-log contrast-detail plot: the 16-image readout (when there is one), the single-image prediction of the
+/// active image with its 95 % band (when there is one), and the EUREF limits.
+pub fn cdc_plot_ui(ui: &mut egui::Ui, result: Option<&CdmamResult>, predicted: Option<&CdcPrediction>) {
     Plot::new("cdmam_cdc")
         .height(260.0)
         .legend(Legend::default().position(egui_plot::Corner::RightTop))
@@ -139,6 +144,14 @@ fn cdc_plot_ui(ui: &mut egui::Ui, result: &CdmamResult) {
         .include_y(3.0f64.log10())
         .allow_scroll(false)
         .show(ui, |plot| {
+            if let Some(p) = predicted {
+                predicted_lines(plot, p);
+            }
+            let Some(result) = result else {
+                euref_lines(plot);
+                return;
+            };
+            let cdc = &result.readout.cdc;
             let band: Vec<(f64, f64, f64)> =
                 cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.ci_human?[0], d.ci_human?[1]))).collect();
             // One convex quadrilateral per segment: egui fills polygons as convex shapes.
@@ -158,13 +171,46 @@ fn cdc_plot_ui(ui: &mut egui::Ui, result: &CdmamResult) {
             }
             let own = log_points(cdc.diameters.iter().filter_map(|d| Some((d.diameter_mm, d.automated_um?))));
             plot.points(Points::new("automated per diameter", own).color(AUTOMATED).radius(3.0).filled(true));
-            let acceptable = log_points(EUREF_LIMITS.iter().map(|l| (l.diameter_mm, l.acceptable_um)));
-            let achievable = log_points(EUREF_LIMITS.iter().map(|l| (l.diameter_mm, l.achievable_um)));
-            plot.line(Line::new("EUREF acceptable", acceptable.clone()).color(ACCEPTABLE).style(LineStyle::dashed_dense()));
-            plot.line(Line::new("EUREF achievable", achievable.clone()).color(ACHIEVABLE).style(LineStyle::dashed_dense()));
-            plot.points(Points::new("EUREF acceptable", acceptable).color(ACCEPTABLE).shape(MarkerShape::Square).radius(2.5));
-            plot.points(Points::new("EUREF achievable", achievable).color(ACHIEVABLE).shape(MarkerShape::Square).radius(2.5));
+            euref_lines(plot);
         });
+}
+
+/// The single-image prediction: automated-scale curve with its 95 % band, and the human-equivalent curve.
+fn predicted_lines(plot: &mut egui_plot::PlotUi<'_>, p: &CdcPrediction) {
+    let d = cdc_diameters_mm();
+    for k in 0..d.len() - 1 {
+        let (a, b) = (p.band_um(k), p.band_um(k + 1));
+        let quad = log_points([(d[k], a[1]), (d[k + 1], b[1]), (d[k + 1], b[0]), (d[k], a[0])]);
+        if quad.len() == 4 {
+            plot.polygon(
+                Polygon::new("predicted 95% band", PlotPoints::from(quad))
+                    .fill_color(PREDICTED.gamma_multiply(0.25))
+                    .stroke(egui::Stroke::NONE),
+            );
+        }
+    }
+    plot.line(
+        Line::new("predicted (1 image)", log_points(d.iter().enumerate().map(|(k, &dm)| (dm, p.threshold_um(k)))))
+            .color(PREDICTED)
+            .width(2.0),
+    );
+    plot.line(
+        Line::new("predicted human (1 image)", log_points(d.iter().enumerate().map(|(k, &dm)| (dm, HUMAN_FACTOR[k] * p.threshold_um(k)))))
+            .color(PREDICTED)
+            .style(LineStyle::dashed_loose()),
+    );
+}
+
+/// The EUREF acceptable and achievable limits.
+fn euref_lines(plot: &mut egui_plot::PlotUi<'_>) {
+    {
+        let acceptable = log_points(EUREF_LIMITS.iter().map(|l| (l.diameter_mm, l.acceptable_um)));
+        let achievable = log_points(EUREF_LIMITS.iter().map(|l| (l.diameter_mm, l.achievable_um)));
+        plot.line(Line::new("EUREF acceptable", acceptable.clone()).color(ACCEPTABLE).style(LineStyle::dashed_dense()));
+        plot.line(Line::new("EUREF achievable", achievable.clone()).color(ACHIEVABLE).style(LineStyle::dashed_dense()));
+        plot.points(Points::new("EUREF acceptable", acceptable).color(ACCEPTABLE).shape(MarkerShape::Square).radius(2.5));
+        plot.points(Points::new("EUREF achievable", achievable).color(ACHIEVABLE).shape(MarkerShape::Square).radius(2.5));
+    }
 }
 
 fn thresholds_ui(ui: &mut egui::Ui, result: &CdmamResult) {

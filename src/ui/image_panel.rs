@@ -35,6 +35,11 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
         egui::CollapsingHeader::new("CDMAM QA").open(reveal.then_some(true)).default_open(state.cdmam.running).show(ui, |ui| {
             super::cdmam_panel::cdmam_panel_ui(ui, state, cmds);
         });
+        egui::CollapsingHeader::new("CDMAM: single-image CDC and heatmap")
+            .default_open(image.cdc.settings.predict || image.cdc.settings.heatmap)
+            .show(ui, |ui| {
+                super::cdc_panel::cdc_panel_ui(ui, image, state.cdmam.result.is_some(), cmds);
+            });
         ui.separator();
         spacing_ui(ui, image, cmds);
         measurements_list_ui(ui, image, cmds);

@@ -3,6 +3,8 @@
 
 pub mod calc_overlay;
 pub mod calc_panel;
+pub mod cdc_overlay;
+pub mod cdc_panel;
 pub mod cdmam_overlay;
 pub mod cdmam_panel;
 pub mod image_panel;

@@ -120,6 +120,7 @@ fn slot_ui(
     measurements_ui(&painter, rect, image, &slot_view, view.pending_measurement.filter(|p| p.slot == slot));
     super::calc_overlay::calc_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
     super::cdmam_overlay::cdmam_overlay_ui(&painter, rect, image, &slot_view, &state.cdmam, response.hover_pos());
+    super::cdc_overlay::cdc_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
     if state.active_slot == slot && state.layout.slots() > 1 {
         painter.rect_stroke(rect.shrink(1.0), 0.0, Stroke::new(1.5, Color32::from_rgb(70, 130, 200)), egui::StrokeKind::Inside);
     }

@@ -121,10 +121,7 @@ impl CdcEnsemble {
         let input = Var::from_tensor(&x.detach())?;
         let midpoint = self.midpoint(input.as_tensor())?;
         let grads = midpoint.sum_all()?.backward()?;
-        let grad = grads
-            .get(input.as_tensor())
-            .ok_or_else(|| ModelError::Input("no gradient reached the input".to_owned()))?
-            .detach();
+        let grad = grads.get(input.as_tensor()).ok_or_else(|| ModelError::Input("no gradient reached the input".to_owned()))?.detach();
         Ok((midpoint.detach(), grad))
     }
 }

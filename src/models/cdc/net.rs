@@ -92,9 +92,7 @@ impl CdcNet {
     /// The names of every tensor of a network (the same for both presets), sorted, batch-norm running statistics included.
     pub fn tensor_names() -> Vec<String> {
         let mut names: Vec<String> = (0..CONV_CHANNELS.len())
-            .flat_map(|i| {
-                ["conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"].map(|t| format!("conv.{i}.{t}"))
-            })
+            .flat_map(|i| ["conv.weight", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"].map(|t| format!("conv.{i}.{t}")))
             .chain(["fc1", "fc2", "mu", "sigma"].into_iter().flat_map(|l| [format!("{l}.weight"), format!("{l}.bias")]))
             .collect();
         names.sort();

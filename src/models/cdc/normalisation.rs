@@ -76,17 +76,23 @@ mod tests {
             selection: Selection { rows: (0..side).collect(), cols: (0..side).collect() },
             pixels,
         };
-        SettingData { spec: training_settings(1, 1).remove(0), label_um: [1.0; 12], ideal_um: [1.0; 12], images_read: 1, images: vec![image] }
+        SettingData {
+            spec: training_settings(1, 1).remove(0),
+            label_um: [1.0; 12],
+            ideal_um: [1.0; 12],
+            images_read: 1,
+            images: vec![image],
+        }
     }
 
     #[test]
     fn statistics_of_all_pixels() {
-        let norm = Normalisation::from_settings(&[setting(vec![6000, 6002, 6004, 6006]), setting(vec![6008; 4])]).unwrap();
-        // Values 6000, 6002, 6004, 6006, 6008 × 4: mean 6005, variance (25 + 9 + 1 + 1 + 4·9) / 8 = 9.
-        assert!((norm.mean - 6005.0).abs() < 1e-3);
+        let norm = Normalisation::from_settings(&[setting(vec![6000, 6006, 6006, 6000]), setting(vec![6000, 6000, 6006, 6006])]).unwrap();
+        // Four 6000s and four 6006s: mean 6003, standard deviation 3.
+        assert!((norm.mean - 6003.0).abs() < 1e-3);
         assert!((norm.std - 3.0).abs() < 1e-4);
-        assert_eq!(norm.normalise(&[6005.0, 6011.0]), [0.0, 2.0]);
-        assert_eq!(norm.normalise_u16(&[5999]), [-2.0]);
+        assert_eq!(norm.normalise(&[6003.0, 6009.0]), [0.0, 2.0]);
+        assert_eq!(norm.normalise_u16(&[5997]), [-2.0]);
     }
 
     #[test]

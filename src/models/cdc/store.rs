@@ -121,7 +121,11 @@ pub fn read_manifest(dir: &Path) -> Result<EnsembleManifest, ModelError> {
     } else if manifest.preset.feature_side(manifest.input_side) == 0 {
         Some(format!("input side {} is too small", manifest.input_side))
     } else {
-        manifest.files.iter().find(|f| Path::new(&f.file).file_name().and_then(|n| n.to_str()) != Some(f.file.as_str())).map(|f| format!("member file {:?} is not a plain file name", f.file))
+        manifest
+            .files
+            .iter()
+            .find(|f| Path::new(&f.file).file_name().and_then(|n| n.to_str()) != Some(f.file.as_str()))
+            .map(|f| format!("member file {:?} is not a plain file name", f.file))
     };
     match problem {
         Some(problem) => Err(ModelError::Format(format!("{problem} ({})", path.display()))),

@@ -66,7 +66,9 @@ pub fn load_setting(path: &Path) -> Result<SettingData, CdcDataError> {
     let meta = header.metadata().clone().unwrap_or_default();
     let get = |k: &str| meta.get(k).ok_or_else(|| CdcDataError::Format(format!("{}: no {k} in the metadata", path.display())));
     let spec: SettingSpec = serde_json::from_str(get("spec")?).map_err(fmt_err)?;
-    let to12 = |v: Vec<f64>| -> Result<[f64; 12], CdcDataError> { v.try_into().map_err(|_| CdcDataError::Format("expected 12 thresholds".into())) };
+    let to12 = |v: Vec<f64>| -> Result<[f64; 12], CdcDataError> {
+        v.try_into().map_err(|_| CdcDataError::Format("expected 12 thresholds".into()))
+    };
     let label_um = to12(serde_json::from_str(get("label_um")?).map_err(fmt_err)?)?;
     let ideal_um = to12(serde_json::from_str(get("ideal_um")?).map_err(fmt_err)?)?;
     let images_read = get("images_read")?.parse().map_err(fmt_err)?;
@@ -83,7 +85,9 @@ pub fn load_setting(path: &Path) -> Result<SettingData, CdcDataError> {
         return Err(CdcDataError::Format(format!("{}: inconsistent shapes", path.display())));
     }
     let u16s: Vec<u16> = pixels.data().chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-    let idx = |t: &TensorView| -> Vec<usize> { t.data().chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize).collect() };
+    let idx = |t: &TensorView| -> Vec<usize> {
+        t.data().chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize).collect()
+    };
     let (all_rows, all_cols) = (idx(&rows), idx(&cols));
     let images = (0..n)
         .map(|i| StoredImage {
