@@ -541,3 +541,72 @@ fn cdmam_readout_draws_lattice_marks_and_the_cdc_plot() {
     let off = harness.render().unwrap();
     assert!(region_differs(&after, &off, viewport) > 2000, "overlay stayed after switching off");
 }
+
+// ---------------------------------------------------------------- single-image CDC and heatmap
+
+#[test]
+fn cdc_prediction_plots_and_the_heatmap_overlay_toggles_and_refines() {
+    use mammoscope::app::cdc::{CdcSettings, HeatmapMethod};
+    let dir = tempfile::tempdir().unwrap();
+    let args = mammoscope::cli::synth_cdmam::CdmamArgs {
+        out: dir.path().to_path_buf(),
+        n: 1,
+        scenario: Some("1".into()),
+        dose: None,
+        kvp: None,
+        blur: None,
+        noise: None,
+        noise_corr: None,
+        margin: Some(5.0),
+        pixel_mm: None,
+        no_text: false,
+        random_layout: false,
+        seed: 5,
+        uncompressed: false,
+    };
+    mammoscope::cli::synth_cdmam::run(&args).unwrap();
+    let mut harness = app_harness(vec![dir.path().to_path_buf()]);
+    harness.state_mut().send(Command::SetLayout(Layout::One));
+    harness.run_steps(3);
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let before = harness.render().unwrap();
+    // Prediction: the shipped ensemble, plotted with its band in the panel.
+    let predict = CdcSettings { predict: true, ..CdcSettings::default() };
+    harness.state_mut().send(Command::SetCdcSettings { image: id, settings: predict });
+    wait_until(&mut harness, "the CDC prediction", |app| {
+        let c = &app.state.image(id).unwrap().cdc;
+        !c.predicting && (c.prediction.is_some() || c.prediction_error.is_some())
+    });
+    let cdc = &harness.state().state.image(id).unwrap().cdc;
+    assert!(cdc.prediction_error.is_none(), "{:?}", cdc.prediction_error);
+    let p = cdc.prediction.as_ref().unwrap().prediction;
+    assert!(p.mean.iter().all(|m| m.is_finite()) && p.total.iter().all(|s| *s > 0.0));
+    // Thresholds rise as the discs shrink (1.00 mm → 0.08 mm).
+    assert!(p.threshold_um(11) > p.threshold_um(0), "{p:?}");
+    // Heatmap (sensitivity analysis: one gradient per draw, quick enough for a test): it appears, refines, toggles off.
+    let heat = CdcSettings { heatmap: true, method: HeatmapMethod::Sensitivity, draws: 16, opacity: 1.0, ..predict };
+    harness.state_mut().send(Command::SetCdcSettings { image: id, settings: heat });
+    wait_until(&mut harness, "a first heatmap snapshot", |app| app.state.image(id).unwrap().cdc.heatmap.is_some());
+    let first = harness.state().state.image(id).unwrap().cdc.heatmap.as_ref().map(|h| (h.draws, h.version)).unwrap();
+    wait_until(&mut harness, "the heatmap to finish", |app| {
+        let c = &app.state.image(id).unwrap().cdc;
+        !c.heatmap_running || c.heatmap_error.is_some()
+    });
+    let cdc = &harness.state().state.image(id).unwrap().cdc;
+    assert!(cdc.heatmap_error.is_none(), "{:?}", cdc.heatmap_error);
+    let snap = cdc.heatmap.as_ref().unwrap();
+    assert_eq!(snap.draws, 16);
+    assert!(snap.draws > first.0 && snap.version > first.1, "the map did not refine: {first:?} → {}", snap.draws);
+    assert!(snap.map.iter().any(|v| *v != 0.0));
+    harness.run_steps(3);
+    let on = harness.render().unwrap();
+    if let Ok(path) = std::env::var("MAMMOSCOPE_SAVE_SCREENSHOT") {
+        on.save(path).unwrap();
+    }
+    let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(900.0, 760.0));
+    assert!(region_differs(&before, &on, viewport) > 5000, "no heatmap drawn");
+    harness.state_mut().send(Command::SetCdcSettings { image: id, settings: CdcSettings { heatmap: false, ..heat } });
+    harness.run_steps(3);
+    let off = harness.render().unwrap();
+    assert!(region_differs(&on, &off, viewport) > 5000, "the heatmap stayed after switching off");
+}

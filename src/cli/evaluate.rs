@@ -26,6 +26,8 @@ use crate::synth::calc_patches::generate_eval_images;
 pub enum EvaluateCommand {
     /// Evaluate calcification models for the model card.
     Calc(EvaluateCalcArgs),
+    /// Evaluate the CDC deep ensemble on the held-out test settings (error, coverage per scenario).
+    Cdc(crate::cli::evaluate_cdc::EvaluateCdcArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -73,6 +75,7 @@ struct RealResult {
 pub fn run(command: EvaluateCommand) -> anyhow::Result<()> {
     match command {
         EvaluateCommand::Calc(a) => calc(&a),
+        EvaluateCommand::Cdc(a) => crate::cli::evaluate_cdc::run(&a),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod analyze_cdc;
 pub mod args;
 pub mod bench;
 pub mod evaluate;
+pub mod evaluate_cdc;
 pub mod info;
 pub mod info_report;
 pub mod perturb;

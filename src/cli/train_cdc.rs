@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
+use crate::models::cdc::{CdcEpochRecord, CdcPreset, CdcStepProgress, CdcTrainObserver, TrainCdcConfig, train_ensemble};
+use crate::models::device::{best_device, device_name};
 use crate::synth::cdc_data::{
     KEEP_SIDE, SettingData, SettingSpec, build_setting, load_setting, save_setting, setting_file_name, test_settings, training_settings,
 };
@@ -32,6 +34,25 @@ pub struct TrainCdcArgs {
     pub data_only: bool,
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Epochs of the three incremental stages (no margins; margins up to 10 mm; all), comma-separated.
+    #[arg(long, value_name = "A,B,C", default_value = "2,2,8", value_delimiter = ',')]
+    pub epochs: Vec<usize>,
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    #[arg(long, value_name = "LR", default_value_t = 1e-3)]
+    pub lr: f64,
+    /// L2 regularisation weight (the paper: 1e-4).
+    #[arg(long, default_value_t = 1e-4)]
+    pub l2: f64,
+    /// Training settings held out for validation (by setting, never by image).
+    #[arg(long, value_name = "N", default_value_t = 6)]
+    pub val_settings: usize,
+    /// At most this many steps per epoch.
+    #[arg(long, value_name = "N")]
+    pub max_steps_per_epoch: Option<usize>,
+    /// Checkpoints (default: .cache/train/<OUT folder name>); rerun the same command to resume.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
 }
 
 pub fn run(a: &TrainCdcArgs) -> anyhow::Result<()> {
@@ -40,7 +61,75 @@ pub fn run(a: &TrainCdcArgs) -> anyhow::Result<()> {
     if a.data_only {
         return Ok(());
     }
-    anyhow::bail!("ensemble training is not built yet")
+    let preset: CdcPreset = a.preset.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Validation: the last settings of the training list (by setting).
+    let n_val = a.val_settings.min(train.len().saturating_sub(1));
+    let (fit, val) = train.split_at(train.len() - n_val);
+    let name = a.out.file_name().map(|s| s.to_string_lossy().into_owned()).context("--out must name a folder")?;
+    let work_dir = a.work_dir.clone().unwrap_or_else(|| PathBuf::from(".cache/train").join(&name));
+    let [e0, e1, e2] = a.epochs[..] else { anyhow::bail!("--epochs takes three numbers") };
+    let config = TrainCdcConfig {
+        preset,
+        members: a.members,
+        epochs_per_stage: [e0, e1, e2],
+        batch_size: a.batch,
+        lr: a.lr,
+        l2: a.l2,
+        seed: a.seed,
+        max_steps_per_epoch: a.max_steps_per_epoch,
+        ..TrainCdcConfig::compact_default(work_dir, a.out.clone())
+    };
+    let device = best_device()?;
+    eprintln!(
+        "training {} × {} on {} ({} settings / {} images; {} validation settings)",
+        config.members,
+        preset.name(),
+        device_name(&device),
+        fit.len(),
+        fit.iter().map(|s| s.images.len()).sum::<usize>(),
+        val.len()
+    );
+    let observer = LineObserver::default();
+    let summary = train_ensemble(&config, fit, val, &device, &observer, &|| false)?;
+    let log = a.out.join("train.json");
+    let bytes = serde_json::to_vec_pretty(&summary)?;
+    crate::dicom::atomic::write_file_atomically(&log, &bytes)?;
+    println!("wrote {} ({} members, {:.0} s)", a.out.display(), summary.members.len(), summary.seconds);
+    Ok(())
+}
+
+/// Progress lines on stderr (training runs for tens of minutes, usually into a log file).
+#[derive(Default)]
+struct LineObserver {
+    last: std::sync::Mutex<Option<Instant>>,
+}
+
+impl CdcTrainObserver for LineObserver {
+    fn step(&self, p: &CdcStepProgress) {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_none_or(|t| t.elapsed().as_secs() >= 30) {
+            eprintln!("member {} epoch {} (stage {}) step {}/{}: NLL {:.3}", p.member, p.epoch, p.stage, p.step, p.steps, p.loss);
+            *last = Some(Instant::now());
+        }
+    }
+
+    fn epoch(&self, r: &CdcEpochRecord) {
+        eprintln!(
+            "member {} epoch {} (stage {}): train NLL {:.3}, val NLL {}, val |error| {} ln µm, lr {:.2e}, {:.0} s",
+            r.member,
+            r.epoch,
+            r.stage,
+            r.train_nll,
+            r.val_nll.map_or("-".into(), |v| format!("{v:.3}")),
+            r.val_mae_ln.map_or("-".into(), |v| format!("{v:.3}")),
+            r.learning_rate,
+            r.seconds
+        );
+    }
+
+    fn message(&self, text: &str) {
+        eprintln!("{text}");
+    }
 }
 
 /// Builds (or reuses) every training and test setting's file; returns the loaded settings (those that failed are
@@ -50,6 +139,19 @@ pub fn build_data(dir: &Path, train_settings: usize, seed: u64) -> anyhow::Resul
     let train = build_group(dir, &training_settings(train_settings, seed))?;
     let test = build_group(dir, &test_settings(seed))?;
     Ok((train, test))
+}
+
+/// The stored spec is the one asked for (JSON float round trips may differ in the last bit).
+fn same_setting(stored: &SettingSpec, wanted: &SettingSpec) -> bool {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let (p, q) = (&stored.params, &wanted.params);
+    stored.name == wanted.name
+        && stored.group == wanted.group
+        && stored.seed == wanted.seed
+        && [(p.kvp, q.kvp), (p.mas, q.mas), (p.noise, q.noise), (p.noise_corr_mm, q.noise_corr_mm), (p.blur_mm, q.blur_mm), (p.margin_mm, q.margin_mm), (p.heel, q.heel), (p.pixel_mm, q.pixel_mm)]
+            .iter()
+            .all(|&(a, b)| close(a, b))
+        && p.text == q.text
 }
 
 fn build_group(dir: &Path, specs: &[SettingSpec]) -> anyhow::Result<Vec<SettingData>> {
@@ -62,7 +164,7 @@ fn build_group(dir: &Path, specs: &[SettingSpec]) -> anyhow::Result<Vec<SettingD
         }
         if path.exists() {
             match load_setting(&path) {
-                Ok(d) if d.spec == *spec => {
+                Ok(d) if same_setting(&d.spec, spec) => {
                     out.push(d);
                     continue;
                 }

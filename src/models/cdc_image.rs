@@ -44,9 +44,7 @@ pub fn predict_image(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<CdcPrediction, ModelError> {
     let draws = draws.max(1);
-    let members = ensemble.members().len();
-    let mut mu_sum = vec![[0.0f64; CDC_POINTS]; members];
-    let mut var_sum = vec![[0.0f64; CDC_POINTS]; members];
+    let mut acc = DrawAccumulator::new(ensemble.members().len());
     let mut done = 0;
     while done < draws {
         if cancelled() {
@@ -54,21 +52,55 @@ pub fn predict_image(
         }
         let n = BATCH.min(draws - done);
         let x = draw_inputs(ensemble, image, n, seed.wrapping_add(done as u64))?;
+        acc.add(ensemble, &x)?;
+        done += n;
+    }
+    acc.prediction()
+}
+
+/// Per-member sums of µ and σ² over draws: µ_m and σ²_m are averaged over the draws, then the members combined.
+#[derive(Clone, Debug)]
+pub struct DrawAccumulator {
+    mu_sum: Vec<[f64; CDC_POINTS]>,
+    var_sum: Vec<[f64; CDC_POINTS]>,
+    draws: usize,
+}
+
+impl DrawAccumulator {
+    pub fn new(members: usize) -> Self {
+        Self { mu_sum: vec![[0.0; CDC_POINTS]; members], var_sum: vec![[0.0; CDC_POINTS]; members], draws: 0 }
+    }
+
+    /// Adds the draws of `x` `(D, 1, side, side)` (normalised) run through every member.
+    ///
+    /// # Errors
+    /// Model errors.
+    pub fn add(&mut self, ensemble: &CdcEnsemble, x: &Tensor) -> Result<(), ModelError> {
         for (m, member) in ensemble.members().iter().enumerate() {
-            let (mu, sigma) = member.forward_t(&x, false)?;
-            let (mu, sigma) =
-                (mu.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?, sigma.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?);
+            let (mu, sigma) = member.forward_t(x, false)?;
+            let (mu, sigma) = (mu.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?, sigma.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?);
             for (row_mu, row_sigma) in mu.iter().zip(&sigma) {
                 for k in 0..CDC_POINTS {
-                    mu_sum[m][k] += row_mu[k];
-                    var_sum[m][k] += row_sigma[k] * row_sigma[k];
+                    self.mu_sum[m][k] += row_mu[k];
+                    self.var_sum[m][k] += row_sigma[k] * row_sigma[k];
                 }
             }
         }
-        done += n;
+        self.draws += x.dim(0)?;
+        Ok(())
     }
-    let d = draws as f64;
-    let mus: Vec<[f64; CDC_POINTS]> = mu_sum.iter().map(|s| s.map(|v| v / d)).collect();
-    let sigmas: Vec<[f64; CDC_POINTS]> = var_sum.iter().map(|s| s.map(|v| (v / d).sqrt())).collect();
-    CdcPrediction::combine(&mus, &sigmas)
+
+    /// The combined prediction of the draws so far.
+    ///
+    /// # Errors
+    /// When nothing was added.
+    pub fn prediction(&self) -> Result<CdcPrediction, ModelError> {
+        if self.draws == 0 {
+            return Err(ModelError::Input("no draws to combine".to_owned()));
+        }
+        let d = self.draws as f64;
+        let mus: Vec<[f64; CDC_POINTS]> = self.mu_sum.iter().map(|s| s.map(|v| v / d)).collect();
+        let sigmas: Vec<[f64; CDC_POINTS]> = self.var_sum.iter().map(|s| s.map(|v| (v / d).sqrt())).collect();
+        CdcPrediction::combine(&mus, &sigmas)
+    }
 }

@@ -5,6 +5,7 @@ pub mod adam;
 pub mod calc_net;
 pub mod catalog;
 pub mod cdc;
+pub mod cdc_eval;
 pub mod cdc_image;
 pub mod checkpoint;
 pub mod compact;

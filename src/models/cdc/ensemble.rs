@@ -79,7 +79,7 @@ impl CdcEnsemble {
     pub fn input_tensor(&self, raw: &[f32]) -> Result<Tensor, ModelError> {
         let side = self.input_side();
         let per_image = side * side;
-        if per_image == 0 || raw.is_empty() || raw.len() % per_image != 0 {
+        if per_image == 0 || raw.is_empty() || !raw.len().is_multiple_of(per_image) {
             return Err(ModelError::Input(format!("{} values are not a whole number of {side}×{side} images", raw.len())));
         }
         Ok(Tensor::from_vec(self.normalise(raw), (raw.len() / per_image, 1, side, side), &self.device)?)

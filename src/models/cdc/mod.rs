@@ -1,7 +1,9 @@
 //! The single-image CDC predictor. Being written.
 
+pub mod batch_norm;
 pub mod combine;
 pub mod ensemble;
+pub mod fast_pool;
 pub mod loss;
 pub mod net;
 pub mod normalisation;
@@ -21,5 +23,7 @@ pub use store::{EnsembleManifest, MANIFEST_FILE, member_file_name, save_ensemble
 pub use train::{CdcEpochRecord, CdcMemberSummary, CdcStepProgress, CdcTrainObserver, CdcTrainSummary, SilentObserver, train_ensemble};
 pub use train_config::TrainCdcConfig;
 
+#[cfg(test)]
+mod bench;
 #[cfg(test)]
 mod tests;

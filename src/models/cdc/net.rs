@@ -11,16 +11,17 @@
 //! | `fc2`          | hidden → hidden, `ReLU`         | 128 / 512                                 |
 //! | `mu`, `sigma`  | hidden → 12 each                | 12 + 12                                   |
 //!
-//! Max pools use [`crate::models::pool::max_pool_2x2`] (candle's own `max_pool2d` has a wrong gradient) and convs the
-//! crate's fast CPU conv, so that the input gradient that the explanation maps need is right and cheap.
+//! Max pools use [`super::fast_pool::max_pool_2x2_fast`] (candle's own `max_pool2d` has a wrong gradient; the crate's
+//! reference pool is right but slow to back-propagate) and convs the crate's fast CPU conv, so that the input gradient
+//! that the explanation maps need is right and cheap.
 
 use candle_core::{D, Result, Tensor};
 use candle_nn::{Linear, Module, VarBuilder};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
+use super::batch_norm::ConvBnRelu3;
+use super::fast_pool::max_pool_2x2_fast;
 use super::preset::{CDC_POINTS, CONV_CHANNELS, CdcPreset, INPUT_SIDE};
-use crate::models::compact::ConvBnRelu;
-use crate::models::pool::max_pool_2x2;
 
 /// Dropout rate after the first dense layer (paper: 0.2).
 pub const DROPOUT: f32 = 0.2;
@@ -43,7 +44,7 @@ enum DropoutMode {
 pub struct CdcNet {
     preset: CdcPreset,
     side: usize,
-    convs: Vec<ConvBnRelu>,
+    convs: Vec<ConvBnRelu3>,
     fc1: Linear,
     fc2: Linear,
     mu: Linear,
@@ -64,7 +65,7 @@ impl CdcNet {
         let mut c_in = 1;
         let mut convs = Vec::with_capacity(CONV_CHANNELS.len());
         for (i, c_out) in CONV_CHANNELS.into_iter().enumerate() {
-            convs.push(ConvBnRelu::new(c_in, c_out, 3, 1, &vb.pp(format!("conv.{i}")))?);
+            convs.push(ConvBnRelu3::new(c_in, c_out, &vb.pp(format!("conv.{i}")))?);
             c_in = c_out;
         }
         let hidden = preset.hidden();
@@ -127,7 +128,7 @@ impl CdcNet {
             features = conv.forward_t(&features, train)?;
             let pools = if i + 1 < self.convs.len() { 1 } else { self.preset.final_pools() };
             for _ in 0..pools {
-                features = max_pool_2x2(&features)?;
+                features = max_pool_2x2_fast(&features)?;
             }
         }
         let hidden = self.fc1.forward(&features.reshape((batch, ()))?)?.relu()?;

@@ -116,7 +116,7 @@ fn save_and_load_round_trip_and_refuse_damaged_folders() {
     let expected = original.predict(&x).unwrap();
     for (dtype, tolerance) in [(DType::F32, 0.0), (DType::F16, 2e-2)] {
         let out = dir.path().join(format!("{dtype:?}"));
-        let manifest = save_ensemble(&out, CdcPreset::Compact, side, norm, &varmaps, dtype, &Default::default()).unwrap();
+        let manifest = save_ensemble(&out, CdcPreset::Compact, side, norm, &varmaps, dtype, &std::collections::BTreeMap::new()).unwrap();
         let loaded = CdcEnsemble::load(&out, &Device::Cpu).unwrap();
         assert_eq!(loaded.members().len(), 2);
         assert_eq!(loaded.normalisation(), norm);

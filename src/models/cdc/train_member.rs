@@ -210,7 +210,7 @@ fn validate(net: &CdcNet, run: &MemberRun, refs: &[SampleRef]) -> Result<(Option
 }
 
 /// Seeded initialisation (candle's own is not seeded): conv weights He-uniform, dense weights and biases uniform
-/// ±1/√fan_in (torch's defaults), batch norm scale 1, shift 0, running mean 0, running variance 1.
+/// ±1/√`fan_in` (torch's defaults), batch norm scale 1, shift 0, running mean 0, running variance 1.
 fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), ModelError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -221,12 +221,17 @@ fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), ModelError> {
         let fan_in = |layer: &str| data.get(&format!("{layer}.weight")).map_or(1, |w| w.dims().iter().skip(1).product::<usize>()).max(1);
         let layer = name.rsplit_once('.').map_or("", |(l, _)| l);
         let uniform = |bound: f64| (-bound, bound);
+        let (is_bn, is_conv) = match layer.rsplit('.').next() {
+            Some("bn") => (true, false),
+            Some("conv") => (false, true),
+            _ => (false, false),
+        };
         let (constant, range) = match name.rsplit('.').next() {
             Some("running_var") => (Some(1.0), None),
             Some("running_mean") => (Some(0.0), None),
-            Some("weight") if layer.ends_with(".bn") => (Some(1.0), None),
-            Some("bias") if layer.ends_with(".bn") => (Some(0.0), None),
-            Some("weight") if layer.ends_with(".conv") => (None, Some(uniform((6.0 / fan_in(layer) as f64).sqrt()))),
+            Some("weight") if is_bn => (Some(1.0), None),
+            Some("bias") if is_bn => (Some(0.0), None),
+            Some("weight") if is_conv => (None, Some(uniform((6.0 / fan_in(layer) as f64).sqrt()))),
             _ => (None, Some(uniform(1.0 / (fan_in(layer) as f64).sqrt()))),
         };
         let values: Vec<f32> = match (constant, range) {
