@@ -583,3 +583,70 @@ fn readout_cdmam_notices_another_layout_and_uses_a_sidecar_truth() {
         assert!((a / b - 1.0).abs() < 0.25, "row {i}: consensus {a} vs truth {b}");
     }
 }
+
+#[test]
+fn analyze_cdc_and_omig_on_a_simulated_exposure() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = "1".to_string();
+    let out = mammoscope(&[
+        "synth",
+        "cdmam",
+        "--n",
+        &n,
+        "--scenario",
+        "1",
+        "--margin",
+        "5",
+        "--seed",
+        "9",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_ok(&out);
+    let file = dir.path().join("cdmam_00.dcm");
+    let out = mammoscope(&["analyze", "cdc", file.to_str().unwrap(), "--json", "--draws", "2"]);
+    assert_ok(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 12);
+    assert_eq!(v["members"], 10);
+    for p in points {
+        let (t, lo, hi) = (p["threshold_um"].as_f64().unwrap(), p["band_95_um"][0].as_f64().unwrap(), p["band_95_um"][1].as_f64().unwrap());
+        assert!(lo < t && t < hi, "{p}");
+        let (tot, epi, ale) =
+            (p["sigma_total"].as_f64().unwrap(), p["sigma_epistemic"].as_f64().unwrap(), p["sigma_aleatoric"].as_f64().unwrap());
+        assert!((tot * tot - epi * epi - ale * ale).abs() < 1e-9, "{p}");
+    }
+    assert!(!stdout(&out).contains("PatientName"));
+    // The map: a 32-bit float TIFF at the image's size (sensitivity analysis: one gradient per draw, quick).
+    let map = dir.path().join("map.tiff");
+    let out = mammoscope(&[
+        "analyze",
+        "omig",
+        file.to_str().unwrap(),
+        "--draws",
+        "4",
+        "--method",
+        "sensitivity",
+        "--out",
+        map.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_ok(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut decoder = tiff::decoder::Decoder::new(std::fs::File::open(&map).unwrap()).unwrap();
+    let (w, h) = decoder.dimensions().unwrap();
+    assert_eq!((u64::from(w), u64::from(h)), (v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap()));
+    let tiff::decoder::DecodingResult::F32(values) = decoder.read_image().unwrap() else { panic!("not a float TIFF") };
+    assert!(values.iter().any(|x| *x != 0.0));
+    // Never onto the input; bad input fails with one line.
+    let out = mammoscope(&["analyze", "omig", file.to_str().unwrap(), "--draws", "1", "--out", file.to_str().unwrap()]);
+    assert!(assert_one_line_error(&out).contains("never overwritten"));
+    let junk = dir.path().join("junk.dcm");
+    std::fs::write(&junk, b"not an image at all").unwrap();
+    assert_one_line_error(&mammoscope(&["analyze", "cdc", junk.to_str().unwrap()]));
+    let small = dir.path().join("small.png");
+    image::GrayImage::new(100, 100).save(&small).unwrap();
+    let out = mammoscope(&["analyze", "cdc", small.to_str().unwrap()]);
+    assert!(out.status.code() == Some(2), "{}", stderr(&out));
+}

@@ -138,7 +138,7 @@ struct CdcReport {
     members: usize,
     weights_sha256: Vec<String>,
     draws: u32,
-    /// σ are standard deviations of ln(threshold / µm); bands are exp(µ ± 1.96 σ_total).
+    /// σ are standard deviations of ln(threshold / µm); bands are exp(µ ± 1.96 `σ_total`).
     units: &'static str,
     points: Vec<Point>,
     midpoint_ln_um: f64,
@@ -247,7 +247,7 @@ struct OmigReport {
     steps: usize,
     c: f64,
     t: f64,
-    /// Mean over draws of midpoint(x_L) − midpoint(x), ln µm (OMIG only; negative: the predicted CDC was lowered).
+    /// Mean over draws of `midpoint(x_L) − midpoint(x)`, ln µm (OMIG only; negative: the predicted CDC was lowered).
     mean_midpoint_change: Option<f64>,
     /// Pixels chosen by at least one draw.
     covered_fraction: f64,

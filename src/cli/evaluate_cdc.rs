@@ -43,14 +43,23 @@ pub fn run(a: &EvaluateCdcArgs) -> anyhow::Result<()> {
     }
     anyhow::ensure!(!settings.is_empty(), "no test settings in {}", a.data.display());
     let started = std::time::Instant::now();
-    let evals = evaluate(&ensemble, &settings, a.draws, a.seed, &|done, total| {
-        if done % 48 == 0 || done == total {
-            eprintln!("{done}/{total} images");
-        }
-    }, &|| false)?;
+    let evals = evaluate(
+        &ensemble,
+        &settings,
+        a.draws,
+        a.seed,
+        &|done, total| {
+            if done % 48 == 0 || done == total {
+                eprintln!("{done}/{total} images");
+            }
+        },
+        &|| false,
+    )?;
     let seconds = started.elapsed().as_secs_f64();
     let summaries = summarise(&evals);
-    println!("| group | settings | images | mean abs error (ln µm) | median abs error | 95 % coverage (points) | whole curve covered | mean σ total (epi / ale) | prediction vs ideal | readout vs ideal |");
+    println!(
+        "| group | settings | images | mean abs error (ln µm) | median abs error | 95 % coverage (points) | whole curve covered | mean σ total (epi / ale) | prediction vs ideal | readout vs ideal |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for s in &summaries {
         println!(

@@ -101,12 +101,12 @@ pub fn run(a: &TrainCdcArgs) -> anyhow::Result<()> {
 /// Progress lines on stderr (training runs for tens of minutes, usually into a log file).
 #[derive(Default)]
 struct LineObserver {
-    last: std::sync::Mutex<Option<Instant>>,
+    last: parking_lot::Mutex<Option<Instant>>,
 }
 
 impl CdcTrainObserver for LineObserver {
     fn step(&self, p: &CdcStepProgress) {
-        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut last = self.last.lock();
         if last.is_none_or(|t| t.elapsed().as_secs() >= 30) {
             eprintln!("member {} epoch {} (stage {}) step {}/{}: NLL {:.3}", p.member, p.epoch, p.stage, p.step, p.steps, p.loss);
             *last = Some(Instant::now());
@@ -148,9 +148,18 @@ fn same_setting(stored: &SettingSpec, wanted: &SettingSpec) -> bool {
     stored.name == wanted.name
         && stored.group == wanted.group
         && stored.seed == wanted.seed
-        && [(p.kvp, q.kvp), (p.mas, q.mas), (p.noise, q.noise), (p.noise_corr_mm, q.noise_corr_mm), (p.blur_mm, q.blur_mm), (p.margin_mm, q.margin_mm), (p.heel, q.heel), (p.pixel_mm, q.pixel_mm)]
-            .iter()
-            .all(|&(a, b)| close(a, b))
+        && [
+            (p.kvp, q.kvp),
+            (p.mas, q.mas),
+            (p.noise, q.noise),
+            (p.noise_corr_mm, q.noise_corr_mm),
+            (p.blur_mm, q.blur_mm),
+            (p.margin_mm, q.margin_mm),
+            (p.heel, q.heel),
+            (p.pixel_mm, q.pixel_mm),
+        ]
+        .iter()
+        .all(|&(a, b)| close(a, b))
         && p.text == q.text
 }
 

@@ -1,4 +1,4 @@
-//! 32-bit float greyscale TIFF in memory: the explainability maps' export format (values kept exactly; ImageJ,
+//! 32-bit float greyscale TIFF in memory: the explainability maps' export format (values kept exactly; `ImageJ`,
 //! Fiji, Python's tifffile and imageQC read it).
 
 /// Why a map could not be encoded.

@@ -11,6 +11,7 @@ use crate::models::cdc::CdcEnsemble;
 #[derive(Clone, Debug)]
 pub struct EnsembleModel(pub Arc<CdcEnsemble>);
 
+#[allow(clippy::needless_pass_by_value)] // used as map_err(candle_err)
 fn candle_err(e: crate::models::error::ModelError) -> candle_core::Error {
     candle_core::Error::Msg(e.to_string())
 }

@@ -101,6 +101,7 @@ impl Selection {
     ///
     /// # Panics
     /// When `inner` indexes beyond this selection (callers build `inner` from this selection's size).
+    #[must_use]
     pub fn compose(&self, inner: &Selection) -> Selection {
         Selection { rows: inner.rows.iter().map(|&i| self.rows[i]).collect(), cols: inner.cols.iter().map(|&j| self.cols[j]).collect() }
     }
@@ -122,6 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::float_cmp)] // integer-valued floats, exact by construction
     fn keeps_order_and_the_scatter_inverts_the_gather() {
         let mut rng = StdRng::seed_from_u64(3);
         let (w, h) = (37, 53);

@@ -82,7 +82,7 @@ pub struct GroupSummary {
     pub mae_ln_per_point: [f64; CDC_POINTS],
     /// Median over images and points of |exp(µ − ln label) − 1|, percent.
     pub median_abs_error_pct: f64,
-    /// Fraction of (image, point) pairs whose label lies inside µ ± 1.96 σ_total.
+    /// Fraction of (image, point) pairs whose label lies inside µ ± 1.96 `σ_total`.
     pub coverage_95: f64,
     /// Fraction of images whose whole curve (12 points) lies inside the band.
     pub coverage_95_whole_curve: f64,
@@ -102,22 +102,25 @@ pub fn summarise(evals: &[ImageEval]) -> Vec<GroupSummary> {
             groups.push(e.group.clone());
         }
     }
-    let mut out: Vec<GroupSummary> = groups.iter().map(|g| summary(g, evals.iter().filter(|e| &e.group == g).collect())).collect();
+    let mut out: Vec<GroupSummary> =
+        groups.iter().map(|g| summary(g, &evals.iter().filter(|e| &e.group == g).collect::<Vec<_>>())).collect();
     let in_dist: Vec<&ImageEval> = evals.iter().filter(|e| e.group != "ood").collect();
     if groups.len() > 1 && !in_dist.is_empty() {
-        out.push(summary("all in distribution", in_dist));
+        out.push(summary("all in distribution", &in_dist));
     }
     out
 }
 
-fn summary(group: &str, evals: Vec<&ImageEval>) -> GroupSummary {
+fn summary(group: &str, evals: &[&ImageEval]) -> GroupSummary {
     let n = evals.len().max(1) as f64;
     let points = n * CDC_POINTS as f64;
     let mut per_point = [0.0; CDC_POINTS];
-    let (mut covered, mut whole, mut s_tot, mut s_epi, mut s_ale, mut vs_ideal, mut readout_ideal) = (0usize, 0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
+    let (mut covered, mut whole, mut s_tot, mut s_epi, mut s_ale, mut vs_ideal, mut readout_ideal) =
+        (0usize, 0usize, 0.0, 0.0, 0.0, 0.0, 0.0);
     let mut rel = Vec::with_capacity(evals.len() * CDC_POINTS);
-    for e in &evals {
+    for e in evals {
         let mut all_in = true;
+        #[allow(clippy::needless_range_loop)] // k indexes five arrays at once
         for k in 0..CDC_POINTS {
             let p = &e.prediction;
             let err = p.mean[k] - e.label_ln[k];

@@ -58,7 +58,7 @@ pub fn predict_image(
     acc.prediction()
 }
 
-/// Per-member sums of µ and σ² over draws: µ_m and σ²_m are averaged over the draws, then the members combined.
+/// Per-member sums of µ and σ² over draws: `µ_m` and `σ²_m` are averaged over the draws, then the members combined.
 #[derive(Clone, Debug)]
 pub struct DrawAccumulator {
     mu_sum: Vec<[f64; CDC_POINTS]>,
@@ -78,7 +78,8 @@ impl DrawAccumulator {
     pub fn add(&mut self, ensemble: &CdcEnsemble, x: &Tensor) -> Result<(), ModelError> {
         for (m, member) in ensemble.members().iter().enumerate() {
             let (mu, sigma) = member.forward_t(x, false)?;
-            let (mu, sigma) = (mu.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?, sigma.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?);
+            let (mu, sigma) =
+                (mu.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?, sigma.to_dtype(candle_core::DType::F64)?.to_vec2::<f64>()?);
             for (row_mu, row_sigma) in mu.iter().zip(&sigma) {
                 for k in 0..CDC_POINTS {
                     self.mu_sum[m][k] += row_mu[k];

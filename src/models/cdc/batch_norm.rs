@@ -81,7 +81,15 @@ impl CustomOp3 for ScaleBackward {
         "channel-scale-cpu-backward"
     }
 
-    fn cpu_fwd(&self, _: &CpuStorage, _: &Layout, _: &CpuStorage, _: &Layout, product: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        _: &CpuStorage,
+        _: &Layout,
+        _: &CpuStorage,
+        _: &Layout,
+        product: &CpuStorage,
+        layout: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
         let Some((start, end)) = layout.contiguous_offsets() else { candle_core::bail!("expected a contiguous tensor") };
         let copy = match product {
             CpuStorage::F32(v) => CpuStorage::F32(v[start..end].to_vec()),
@@ -91,7 +99,14 @@ impl CustomOp3 for ScaleBackward {
         Ok((copy, layout.shape().clone()))
     }
 
-    fn bwd(&self, x: &Tensor, scale: &Tensor, _: &Tensor, _: &Tensor, grad: &Tensor) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        scale: &Tensor,
+        _: &Tensor,
+        _: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let grad_x = grad.broadcast_mul(&scale.detach().reshape((1, (), 1, 1))?)?;
         let grad_scale = (grad * x.detach())?.flatten_from(2)?.sum(2)?.sum(0)?;
         Ok((Some(grad_x), Some(grad_scale), None))
