@@ -130,6 +130,8 @@ pub enum BenchCommand {
     /// Validate the CDMAM readout on simulated sets: thresholds against dose, blur and scenario, repeatability,
     /// agreement with the ideal observer, timings.
     Cdmam(crate::cli::bench::cdmam::BenchCdmamArgs),
+    /// Time the single-image CDC prediction and the explainability maps (draws per second, time to N = 5000).
+    Cdc(crate::cli::bench::cdc::BenchCdcArgs),
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! `mammoscope bench open FILE... [--runs N]`: how long until the viewer can show an image.
 //! `mammoscope bench lowpass FILE [--runs N] [--cutoff R]`: Fourier low-pass timings beside `SciPy` (`bench/lowpass.rs`).
 //! `mammoscope bench cdmam`: the CDMAM readout validated on simulated sets (`bench/cdmam.rs`).
+//! `mammoscope bench cdc`: single-image CDC prediction and explainability timings (`bench/cdc.rs`).
 //!
 //! Per file and run: decode time ([`dicom::open`]) and time to first frame (decode + default VOI +
 //! CPU render of a 1024-px-wide display image). Prints the median and the range over the runs.
@@ -16,6 +17,7 @@ use crate::dicom::{self, OpenOptions};
 use crate::imaging::{cpu_render, voi::Display};
 
 pub mod calc;
+pub mod cdc;
 pub mod cdmam;
 mod lowpass;
 
@@ -28,6 +30,7 @@ pub fn run(cmd: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Lowpass(args) => lowpass::lowpass(args),
         BenchCommand::Calc(args) => calc::calc(args),
         BenchCommand::Cdmam(args) => cdmam::cdmam(args),
+        BenchCommand::Cdc(args) => cdc::cdc(args),
     }
 }
 

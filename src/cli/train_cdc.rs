@@ -24,7 +24,7 @@ pub struct TrainCdcArgs {
     #[arg(long, default_value_t = 10)]
     pub members: usize,
     /// Training settings (each: 16 simulated exposures read as a set).
-    #[arg(long, value_name = "N", default_value_t = 120)]
+    #[arg(long, value_name = "N", default_value_t = 72)]
     pub train_settings: usize,
     /// Where the simulated settings are cached (one file per setting; reused and extended).
     #[arg(long, value_name = "DIR", default_value = ".cache/cdc-data")]
@@ -35,7 +35,7 @@ pub struct TrainCdcArgs {
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
     /// Epochs of the three incremental stages (no margins; margins up to 10 mm; all), comma-separated.
-    #[arg(long, value_name = "A,B,C", default_value = "2,2,8", value_delimiter = ',')]
+    #[arg(long, value_name = "A,B,C", default_value = "1,1,2", value_delimiter = ',')]
     pub epochs: Vec<usize>,
     #[arg(long, default_value_t = 32)]
     pub batch: usize,

@@ -159,7 +159,8 @@ impl CdcJobs {
                     let mut last = Instant::now();
                     let mut version = 0;
                     while up.draws() < target {
-                        let batch = HEATMAP_BATCH.min(target - up.draws());
+                        // One draw first, so the first (coarse) map appears as soon as possible.
+                        let batch = if up.draws() == 0 { 1 } else { HEATMAP_BATCH }.min(target - up.draws());
                         up.run_batch(&model, &source.data, &explain, batch, &|| r.is_cancelled())?;
                         r.step(up.draws() as u32, target as u32, format!("{} draws", method.label()));
                         if last.elapsed() >= SNAPSHOT_EVERY || up.draws() >= target || version == 0 {
