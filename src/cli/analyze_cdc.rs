@@ -13,7 +13,7 @@ use crate::explain::{EnsembleModel, Method, OcclusionParams, OmigParams, Upsampl
 use crate::imaging::Image;
 use crate::models::catalog::cdc_ensemble_path;
 use crate::models::cdc::CdcEnsemble;
-use crate::models::cdc_image::{DEFAULT_DRAWS, predict_image};
+use crate::models::cdc_image::{DEFAULT_DRAWS, at_training_level, predict_image};
 use crate::models::device::{best_device, device_name};
 use crate::phantom::cdmam::tables::{EUREF_LIMITS, HUMAN_FACTOR};
 use crate::synth::cdc_data::cdc_diameters_mm;
@@ -138,6 +138,9 @@ struct CdcReport {
     members: usize,
     weights_sha256: Vec<String>,
     draws: u32,
+    /// The factor the pixel values were scaled by to reach the training images' level (absent: not scaled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    level_factor: Option<f64>,
     /// σ are standard deviations of ln(threshold / µm); bands are exp(µ ± 1.96 `σ_total`).
     units: &'static str,
     points: Vec<Point>,
@@ -151,6 +154,10 @@ fn cdc(args: &CdcArgs) -> anyhow::Result<()> {
     let (ensemble, dir) = load_ensemble(&args.model)?;
     let (image, uid) = open(&args.file)?;
     let started = Instant::now();
+    let (image, level_factor) = at_training_level(&ensemble, &image);
+    if let Some(f) = level_factor {
+        eprintln!("note: the image's level differs from the training images'; values scaled by {f:.3} first");
+    }
     let p = predict_image(&ensemble, &image, args.draws as usize, args.model.seed, &|| false)
         .with_context(|| format!("cannot predict the CDC of {}", args.file.display()))?;
     let seconds = started.elapsed().as_secs_f64();
@@ -200,6 +207,7 @@ fn cdc(args: &CdcArgs) -> anyhow::Result<()> {
         members: ensemble.members().len(),
         weights_sha256: ensemble.weights_sha256().to_vec(),
         draws: args.draws,
+        level_factor,
         units: "thresholds in µm of gold; sigma of ln(threshold/µm)",
         points,
         midpoint_ln_um: p.midpoint(),
@@ -270,6 +278,11 @@ fn omig_cmd(args: &OmigArgs) -> anyhow::Result<()> {
         MethodArg::Sensitivity => Method::Sensitivity,
         MethodArg::Occlusion => Method::Occlusion(OcclusionParams { patch: args.occlusion_patch.max(1), batch: 64 }),
     };
+    let (image, level_factor) = at_training_level(&ensemble, &image);
+    let image = image.into_owned();
+    if let Some(f) = level_factor {
+        eprintln!("note: the image's level differs from the training images'; values scaled by {f:.3} first");
+    }
     let model = EnsembleModel(std::sync::Arc::new(ensemble));
     let target = args.draws as usize;
     let bar = indicatif::ProgressBar::new(target as u64);

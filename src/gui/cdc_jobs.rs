@@ -15,7 +15,7 @@ use crate::imaging::Image;
 use crate::jobs::{self, Job, Message};
 use crate::models::catalog::cdc_ensemble_path;
 use crate::models::cdc::CdcEnsemble;
-use crate::models::cdc_image::{DEFAULT_DRAWS, predict_image};
+use crate::models::cdc_image::{DEFAULT_DRAWS, at_training_level, predict_image};
 use crate::models::device::best_device;
 use crate::models::error::ModelError;
 
@@ -115,6 +115,7 @@ impl CdcJobs {
                     r.step(0, 1, "loading the CDC ensemble");
                     let ensemble = ensemble(&cache)?;
                     r.step(0, 1, "predicting the CDC");
+                    let (source, _) = at_training_level(&ensemble, &source);
                     let prediction = predict_image(&ensemble, &source, DEFAULT_DRAWS, SEED, &|| r.is_cancelled())?;
                     r.output(CdcPredictionResult { input, prediction, draws: DEFAULT_DRAWS, seconds: started.elapsed().as_secs_f64() });
                     Ok(())
@@ -152,7 +153,10 @@ impl CdcJobs {
                 let (method, target) = (settings.method, settings.draws);
                 let spawned = jobs::spawn("cdc-heatmap", egui_ctx.clone(), move |r: &jobs::Reporter<HeatmapSnapshot>| {
                     r.step(0, target as u32, "loading the CDC ensemble");
-                    let model = EnsembleModel(ensemble(&cache)?);
+                    let ensemble = ensemble(&cache)?;
+                    let (source, _) = at_training_level(&ensemble, &source);
+                    let source = source.into_owned();
+                    let model = EnsembleModel(ensemble);
                     let explain = explain_method(method);
                     let mut up = Upsampler::new(source.width, source.height, SEED);
                     let started = Instant::now();
