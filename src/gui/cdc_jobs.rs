@@ -101,6 +101,12 @@ impl CdcJobs {
             if !settings.predict {
                 if let Some(job) = self.predictions.remove(&img.id) {
                     job.cancel();
+                    // Stopped before it finished: switching on again starts it again.
+                    img.cdc.prediction_attempted = None;
+                }
+                if img.cdc.prediction_error.take().is_some() {
+                    // A failure is retried when the user switches the prediction off and on.
+                    img.cdc.prediction_attempted = None;
                 }
                 img.cdc.predicting = false;
             } else if img.cdc.prediction_attempted != Some(input)
@@ -141,6 +147,11 @@ impl CdcJobs {
             if !settings.heatmap {
                 if let Some(job) = self.heatmaps.remove(&img.id) {
                     job.cancel();
+                    // Switched off before N draws: switching on again starts a new map (a finished one is kept).
+                    img.cdc.heatmap_attempted = None;
+                }
+                if img.cdc.heatmap_error.take().is_some() {
+                    img.cdc.heatmap_attempted = None;
                 }
                 img.cdc.heatmap_running = false;
             } else if img.cdc.heatmap_attempted != Some(wanted)
