@@ -78,7 +78,7 @@ pub fn predict_image(
     cancelled: &dyn Fn() -> bool,
 ) -> Result<CdcPrediction, ModelError> {
     let draws = draws.max(1);
-    let mut acc = DrawAccumulator::new(ensemble.members().len());
+    let mut acc = DrawAccumulator::new(ensemble);
     let mut done = 0;
     while done < draws {
         if cancelled() {
@@ -98,11 +98,19 @@ pub struct DrawAccumulator {
     mu_sum: Vec<[f64; CDC_POINTS]>,
     var_sum: Vec<[f64; CDC_POINTS]>,
     draws: usize,
+    sigma_scale: f64,
 }
 
 impl DrawAccumulator {
-    pub fn new(members: usize) -> Self {
-        Self { mu_sum: vec![[0.0; CDC_POINTS]; members], var_sum: vec![[0.0; CDC_POINTS]; members], draws: 0 }
+    /// An empty accumulator for `ensemble`'s members (its σ calibration is applied to the prediction).
+    pub fn new(ensemble: &CdcEnsemble) -> Self {
+        let members = ensemble.members().len();
+        Self {
+            mu_sum: vec![[0.0; CDC_POINTS]; members],
+            var_sum: vec![[0.0; CDC_POINTS]; members],
+            draws: 0,
+            sigma_scale: ensemble.sigma_scale(),
+        }
     }
 
     /// Adds the draws of `x` `(D, 1, side, side)` (normalised) run through every member.
@@ -136,7 +144,7 @@ impl DrawAccumulator {
         let d = self.draws as f64;
         let mus: Vec<[f64; CDC_POINTS]> = self.mu_sum.iter().map(|s| s.map(|v| v / d)).collect();
         let sigmas: Vec<[f64; CDC_POINTS]> = self.var_sum.iter().map(|s| s.map(|v| (v / d).sqrt())).collect();
-        CdcPrediction::combine(&mus, &sigmas)
+        Ok(CdcPrediction::combine(&mus, &sigmas)?.with_sigma_scale(self.sigma_scale))
     }
 }
 

@@ -67,6 +67,17 @@ impl CdcPrediction {
     }
 
     /// The paper's scalar: the mean over the 12 points of the ensemble mean, in ln µm.
+    /// The prediction with every σ multiplied by `scale` (a calibration factor; total² = epistemic² + aleatoric² holds).
+    #[must_use]
+    pub fn with_sigma_scale(mut self, scale: f64) -> Self {
+        for k in 0..CDC_POINTS {
+            self.epistemic[k] *= scale;
+            self.aleatoric[k] *= scale;
+            self.total[k] *= scale;
+        }
+        self
+    }
+
     pub fn midpoint(&self) -> f64 {
         self.mean.iter().sum::<f64>() / CDC_POINTS as f64
     }

@@ -19,6 +19,8 @@ pub struct CdcEnsemble {
     device: Device,
     /// SHA-256 of each member's weights file, when loaded from a folder.
     sha256: Vec<String>,
+    /// Factor on every predicted σ, fitted on validation settings by `train cdc` (1: uncalibrated).
+    sigma_scale: f64,
 }
 
 impl CdcEnsemble {
@@ -29,7 +31,20 @@ impl CdcEnsemble {
         if members.iter().any(|m| m.preset() != preset || m.input_side() != side) {
             return Err(ModelError::Input("every ensemble member must have the same preset and input size".to_owned()));
         }
-        Ok(Self { members, preset, norm, device: device.clone(), sha256: Vec::new() })
+        Ok(Self { members, preset, norm, device: device.clone(), sha256: Vec::new(), sigma_scale: 1.0 })
+    }
+
+    /// The ensemble with its σ scaled by `scale` (finite, > 0; otherwise 1) — see [`Self::sigma_scale`].
+    #[must_use]
+    pub fn with_sigma_scale(mut self, scale: f64) -> Self {
+        self.sigma_scale = if scale.is_finite() && scale > 0.0 { scale } else { 1.0 };
+        self
+    }
+
+    /// The calibration factor applied to every predicted σ (epistemic, aleatoric, total): the validation settings'
+    /// 95th percentile of |error| / σ over 1.96, written by `train cdc` into `ensemble.json`; 1 when absent.
+    pub fn sigma_scale(&self) -> f64 {
+        self.sigma_scale
     }
 
     /// Records the SHA-256 of the members' weights files (see [`Self::weights_sha256`]).

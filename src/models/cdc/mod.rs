@@ -26,7 +26,7 @@ pub use ensemble::CdcEnsemble;
 pub use net::CdcNet;
 pub use normalisation::Normalisation;
 pub use preset::{CDC_POINTS, CdcPreset, INPUT_SIDE};
-pub use store::{EnsembleManifest, MANIFEST_FILE, member_file_name, save_ensemble};
+pub use store::{EnsembleManifest, MANIFEST_FILE, SIGMA_SCALE_KEY, member_file_name, read_manifest, save_ensemble, write_manifest};
 pub use train::{CdcEpochRecord, CdcMemberSummary, CdcStepProgress, CdcTrainObserver, CdcTrainSummary, SilentObserver, train_ensemble};
 pub use train_config::TrainCdcConfig;
 

@@ -27,6 +27,19 @@ pub const MANIFEST_FILE: &str = "ensemble.json";
 /// What the networks predict: the natural log of the threshold gold thickness in µm.
 pub const TARGET: &str = "ln_um";
 
+/// The manifest metadata key of the σ calibration factor (see [`CdcEnsemble::sigma_scale`]).
+pub const SIGMA_SCALE_KEY: &str = "sigma_scale";
+
+/// Writes `manifest` as `dir/ensemble.json`, atomically.
+///
+/// # Errors
+/// Serialisation or I/O errors.
+pub fn write_manifest(dir: &Path, manifest: &EnsembleManifest) -> Result<(), ModelError> {
+    let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| ModelError::Format(format!("cannot write the manifest: {e}")))?;
+    let path = dir.join(MANIFEST_FILE);
+    crate::dicom::atomic::write_file_atomically(&path, &bytes).map_err(|e| ModelError::io(e, &path))
+}
+
 /// The weights file of member `m`.
 pub fn member_file_name(m: usize) -> String {
     format!("member-{m:02}.safetensors")
@@ -166,6 +179,14 @@ impl CdcEnsemble {
             members.push(net);
         }
         let sha256 = manifest.files.iter().map(|f| f.sha256.clone()).collect();
-        Ok(Self::new(members, Normalisation::new(manifest.normalisation.mean, manifest.normalisation.std)?, device)?.with_sha256(sha256))
+        let sigma_scale = match manifest.metadata.get(SIGMA_SCALE_KEY) {
+            None => 1.0,
+            Some(text) => text.parse::<f64>().ok().filter(|s| s.is_finite() && *s > 0.0).ok_or_else(|| {
+                ModelError::Format(format!("{SIGMA_SCALE_KEY} {text:?} in {} is not a positive number", dir.join(MANIFEST_FILE).display()))
+            })?,
+        };
+        Ok(Self::new(members, Normalisation::new(manifest.normalisation.mean, manifest.normalisation.std)?, device)?
+            .with_sha256(sha256)
+            .with_sigma_scale(sigma_scale))
     }
 }
