@@ -598,12 +598,15 @@ fn cdc_prediction_plots_and_the_heatmap_overlay_toggles_and_refines() {
     assert_eq!(snap.draws, 16);
     assert!(snap.draws > first.0 && snap.version > first.1, "the map did not refine: {first:?} → {}", snap.draws);
     assert!(snap.map.iter().any(|v| *v != 0.0));
+    // The panel section shows the prediction (table and plot) and the heatmap's progress.
+    harness.get_by_label("CDMAM: single-image CDC and heatmap").click();
     harness.run_steps(3);
+    harness.get_by_label("auto µm");
     let on = harness.render().unwrap();
     if let Ok(path) = std::env::var("MAMMOSCOPE_SAVE_SCREENSHOT") {
         on.save(path).unwrap();
     }
-    let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(900.0, 760.0));
+    let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(800.0, 760.0));
     assert!(region_differs(&before, &on, viewport) > 5000, "no heatmap drawn");
     harness.state_mut().send(Command::SetCdcSettings { image: id, settings: CdcSettings { heatmap: false, ..heat } });
     harness.run_steps(3);
