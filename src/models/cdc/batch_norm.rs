@@ -90,13 +90,7 @@ impl CustomOp3 for ScaleBackward {
         product: &CpuStorage,
         layout: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let Some((start, end)) = layout.contiguous_offsets() else { candle_core::bail!("expected a contiguous tensor") };
-        let copy = match product {
-            CpuStorage::F32(v) => CpuStorage::F32(v[start..end].to_vec()),
-            CpuStorage::F64(v) => CpuStorage::F64(v[start..end].to_vec()),
-            _ => candle_core::bail!("channel scale: expected f32 or f64"),
-        };
-        Ok((copy, layout.shape().clone()))
+        crate::models::compact::conv::copy_contiguous(product, layout)
     }
 
     fn bwd(

@@ -129,7 +129,7 @@ pub fn add_channel_bias(y: &Tensor, bias: &Tensor) -> Result<Tensor> {
 }
 
 /// A copy of a contiguous float CPU storage: the forward pass of the carrier ops below.
-fn copy_contiguous(storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+pub(crate) fn copy_contiguous(storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
     let Some((start, end)) = layout.contiguous_offsets() else { candle_core::bail!("expected a contiguous tensor") };
     let copy = match storage {
         CpuStorage::F32(v) => CpuStorage::F32(v[start..end].to_vec()),
