@@ -279,7 +279,6 @@ fn omig_cmd(args: &OmigArgs) -> anyhow::Result<()> {
         MethodArg::Occlusion => Method::Occlusion(OcclusionParams { patch: args.occlusion_patch.max(1), batch: 64 }),
     };
     let (image, level_factor) = at_training_level(&ensemble, &image);
-    let image = image.into_owned();
     if let Some(f) = level_factor {
         eprintln!("note: the image's level differs from the training images'; values scaled by {f:.3} first");
     }

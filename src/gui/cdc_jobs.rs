@@ -166,7 +166,6 @@ impl CdcJobs {
                     r.step(0, target as u32, "loading the CDC ensemble");
                     let ensemble = ensemble(&cache)?;
                     let (source, _) = at_training_level(&ensemble, &source);
-                    let source = source.into_owned();
                     let model = EnsembleModel(ensemble);
                     let explain = explain_method(method);
                     let mut up = Upsampler::new(source.width, source.height, SEED);
