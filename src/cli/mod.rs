@@ -18,6 +18,7 @@ pub mod synth;
 pub mod synth_cdmam;
 pub mod train;
 pub mod train_cdc;
+pub mod train_denoise;
 
 use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};

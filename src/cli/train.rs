@@ -17,6 +17,8 @@ pub enum TrainCommand {
     Calc(TrainCalcArgs),
     /// Train the deep ensemble that predicts the CDMAM contrast-detail curve from one image.
     Cdc(crate::cli::train_cdc::TrainCdcArgs),
+    /// Train the Anscombe-domain residual denoiser on simulated dose reduction.
+    Denoise(crate::cli::train_denoise::TrainDenoiseArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -68,6 +70,7 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
     match command {
         TrainCommand::Calc(a) => calc(&a),
         TrainCommand::Cdc(a) => crate::cli::train_cdc::run(&a),
+        TrainCommand::Denoise(a) => crate::cli::train_denoise::run(&a),
     }
 }
 

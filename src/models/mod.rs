@@ -10,6 +10,7 @@ pub mod cdc_image;
 pub mod checkpoint;
 pub mod compact;
 pub mod decoder;
+pub mod denoise;
 pub mod detector;
 pub mod device;
 pub mod error;

@@ -3,4 +3,5 @@
 pub mod calc_patches;
 pub mod cdc_data;
 pub mod cdmam;
+pub mod denoise_data;
 pub mod mammogram;

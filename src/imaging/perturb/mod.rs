@@ -8,7 +8,8 @@
 //! transform. Each step draws from its own seeded stream, so e.g. the noise field does not change with the dose.
 //!
 //! Files: [`noise`] (Gaussian noise, matched-σ baseline), [`gain`] (gain estimator), [`dose`] (Poisson thinning),
-//! [`anscombe`] (variance stabilisation and its unbiased inverse), [`shuffle`] (patch shuffle), `cache`.
+//! [`anscombe`] (variance stabilisation and its unbiased inverse), [`count_scale`] (raw values ↔ counts ↔ Anscombe
+//! domain), [`shuffle`] (patch shuffle), `cache`.
 //!
 //! ```
 //! use mammoscope::imaging::{Image, perturb::{self, FourierCache, PerturbParams}};
@@ -21,6 +22,7 @@
 
 pub mod anscombe;
 mod cache;
+pub mod count_scale;
 pub mod dose;
 pub mod gain;
 pub mod noise;

@@ -211,7 +211,7 @@ fn validate(net: &CdcNet, run: &MemberRun, refs: &[SampleRef]) -> Result<(Option
 
 /// Seeded initialisation (candle's own is not seeded): conv weights He-uniform, dense weights and biases uniform
 /// ±1/√`fan_in` (torch's defaults), batch norm scale 1, shift 0, running mean 0, running variance 1.
-fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), ModelError> {
+pub(crate) fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), ModelError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut names: Vec<&String> = data.keys().collect();

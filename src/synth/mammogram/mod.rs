@@ -58,6 +58,8 @@ pub struct SimulatedMammogram {
     pub clean: Image,
     /// Linear raw detector values (`gain · quanta + offset`, 14-bit), as in a For Processing image.
     pub raw: Image,
+    /// The expected (noise-free, blurred) raw values: the denoising target of `raw`.
+    pub raw_clean: Image,
     pub truth: MammogramTruth,
 }
 
@@ -140,5 +142,5 @@ pub fn simulate(params: &MammogramParams) -> Result<SimulatedMammogram, Mammogra
         processing: presentation.truth,
     };
     let image = |data| Image { width: w, height: h, data };
-    Ok(SimulatedMammogram { image: image(presentation.image), clean: image(presentation.clean), raw: image(exposure.raw), truth })
+    Ok(SimulatedMammogram { image: image(presentation.image), clean: image(presentation.clean), raw: image(exposure.raw), raw_clean: image(exposure.expected), truth })
 }

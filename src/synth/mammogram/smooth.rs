@@ -3,42 +3,7 @@
 
 use rayon::prelude::*;
 
-/// Separable Gaussian filter with standard deviation `sigma_px` (edges clamp). σ < 0.05 px is a copy.
-pub(crate) fn gaussian_blur(data: &[f32], width: usize, height: usize, sigma_px: f64) -> Vec<f32> {
-    if sigma_px < 0.05 || width == 0 || height == 0 {
-        return data.to_vec();
-    }
-    let radius = (3.0 * sigma_px).ceil() as usize;
-    let kernel: Vec<f32> = {
-        let k: Vec<f64> = (0..=2 * radius).map(|i| (-((i as f64 - radius as f64).powi(2)) / (2.0 * sigma_px * sigma_px)).exp()).collect();
-        let sum: f64 = k.iter().sum();
-        k.iter().map(|&v| (v / sum) as f32).collect()
-    };
-    let tap = |src: &[f32], len: usize, stride: usize, i: usize| -> f32 {
-        kernel
-            .iter()
-            .enumerate()
-            .map(|(k, &w)| {
-                let j = (i + k).saturating_sub(radius).min(len - 1);
-                w * src[j * stride]
-            })
-            .sum()
-    };
-    let mut rows = vec![0.0f32; data.len()];
-    rows.par_chunks_mut(width).enumerate().for_each(|(y, out)| {
-        let src = &data[y * width..(y + 1) * width];
-        for (x, o) in out.iter_mut().enumerate() {
-            *o = tap(src, width, 1, x);
-        }
-    });
-    let mut out = vec![0.0f32; data.len()];
-    out.par_chunks_mut(width).enumerate().for_each(|(y, line)| {
-        for (x, o) in line.iter_mut().enumerate() {
-            *o = tap(&rows[x..], height, width, y);
-        }
-    });
-    out
-}
+pub(crate) use crate::imaging::gaussian::gaussian_blur;
 
 /// Approximate Gaussian low-pass with a large `sigma_px`: box-downsample by `factor ≈ σ/4`, blur exactly,
 /// upsample bilinearly.

@@ -1,0 +1,115 @@
+//! One training or validation sample from a stored full-dose crop (mammogram-denoising-anscombe, Fig. 1), drawn
+//! fresh at every step: dose reduction to a fraction α by Poisson thinning with the image's estimated gain, the
+//! Anscombe transform of the counts, the smooth background removed, and a dihedral flip/rotation.
+
+use candle_core::{Device, Result, Tensor};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use rayon::prelude::*;
+
+use super::tiled::BACKGROUND_SIGMA_PX;
+use crate::imaging::{
+    Image,
+    gaussian::gaussian_blur,
+    perturb::{count_scale::CountScale, count_scale::mean_anscombe, dose::reduce_dose},
+    seed::splitmix64,
+};
+use crate::models::training::batches::dihedral;
+use crate::synth::denoise_data::{CROP, DenoiseCrops};
+
+/// Side of a training patch (the paper's 64 × 64).
+pub const PATCH: usize = 64;
+/// The paper's dose fraction (80 % dose reduction).
+pub const PAPER_ALPHA: f64 = 0.2;
+
+/// How α is drawn: the paper's 0.2 with probability `paper_share`, the acquired dose (α = 1, denoising an image as it
+/// is) with probability `full_share`, otherwise log-uniform in `[min_alpha, 1]`.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DoseMix {
+    pub paper_share: f64,
+    pub full_share: f64,
+    pub min_alpha: f64,
+}
+
+impl Default for DoseMix {
+    fn default() -> Self {
+        Self { paper_share: 0.4, full_share: 0.1, min_alpha: 0.08 }
+    }
+}
+
+impl DoseMix {
+    /// Draws α.
+    pub fn draw(&self, rng: &mut impl Rng) -> f64 {
+        let u: f64 = rng.random();
+        if u < self.paper_share {
+            PAPER_ALPHA
+        } else if u < self.paper_share + self.full_share {
+            1.0
+        } else {
+            self.min_alpha.powf(rng.random::<f64>())
+        }
+    }
+}
+
+/// A batch: network input (Anscombe image − background), true noise map, noise-free target − background, and each
+/// sample's Anscombe-domain dynamic range (for the SSIM constants).
+pub struct Batch {
+    pub input: Tensor,
+    pub noise: Tensor,
+    pub clean: Tensor,
+    pub range: Tensor,
+}
+
+/// What one sample needs: which crop, α, the flip, the noise seed.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleSpec {
+    pub crop: usize,
+    pub alpha: f64,
+    pub flip: u8,
+    pub seed: u64,
+}
+
+impl SampleSpec {
+    /// A random sample of `crops` for training step `step`.
+    pub fn draw(crops: &DenoiseCrops, mix: &DoseMix, seed: u64, index: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(splitmix64(seed ^ splitmix64(index)));
+        Self { crop: rng.random_range(0..crops.len()), alpha: mix.draw(&mut rng), flip: rng.random_range(0..8), seed: rng.random() }
+    }
+}
+
+/// Builds the `(input, noise, clean, range)` arrays of one sample.
+pub fn sample(crops: &DenoiseCrops, spec: SampleSpec) -> [Vec<f32>; 3] {
+    let (noisy, clean) = crops.crop(spec.crop);
+    let scale = CountScale { gain: f64::from(crops.gain[spec.crop]), offset: f64::from(crops.offset[spec.crop]), alpha: spec.alpha };
+    let noisy = Image { width: CROP, height: CROP, data: noisy.to_vec() };
+    let reduced = reduce_dose(&noisy, spec.alpha, scale.gain, scale.offset, spec.seed).unwrap_or(noisy);
+    let a = scale.to_anscombe(&reduced);
+    let a_clean = scale.expected_anscombe(&Image { width: CROP, height: CROP, data: clean.to_vec() });
+    let background = gaussian_blur(&a.data, CROP, CROP, BACKGROUND_SIGMA_PX);
+    let margin = (CROP - PATCH) / 2;
+    let mut out = [Vec::with_capacity(PATCH * PATCH), Vec::with_capacity(PATCH * PATCH), Vec::with_capacity(PATCH * PATCH)];
+    for y in margin..margin + PATCH {
+        for x in margin..margin + PATCH {
+            let i = y * CROP + x;
+            out[0].push(a.data[i] - background[i]);
+            out[1].push(a.data[i] - a_clean.data[i]);
+            out[2].push(a_clean.data[i] - background[i]);
+        }
+    }
+    out.map(|v| dihedral(&v, PATCH, spec.flip))
+}
+
+/// The Anscombe-domain dynamic range of a crop's image at α (for the SSIM constants).
+pub fn anscombe_range(crops: &DenoiseCrops, i: usize, alpha: f64) -> f32 {
+    let scale = CountScale { gain: f64::from(crops.gain[i]), offset: f64::from(crops.offset[i]), alpha };
+    let [lo, hi] = crops.range[i];
+    (mean_anscombe(scale.counts(hi)) - mean_anscombe(scale.counts(lo))).max(1.0) as f32
+}
+
+/// Builds a batch of `specs` (samples in parallel).
+pub fn batch(crops: &DenoiseCrops, specs: &[SampleSpec], device: &Device) -> Result<Batch> {
+    let samples: Vec<[Vec<f32>; 3]> = specs.par_iter().map(|s| sample(crops, *s)).collect();
+    let n = specs.len();
+    let stack = |k: usize| Tensor::from_vec(samples.iter().flat_map(|s| s[k].iter().copied()).collect(), (n, 1, PATCH, PATCH), device);
+    let range: Vec<f32> = specs.iter().map(|s| anscombe_range(crops, s.crop, s.alpha)).collect();
+    Ok(Batch { input: stack(0)?, noise: stack(1)?, clean: stack(2)?, range: Tensor::from_vec(range, n, device)? })
+}

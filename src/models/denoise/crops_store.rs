@@ -1,0 +1,59 @@
+//! The denoiser's training crops on disk (`.cache/denoise-data/*.safetensors`, never committed), with the recipe
+//! that made them in the metadata so a changed recipe rebuilds instead of reusing.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::models::checkpoint::write_atomically;
+use crate::models::error::ModelError;
+use crate::synth::denoise_data::{CROP, DenoiseCrops};
+
+/// Writes `crops` with `recipe` in the metadata.
+pub fn save_crops(crops: &DenoiseCrops, recipe: &str, path: &Path) -> Result<(), ModelError> {
+    let n = crops.len();
+    let dev = Device::Cpu;
+    let range: Vec<f32> = crops.range.iter().flatten().copied().collect();
+    let image: Vec<f32> = crops.image.iter().map(|&i| i as f32).collect();
+    let tensors = vec![
+        ("noisy".to_owned(), Tensor::from_vec(crops.noisy.clone(), (n, CROP * CROP), &dev)?),
+        ("clean".to_owned(), Tensor::from_vec(crops.clean.clone(), (n, CROP * CROP), &dev)?),
+        ("gain".to_owned(), Tensor::from_vec(crops.gain.clone(), n, &dev)?),
+        ("offset".to_owned(), Tensor::from_vec(crops.offset.clone(), n, &dev)?),
+        ("range".to_owned(), Tensor::from_vec(range, (n, 2), &dev)?),
+        ("image".to_owned(), Tensor::from_vec(image, n, &dev)?),
+    ];
+    let metadata = HashMap::from([("recipe".to_owned(), recipe.to_owned())]);
+    let bytes = safetensors::serialize(tensors, Some(metadata)).map_err(|e| ModelError::Format(e.to_string()))?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| ModelError::io(e, dir))?;
+    }
+    write_atomically(path, &bytes)
+}
+
+/// Reads crops written with the same `recipe`; `None` when the file is missing or was made by another recipe.
+pub fn load_crops(path: &Path, recipe: &str) -> Result<Option<DenoiseCrops>, ModelError> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(|e| ModelError::io(e, path))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| ModelError::Format(e.to_string()))?;
+    if meta.metadata().as_ref().and_then(|m| m.get("recipe")).map(String::as_str) != Some(recipe) {
+        return Ok(None);
+    }
+    let tensors = candle_core::safetensors::load_buffer(&bytes, &Device::Cpu)?;
+    let get = |name: &str| -> Result<Vec<f32>, ModelError> {
+        let t = tensors.get(name).ok_or_else(|| ModelError::Format(format!("no {name} in {}", path.display())))?;
+        Ok(t.to_dtype(DType::F32)?.flatten_all()?.to_vec1()?)
+    };
+    let range = get("range")?;
+    Ok(Some(DenoiseCrops {
+        noisy: get("noisy")?,
+        clean: get("clean")?,
+        gain: get("gain")?,
+        offset: get("offset")?,
+        range: range.chunks_exact(2).map(|c| [c[0], c[1]]).collect(),
+        image: get("image")?.iter().map(|&v| v as u32).collect(),
+    }))
+}

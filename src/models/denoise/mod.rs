@@ -1,0 +1,17 @@
+//! The Anscombe-domain residual denoiser (mammogram-denoising-anscombe): presets, network, the paper's loss,
+//! training samples with fresh dose reduction, seamless tiled inference, the whole-image pipeline, training and
+//! the Table-1 evaluation.
+
+pub mod batch;
+pub mod crops_store;
+pub mod net;
+pub mod pipeline;
+pub mod preset;
+pub mod ssim_loss;
+pub mod store;
+pub mod tiled;
+pub mod train;
+
+pub use net::DenoiseNet;
+pub use preset::{DenoiseConfig, DenoisePreset};
+pub use store::{DENOISE_FORMAT, LoadedDenoiser, load_denoiser};
