@@ -27,6 +27,9 @@ pub enum AnalyzeCommand {
     /// Explainability map of the CDC prediction (OMIG, sensitivity or occlusion), upsampled to the image's size
     /// (Algorithm 2) and written as a 32-bit float TIFF.
     Omig(crate::cli::analyze_cdc::OmigArgs),
+    /// Denoise one image with the Anscombe-domain residual network (optionally after simulating a lower dose; then
+    /// PSNR/SSIM against the original).
+    Denoise(crate::cli::analyze_denoise::DenoiseArgs),
 }
 
 /// Which network and how to tile.
@@ -72,6 +75,7 @@ pub fn run(command: &AnalyzeCommand) -> anyhow::Result<()> {
         AnalyzeCommand::Robustness(a) => robustness_cmd(a),
         AnalyzeCommand::Cdc(a) => crate::cli::analyze_cdc::run_cdc(a),
         AnalyzeCommand::Omig(a) => crate::cli::analyze_cdc::run_omig(a),
+        AnalyzeCommand::Denoise(a) => crate::cli::analyze_denoise::run(a),
     }
 }
 

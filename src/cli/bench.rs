@@ -2,6 +2,7 @@
 //! `mammoscope bench lowpass FILE [--runs N] [--cutoff R]`: Fourier low-pass timings beside `SciPy` (`bench/lowpass.rs`).
 //! `mammoscope bench cdmam`: the CDMAM readout validated on simulated sets (`bench/cdmam.rs`).
 //! `mammoscope bench cdc`: single-image CDC prediction and explainability timings (`bench/cdc.rs`).
+//! `mammoscope bench denoise`: the denoising paper's Table 1 against BM3D (`bench/denoise.rs`).
 //!
 //! Per file and run: decode time ([`dicom::open`]) and time to first frame (decode + default VOI +
 //! CPU render of a 1024-px-wide display image). Prints the median and the range over the runs.
@@ -19,7 +20,9 @@ use crate::imaging::{cpu_render, voi::Display};
 pub mod calc;
 pub mod cdc;
 pub mod cdmam;
+pub mod denoise;
 mod lowpass;
+mod npy;
 
 /// Width of the display image rendered for "first frame" (narrower images render at their own width).
 pub const FIRST_FRAME_WIDTH: usize = 1024;
@@ -31,6 +34,7 @@ pub fn run(cmd: &BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Calc(args) => calc::calc(args),
         BenchCommand::Cdmam(args) => cdmam::cdmam(args),
         BenchCommand::Cdc(args) => cdc::cdc(args),
+        BenchCommand::Denoise(args) => denoise::denoise(args),
     }
 }
 

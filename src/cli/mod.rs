@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod analyze_cdc;
+pub mod analyze_denoise;
 pub mod args;
 pub mod bench;
 pub mod evaluate;

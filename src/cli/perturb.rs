@@ -107,14 +107,14 @@ pub fn run(args: &PerturbArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum OutputFormat {
+pub(crate) enum OutputFormat {
     Dicom,
     Png,
     Tiff,
 }
 
 impl OutputFormat {
-    fn of(out: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn of(out: &Path) -> anyhow::Result<Self> {
         let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
         Ok(match ext.as_str() {
             "dcm" => Self::Dicom,
@@ -126,11 +126,11 @@ impl OutputFormat {
 }
 
 /// True when `a` and `b` name the same existing file (through links or `..` too).
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     if let (Ok(a), Ok(b)) = (fs::canonicalize(a), fs::canonicalize(b)) { a == b } else { false }
 }
 
-fn write_grey16(out: &Path, image: &Image, format: OutputFormat) -> anyhow::Result<()> {
+pub(crate) fn write_grey16(out: &Path, image: &Image, format: OutputFormat) -> anyhow::Result<()> {
     let (Ok(w), Ok(h)) = (u32::try_from(image.width), u32::try_from(image.height)) else {
         bail!("image too large: {}×{}", image.width, image.height);
     };
@@ -145,7 +145,7 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xCBF2_9CE4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3))
 }
 
-fn write_dicom(input: &Path, out: &Path, meta: &ImageMeta, image: &Image, description: &str) -> anyhow::Result<()> {
+pub(crate) fn write_dicom(input: &Path, out: &Path, meta: &ImageMeta, image: &Image, description: &str) -> anyhow::Result<()> {
     if meta.modality_lut_used {
         bail!("the source uses a Modality LUT, which cannot be inverted to stored values; write .png or .tif instead");
     }

@@ -64,3 +64,8 @@ pub fn cdc_ensemble_path() -> Option<PathBuf> {
 pub fn calc_model_path(model: ShippedModel) -> Option<PathBuf> {
     models_dir().map(|d| d.join(model.file)).filter(|p| p.is_file())
 }
+
+/// The shipped denoiser weights of a preset (`denoise-<preset>.safetensors`), if installed.
+pub fn denoise_model_path(preset: crate::models::denoise::DenoisePreset) -> Option<PathBuf> {
+    models_dir().map(|d| d.join(format!("denoise-{}.safetensors", preset.name()))).filter(|p| p.is_file())
+}

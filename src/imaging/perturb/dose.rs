@@ -65,7 +65,7 @@ mod tests {
     use rand::SeedableRng as _;
     use rand_distr::Poisson;
 
-    use super::super::gain::estimate_gain;
+    use super::super::gain::{estimate_gain, estimate_gain_or_ratio};
     use super::*;
 
     fn mean_var(data: &[f32]) -> (f64, f64) {
@@ -144,5 +144,27 @@ mod tests {
             assert!((0.6..1.4).contains(&est.dispersion), "{est:?}");
         }
         assert!(estimate_gain(&Image::filled(64, 64, 5.0)).is_err());
+    }
+
+    #[test]
+    fn gain_falls_back_to_the_papers_ratio_when_variance_falls_with_the_mean() {
+        // Noise σ² = 4000 − 2·mean: the regression slope is negative, the paper's ratio still gives a gain.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let (w, h) = (256, 128);
+        let data: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let mean = 500.0 + 5.0 * (i % w) as f64;
+                let sd = (4000.0 - 2.0 * mean).max(1.0).sqrt();
+                let z: f64 = rand_distr::StandardNormal.sample(&mut rng);
+                (mean + sd * z) as f32
+            })
+            .collect();
+        let image = Image::new(w, h, data).unwrap();
+        assert!(estimate_gain(&image).is_err());
+        let (est, fallback) = estimate_gain_or_ratio(&image).unwrap();
+        assert!(fallback && est.gain > 0.0 && est.offset == 0.0, "{est:?}");
+        // Where the regression works, it is used.
+        let linear = simulated(2.5, 50.0, |x, _| 200.0 + 3.0 * x as f64, 9);
+        assert!(!estimate_gain_or_ratio(&linear).unwrap().1);
     }
 }

@@ -90,6 +90,24 @@ pub fn estimate_gain(image: &Image) -> Result<GainEstimate, PerturbError> {
     Ok(GainEstimate { gain: k, offset: -c / k, blocks_total: blocks.len(), blocks_used: used.len(), dispersion })
 }
 
+/// [`estimate_gain`], or where its regression fails (images whose local variance does not rise with the mean, such as
+/// digitised film), the paper's own estimator `k = var(z)/mean(z)` (Eq. 2, `z = k·λ`, offset 0): the median ratio
+/// over the flat blocks inside the object, reported with `dispersion` = NaN and `blocks_used` = blocks with a
+/// positive mean. The flag says which was used.
+pub fn estimate_gain_or_ratio(image: &Image) -> Result<(GainEstimate, bool), PerturbError> {
+    if let Ok(estimate) = estimate_gain(image) {
+        return Ok((estimate, false));
+    }
+    let blocks = blocks(image);
+    let mut ratios: Vec<f64> = blocks.iter().filter(|b| b.mean > 0.0 && b.var > 0.0).map(|b| b.var / b.mean).collect();
+    if ratios.len() < MIN_BLOCKS {
+        return Err(PerturbError::Gain(format!("only {} flat blocks inside the object, need {MIN_BLOCKS}", ratios.len())));
+    }
+    ratios.sort_by(f64::total_cmp);
+    let gain = ratios[ratios.len() / 2];
+    Ok((GainEstimate { gain, offset: 0.0, blocks_total: blocks.len(), blocks_used: ratios.len(), dispersion: f64::NAN }, true))
+}
+
 /// Mean and plane-detrended variance of every 8 × 8 block inside the object.
 fn blocks(image: &Image) -> Vec<Block> {
     let stats = image.stats();

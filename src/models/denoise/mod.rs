@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod crops_store;
+pub mod eval;
 pub mod net;
 pub mod pipeline;
 pub mod preset;

