@@ -613,3 +613,74 @@ fn cdc_prediction_plots_and_the_heatmap_overlay_toggles_and_refines() {
     let off = harness.render().unwrap();
     assert!(region_differs(&on, &off, viewport) > 5000, "the heatmap stayed after switching off");
 }
+
+// ---------------------------------------------------------------- denoising
+
+#[test]
+fn denoised_and_difference_views_toggle_and_the_split_moves() {
+    use mammoscope::app::denoise::{DenoiseSettings, DenoiseView};
+    let mut harness = app_harness(Vec::new());
+    harness.state_mut().send(Command::SetLayout(Layout::One));
+    harness.run_steps(3);
+    let id = harness.state().state.slot_image(0).unwrap().id;
+    let original = harness.render().unwrap();
+    let viewport = egui::Rect::from_min_max(egui::pos2(200.0, 60.0), egui::pos2(780.0, 740.0));
+    // Simulate 20 % of the dose with the lab's dose slider.
+    let params = mammoscope::imaging::perturb::PerturbParams { dose_fraction: Some(0.2), seed: 3, ..Default::default() };
+    harness.state_mut().send(Command::SetPerturb { image: id, params });
+    harness.run_steps(2);
+    wait_until(&mut harness, "the dose-reduced image", |app| {
+        app.state.image(id).is_some_and(|i| i.perturb.current().is_some_and(|r| r.downsample == 1)) && !app.is_perturbing()
+    });
+    let noisy = harness.render().unwrap();
+
+    let on = DenoiseSettings { enabled: true, ..DenoiseSettings::default() };
+    harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: on });
+    wait_until(&mut harness, "the denoised image", |app| {
+        let d = &app.state.image(id).unwrap().denoise;
+        d.error.is_some() || d.result.as_ref().is_some_and(|r| r.complete() && r.input.alpha < 1.0)
+    });
+    let d = &harness.state().state.image(id).unwrap().denoise;
+    assert!(d.error.is_none(), "{:?}", d.error);
+    let scores = d.result.as_ref().unwrap().scores.expect("PSNR/SSIM against the full-dose original");
+    assert!(scores.psnr_output > scores.psnr_input + 3.0 && scores.ssim_output > scores.ssim_input, "{scores:?}");
+    let denoised = harness.render().unwrap();
+    denoised.save(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/denoised.png")).ok(); // for a human look
+    assert!(region_differs(&noisy, &denoised, viewport) > 5000, "the denoised view looks like the noisy input");
+
+    // The difference view draws a diverging colour map: coloured (not grey) pixels appear.
+    harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: DenoiseSettings { view: DenoiseView::Difference, ..on } });
+    harness.run_steps(3);
+    let difference = harness.render().unwrap();
+    difference.save(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/denoise-difference.png")).ok();
+    let coloured = |img: &image::RgbaImage| {
+        (viewport.min.y as u32..viewport.max.y as u32)
+            .flat_map(|y| (viewport.min.x as u32..viewport.max.x as u32).map(move |x| (x, y)))
+            .filter(|&(x, y)| {
+                let p = img.get_pixel(x, y);
+                p[0].abs_diff(p[2]) > 40
+            })
+            .count()
+    };
+    assert!(coloured(&difference) > 2000, "no diverging colours in the difference view");
+    assert!(coloured(&denoised) < 100);
+
+    // Split compare: the full-dose original left of the line; moving the line right shows more of it.
+    let left_equal = |harness: &mut Harness<'_, MammoscopeApp>, split: f32| {
+        let settings = DenoiseSettings { split: Some(split), ..on };
+        harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings });
+        harness.run_steps(3);
+        let shot = harness.render().unwrap();
+        let total = region_differs(&original, &shot, viewport);
+        (total, shot)
+    };
+    let (at_30, _) = left_equal(&mut harness, 0.3);
+    let (at_70, shot) = left_equal(&mut harness, 0.7);
+    shot.save(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/denoise-split.png")).ok();
+    assert!(at_70 < at_30, "moving the split right did not show more of the original ({at_30} → {at_70} differing pixels)");
+
+    // Off: the lab's dose-reduced image again, pixel for pixel.
+    harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: DenoiseSettings::default() });
+    harness.run_steps(3);
+    assert_eq!(region_differs(&noisy, &harness.render().unwrap(), viewport), 0, "switching off did not restore the input");
+}

@@ -7,6 +7,7 @@ use crate::imaging::{
     voi::{VoiFunction, Window},
 };
 
+use super::denoise::DenoiseSettings;
 use super::hanging::{Layout, hang};
 use super::open_image::{Measurement, OpenImage, PreparedImage};
 use super::state::{AppState, Severity};
@@ -123,6 +124,11 @@ pub enum Command {
     },
     /// Stop the image's running heatmap job (the map so far stays).
     CancelHeatmap(u64),
+    /// The denoised / difference view settings of an image (the denoising job starts or stops to match).
+    SetDenoiseSettings {
+        image: u64,
+        settings: super::denoise::DenoiseSettings,
+    },
     SetLayout(Layout),
     ShowInSlot {
         slot: usize,
@@ -251,6 +257,9 @@ impl AppState {
             }
             Command::SetCdcSettings { image, settings } => self.with_image(image, |img| img.cdc.settings = settings),
             Command::CancelHeatmap(image) => self.with_image(image, |img| img.cdc.cancel_heatmap = true),
+            Command::SetDenoiseSettings { image, settings } => self.with_image(image, |img| {
+                img.denoise.settings = DenoiseSettings { split: settings.split.map(|s| s.clamp(0.0, 1.0)), ..settings };
+            }),
             Command::SetLayout(layout) => {
                 self.layout = layout;
                 self.layout_chosen = true;

@@ -5,6 +5,7 @@ pub mod calc;
 pub mod cdc;
 pub mod cdmam;
 pub mod commands;
+pub mod denoise;
 pub mod hanging;
 pub mod loader;
 pub mod open_image;

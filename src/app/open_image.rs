@@ -61,6 +61,8 @@ pub struct OpenImage {
     pub calc: super::calc::CalcState,
     /// The single-image CDC prediction and its explainability heatmap.
     pub cdc: super::cdc::CdcState,
+    /// The denoised and difference views.
+    pub denoise: super::denoise::DenoiseState,
 }
 
 /// What the loading job hands to the UI thread: everything expensive is already computed.
@@ -133,6 +135,7 @@ impl OpenImage {
             perturb: super::perturbation::PerturbState::default(),
             calc: super::calc::CalcState::default(),
             cdc: super::cdc::CdcState::default(),
+            denoise: super::denoise::DenoiseState::default(),
         }
     }
 

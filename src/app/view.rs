@@ -144,6 +144,9 @@ pub struct ViewState {
     /// Zoom the viewport showing this image to this rectangle `[x, y, w, h]` in image pixels (set by the
     /// calcification list, consumed by the viewport).
     pub zoom_to: Option<(u64, [f64; 4])>,
+    /// Size in points of each viewport at the last frame (which part of an image is visible, for jobs that do
+    /// the visible region first).
+    pub viewport_sizes: Vec<[f32; 2]>,
 }
 
 impl Default for ViewState {
@@ -161,6 +164,7 @@ impl Default for ViewState {
             hover: None,
             pending_measurement: None,
             zoom_to: None,
+            viewport_sizes: vec![[0.0, 0.0]; 4],
         }
     }
 }

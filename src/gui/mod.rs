@@ -3,6 +3,7 @@
 pub mod calc_jobs;
 pub mod cdc_jobs;
 pub mod cdmam_jobs;
+pub mod denoise_jobs;
 pub mod effects;
 pub mod perturb_jobs;
 
@@ -31,6 +32,7 @@ pub struct MammoscopeApp {
     calc_jobs: calc_jobs::CalcJobs,
     cdmam_jobs: cdmam_jobs::CdmamJobs,
     cdc_jobs: cdc_jobs::CdcJobs,
+    denoise_jobs: denoise_jobs::DenoiseJobs,
 }
 
 impl MammoscopeApp {
@@ -60,6 +62,7 @@ impl MammoscopeApp {
             calc_jobs: calc_jobs::CalcJobs::default(),
             cdmam_jobs: cdmam_jobs::CdmamJobs::default(),
             cdc_jobs: cdc_jobs::CdcJobs::default(),
+            denoise_jobs: denoise_jobs::DenoiseJobs::default(),
         };
         let paths = if paths.is_empty() {
             if let Some(dir) = loader::sample_exam_dir() {
@@ -152,8 +155,10 @@ impl eframe::App for MammoscopeApp {
         self.state.loading.extend(self.cdmam_jobs.progress().cloned());
         self.cdc_jobs.update(&mut self.state, ctx);
         self.state.loading.extend(self.cdc_jobs.progress().cloned());
+        self.denoise_jobs.update(&mut self.state, &self.view, ctx);
+        self.state.loading.extend(self.denoise_jobs.progress().cloned());
         self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
-        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() || self.cdmam_jobs.is_busy() || self.cdc_jobs.is_busy() {
+        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() || self.cdmam_jobs.is_busy() || self.cdc_jobs.is_busy() || self.denoise_jobs.is_busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }

@@ -24,6 +24,9 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
         egui::CollapsingHeader::new("Perturbation lab").default_open(image.perturb.active()).show(ui, |ui| {
             super::perturb_panel::perturb_panel_ui(ui, image, cmds);
         });
+        egui::CollapsingHeader::new("Denoise").default_open(image.denoise.settings.enabled).show(ui, |ui| {
+            super::denoise_panel::denoise_panel_ui(ui, image, cmds);
+        });
         egui::CollapsingHeader::new("Calcifications").default_open(image.calc.enabled).show(ui, |ui| {
             super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });

@@ -1,9 +1,10 @@
-//! What a viewport draws for an image: the frame itself, or the perturbation lab's result (perturbed or the
-//! difference), with the original beside it when the A/B split is on.
+//! What a viewport draws for an image: the frame itself, the denoised image, or the perturbation lab's result
+//! (perturbed or the difference), with the original beside it when the A/B split is on.
 
 use std::sync::Arc;
 
 use crate::app::OpenImage;
+use crate::app::denoise::wanted_input;
 use crate::app::perturbation::{Compare, PerturbResult};
 use crate::imaging::pyramid::Pyramid;
 use crate::imaging::voi::{Display, VoiFunction, VoiLut, Window};
@@ -43,6 +44,16 @@ fn variant(result: &PerturbResult, difference: bool) -> u32 {
 
 pub fn layers(image: &OpenImage) -> Option<Layers> {
     let original = original(image)?;
+    if let Some(result) = image.denoise.shown(&wanted_input(image)) {
+        // Denoised (the difference view draws its colours over it): the original, full-dose image left of the split.
+        let main = Layer {
+            key: (image.id, image.frame as u32, 0x8000_0000 | (result.version as u32 & 0x7FFF_FFFF)),
+            pyramid: result.denoised.clone(),
+            downsample: 1,
+            ..original.clone()
+        };
+        return Some(Layers { main, split_original: image.denoise.settings.split.map(|s| (original, s)) });
+    }
     let Some(result) = image.perturb.current() else {
         return Some(Layers { main: original, split_original: None });
     };

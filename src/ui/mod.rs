@@ -7,6 +7,8 @@ pub mod cdc_overlay;
 pub mod cdc_panel;
 pub mod cdmam_overlay;
 pub mod cdmam_panel;
+pub mod denoise_overlay;
+pub mod denoise_panel;
 pub mod image_panel;
 pub mod layers;
 pub mod metadata;

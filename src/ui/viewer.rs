@@ -63,6 +63,10 @@ pub fn viewports_ui(ui: &mut egui::Ui, state: &AppState, view: &mut ViewState, c
         (0..view.slots.len()).map(|s| state.slot_image(s).map(|i| i.orientation).unwrap_or_default()).collect();
     for slot in 0..state.layout.slots() {
         let rect = slot_rect(full, slot, grid);
+        if view.viewport_sizes.len() <= slot {
+            view.viewport_sizes.resize(slot + 1, [0.0, 0.0]);
+        }
+        view.viewport_sizes[slot] = [rect.width(), rect.height()];
         slot_ui(ui, rect, slot, grid.0, state, view, cmds, &orientations);
     }
     ui.allocate_rect(full, Sense::hover());
@@ -121,6 +125,7 @@ fn slot_ui(
     super::calc_overlay::calc_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
     super::cdmam_overlay::cdmam_overlay_ui(&painter, rect, image, &slot_view, &state.cdmam, response.hover_pos());
     super::cdc_overlay::cdc_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
+    super::denoise_overlay::denoise_overlay_ui(&painter, rect, image, &slot_view, response.hover_pos());
     if state.active_slot == slot && state.layout.slots() > 1 {
         painter.rect_stroke(rect.shrink(1.0), 0.0, Stroke::new(1.5, Color32::from_rgb(70, 130, 200)), egui::StrokeKind::Inside);
     }
