@@ -650,3 +650,59 @@ fn analyze_cdc_and_omig_on_a_simulated_exposure() {
     let out = mammoscope(&["analyze", "cdc", small.to_str().unwrap()]);
     assert!(out.status.code() == Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn analyze_denoise_reports_scores_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample("L_CC.dcm");
+    let out = dir.path().join("denoised.dcm");
+    let noisy = dir.path().join("noisy.png");
+    let run = mammoscope(&[
+        "analyze".as_ref(),
+        "denoise".as_ref(),
+        input.as_os_str(),
+        "--dose".as_ref(),
+        "0.2".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--noisy-out".as_ref(),
+        noisy.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_ok(&run);
+    let report: Value = serde_json::from_str(&stdout(&run)).unwrap();
+    let r = &report["reference"];
+    assert!(r["psnr_output"].as_f64().unwrap() > r["psnr_input"].as_f64().unwrap() + 2.0, "{report}");
+    assert!(r["ssim_output"].as_f64().unwrap() > r["ssim_input"].as_f64().unwrap(), "{report}");
+    assert_eq!(report["preset"], "fast");
+    assert_eq!(report["weights_sha256"].as_str().unwrap().len(), 64);
+    assert!(!stdout(&run).contains("PatientName"));
+    let written = info_json(&out, &[]);
+    assert_eq!(written["columns"], info_json(&input, &[])["columns"]);
+    assert!(noisy.exists());
+    // Without --dose: no reference, no scores.
+    let plain = dir.path().join("plain.png");
+    let run =
+        mammoscope(&["analyze".as_ref(), "denoise".as_ref(), input.as_os_str(), "--out".as_ref(), plain.as_os_str(), "--json".as_ref()]);
+    assert_ok(&run);
+    let report: Value = serde_json::from_str(&stdout(&run)).unwrap();
+    assert!(report["reference"].is_null());
+    // Refusals: the input as output, a dose outside (0, 1], an unknown preset, a file that is not an image.
+    let copy = dir.path().join("in.dcm");
+    std::fs::copy(&input, &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    assert_one_line_error(&mammoscope(&["analyze".as_ref(), "denoise".as_ref(), copy.as_os_str(), "--out".as_ref(), copy.as_os_str()]));
+    assert_eq!(std::fs::read(&copy).unwrap(), before, "the input was modified");
+    for extra in [["--dose", "0"], ["--dose", "1.5"], ["--preset", "huge"]] {
+        let args: Vec<&OsStr> = ["analyze", "denoise"]
+            .iter()
+            .map(OsStr::new)
+            .chain([copy.as_os_str()])
+            .chain(["--out", plain.to_str().unwrap(), extra[0], extra[1]].iter().map(OsStr::new))
+            .collect();
+        assert_one_line_error(&mammoscope(&args));
+    }
+    let junk = dir.path().join("junk.dcm");
+    std::fs::write(&junk, b"not an image at all").unwrap();
+    assert_one_line_error(&mammoscope(&["analyze".as_ref(), "denoise".as_ref(), junk.as_os_str(), "--out".as_ref(), plain.as_os_str()]));
+}

@@ -187,7 +187,7 @@ mod tests {
             s.remember(result(a));
         }
         assert_eq!(s.cache.len(), CACHED_RESULTS);
-        assert_eq!(s.cache[0].input.alpha, 0.5);
+        assert!((s.cache[0].input.alpha - 0.5).abs() < f64::EPSILON);
         assert!(s.cached(&input(1.0)).is_none());
         assert!(s.cached(&input(0.1)).is_some());
     }

@@ -88,12 +88,11 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
     if !(alpha > 0.0 && alpha <= 1.0) {
         bail!("--dose must be in (0, 1], got {alpha}");
     }
-    let weights = match &a.weights {
-        Some(w) => w.clone(),
-        None => {
-            let preset = DenoisePreset::from_name(&a.preset)?;
-            denoise_model_path(preset).with_context(|| format!("no shipped weights for the {} preset", preset.name()))?
-        }
+    let weights = if let Some(w) = &a.weights {
+        w.clone()
+    } else {
+        let preset = DenoisePreset::from_name(&a.preset)?;
+        denoise_model_path(preset).with_context(|| format!("no shipped weights for the {} preset", preset.name()))?
     };
     let device = best_device()?;
     let model = load_denoiser(&weights, &device).with_context(|| format!("cannot load {}", weights.display()))?;
@@ -110,7 +109,10 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
     let input = if alpha < 1.0 { reduce_dose(original, alpha, gain.gain, gain.offset, a.seed)? } else { original.clone() };
     let scale = CountScale { gain: gain.gain, offset: gain.offset, alpha };
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("denoise [{bar:30}] {pos}/{len} tiles ({elapsed}, eta {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar.set_style(
+        ProgressStyle::with_template("denoise [{bar:30}] {pos}/{len} tiles ({elapsed}, eta {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let started = Instant::now();
     let out = denoise_image(
         &model.net,

@@ -132,7 +132,7 @@ pub enum BenchCommand {
     Cdmam(crate::cli::bench::cdmam::BenchCdmamArgs),
     /// Time the single-image CDC prediction and the explainability maps (draws per second, time to N = 5000).
     Cdc(crate::cli::bench::cdc::BenchCdcArgs),
-    /// The denoising paper's Table 1: PSNR, SSIM, σ_image of Gaussian, BM3D and each denoiser preset, simulated and
+    /// The denoising paper's Table 1: PSNR, SSIM, `σ_image` of Gaussian, BM3D and each denoiser preset, simulated and
     /// real images, a sweep of doses.
     Denoise(crate::cli::bench::denoise::BenchDenoiseArgs),
 }

@@ -23,7 +23,7 @@ use crate::models::error::ModelError;
 
 /// Quiet time after the last input change before a job starts (the dose slider moves continuously).
 const DEBOUNCE: Duration = Duration::from_millis(350);
-const SNAPSHOT_EVERY: Duration = Duration::from_millis(1000);
+const SNAPSHOT_EVERY: Duration = Duration::from_secs(1);
 /// Longest side of the difference view's colour texture.
 const DIFFERENCE_MAX_SIDE: usize = 2048;
 
@@ -42,8 +42,9 @@ fn model(cache: &ModelCache, preset: DenoisePreset) -> anyhow::Result<Arc<Loaded
     if let Some(m) = cache.lock().get(&preset) {
         return Ok(m.clone());
     }
-    let path = denoise_model_path(preset)
-        .ok_or_else(|| anyhow::anyhow!("the {} denoiser (assets/models/denoise-{}.safetensors) is not installed", preset.name(), preset.name()))?;
+    let path = denoise_model_path(preset).ok_or_else(|| {
+        anyhow::anyhow!("the {} denoiser (assets/models/denoise-{}.safetensors) is not installed", preset.name(), preset.name())
+    })?;
     let loaded = Arc::new(load_denoiser(&path, &best_device()?)?);
     cache.lock().insert(preset, loaded.clone());
     Ok(loaded)

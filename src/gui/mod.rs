@@ -158,7 +158,13 @@ impl eframe::App for MammoscopeApp {
         self.denoise_jobs.update(&mut self.state, &self.view, ctx);
         self.state.loading.extend(self.denoise_jobs.progress().cloned());
         self.state.expire_notifications(ui::notifications::INFO_LIFETIME);
-        if self.is_loading() || self.is_perturbing() || self.calc_jobs.is_busy() || self.cdmam_jobs.is_busy() || self.cdc_jobs.is_busy() || self.denoise_jobs.is_busy() {
+        if self.is_loading()
+            || self.is_perturbing()
+            || self.calc_jobs.is_busy()
+            || self.cdmam_jobs.is_busy()
+            || self.cdc_jobs.is_busy()
+            || self.denoise_jobs.is_busy()
+        {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
     }

@@ -42,7 +42,6 @@ pub fn gaussian_blur(data: &[f32], width: usize, height: usize, sigma_px: f64) -
     out
 }
 
-
 /// [`gaussian_blur`] of an image.
 #[must_use]
 pub fn blur_image(image: &Image, sigma_px: f64) -> Image {

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use crate::dicom::Laterality;
 use crate::imaging::{Image, perturb::gain::estimate_gain, seed::splitmix64};
-use crate::synth::mammogram::{Density, MaskRle, DetectorParams, LesionParams, MammogramParams, View, simulate};
+use crate::synth::mammogram::{Density, DetectorParams, LesionParams, MammogramParams, MaskRle, View, simulate};
 
 /// Side of a stored crop: the 64 px training patch plus an 8 px margin for the smooth background.
 pub const CROP: usize = 80;
@@ -154,9 +154,8 @@ fn image_crops(seed: u64, index: usize, count: usize) -> Option<DenoiseCrops> {
             continue;
         }
         let (x0, y0) = (cx - half, cy - half);
-        let all_inside = [(x0, y0), (x0 + CROP - 1, y0), (x0, y0 + CROP - 1), (x0 + CROP - 1, y0 + CROP - 1)]
-            .iter()
-            .all(|&(x, y)| inside[y * w + x]);
+        let all_inside =
+            [(x0, y0), (x0 + CROP - 1, y0), (x0, y0 + CROP - 1), (x0 + CROP - 1, y0 + CROP - 1)].iter().all(|&(x, y)| inside[y * w + x]);
         if !all_inside {
             continue;
         }

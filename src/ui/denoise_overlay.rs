@@ -52,7 +52,13 @@ pub fn denoise_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view
             let (bx, by) = ((x.max(0.0) as usize) / r.block, (y.max(0.0) as usize) / r.block);
             if x >= 0.0 && y >= 0.0 && bx < r.display_width && by < r.display_height {
                 let v = r.difference[by * r.display_width + bx];
-                painter.text(p + vec2(14.0, 14.0), egui::Align2::LEFT_TOP, format!("Δ {v:+.1}"), egui::FontId::monospace(12.0), Color32::WHITE);
+                painter.text(
+                    p + vec2(14.0, 14.0),
+                    egui::Align2::LEFT_TOP,
+                    format!("Δ {v:+.1}"),
+                    egui::FontId::monospace(12.0),
+                    Color32::WHITE,
+                );
             }
         }
     }
@@ -62,5 +68,11 @@ pub fn denoise_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view
 }
 
 fn label(painter: &Painter, rect: Rect, text: String) {
-    painter.text(rect.left_bottom() + vec2(8.0, -40.0), egui::Align2::LEFT_BOTTOM, text, egui::FontId::proportional(12.0), Color32::from_rgb(120, 220, 255));
+    painter.text(
+        rect.left_bottom() + vec2(8.0, -40.0),
+        egui::Align2::LEFT_BOTTOM,
+        text,
+        egui::FontId::proportional(12.0),
+        Color32::from_rgb(120, 220, 255),
+    );
 }

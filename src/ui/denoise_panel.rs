@@ -33,9 +33,8 @@ pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
     });
     ui.horizontal(|ui| {
         ui.selectable_value(&mut s.view, DenoiseView::Denoised, "Denoised");
-        ui.selectable_value(&mut s.view, DenoiseView::Difference, "Difference").on_hover_text(
-            "denoised − input: red where the denoiser raised the value, blue where it lowered it; look for calcifications",
-        );
+        ui.selectable_value(&mut s.view, DenoiseView::Difference, "Difference")
+            .on_hover_text("denoised − input: red where the denoiser raised the value, blue where it lowered it; look for calcifications");
     });
     ui.horizontal(|ui| {
         let mut on = s.split.is_some();
@@ -69,7 +68,10 @@ pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
     if r.complete() {
         ui.label(RichText::new(format!("{} network, {:.1} s", r.input.preset.name(), r.seconds)).small().weak());
     } else {
-        ui.add(egui::ProgressBar::new(r.tiles_done as f32 / r.tiles_total.max(1) as f32).text(format!("{}/{} tiles", r.tiles_done, r.tiles_total)));
+        ui.add(
+            egui::ProgressBar::new(r.tiles_done as f32 / r.tiles_total.max(1) as f32)
+                .text(format!("{}/{} tiles", r.tiles_done, r.tiles_total)),
+        );
     }
     if let Some(sc) = &r.scores {
         egui::Grid::new(("denoise_scores", image.id)).striped(true).show(ui, |ui| {

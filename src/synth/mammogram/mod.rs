@@ -142,5 +142,11 @@ pub fn simulate(params: &MammogramParams) -> Result<SimulatedMammogram, Mammogra
         processing: presentation.truth,
     };
     let image = |data| Image { width: w, height: h, data };
-    Ok(SimulatedMammogram { image: image(presentation.image), clean: image(presentation.clean), raw: image(exposure.raw), raw_clean: image(exposure.expected), truth })
+    Ok(SimulatedMammogram {
+        image: image(presentation.image),
+        clean: image(presentation.clean),
+        raw: image(exposure.raw),
+        raw_clean: image(exposure.expected),
+        truth,
+    })
 }
