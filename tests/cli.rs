@@ -694,15 +694,15 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     assert_one_line_error(&mammoscope(&["analyze".as_ref(), "denoise".as_ref(), copy.as_os_str(), "--out".as_ref(), copy.as_os_str()]));
     assert_eq!(std::fs::read(&copy).unwrap(), before, "the input was modified");
     for extra in [["--dose", "0"], ["--dose", "1.5"], ["--preset", "huge"]] {
-        let args: Vec<&OsStr> = ["analyze", "denoise"]
-            .iter()
-            .map(OsStr::new)
-            .chain([copy.as_os_str()])
-            .chain(["--out", plain.to_str().unwrap(), extra[0], extra[1]].iter().map(OsStr::new))
-            .collect();
+        let mut args = vec!["analyze".to_owned(), "denoise".to_owned(), copy.display().to_string(), "--out".to_owned()];
+        args.extend([plain.display().to_string(), extra[0].to_owned(), extra[1].to_owned()]);
         assert_one_line_error(&mammoscope(&args));
     }
     let junk = dir.path().join("junk.dcm");
     std::fs::write(&junk, b"not an image at all").unwrap();
-    assert_one_line_error(&mammoscope(&["analyze".as_ref(), "denoise".as_ref(), junk.as_os_str(), "--out".as_ref(), plain.as_os_str()]));
+    assert_one_line_error(&mammoscope(&["analyze", "cdc", junk.to_str().unwrap()]));
+    let small = dir.path().join("small.png");
+    image::GrayImage::new(100, 100).save(&small).unwrap();
+    let out = mammoscope(&["analyze", "cdc", small.to_str().unwrap()]);
+    assert!(out.status.code() == Some(2), "{}", stderr(&out));
 }
