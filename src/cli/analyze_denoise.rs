@@ -27,7 +27,7 @@ pub struct DenoiseArgs {
     /// the reference for PSNR/SSIM.
     #[arg(long, value_name = "ALPHA")]
     pub dose: Option<f64>,
-    /// Shipped preset: fast (default) or paper.
+    /// Shipped preset: fast (default), wide or paper (when installed).
     #[arg(long, default_value = "fast", conflicts_with = "weights")]
     pub preset: String,
     /// A weights file written by `mammoscope train denoise` instead of a shipped preset.

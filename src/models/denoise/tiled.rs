@@ -24,13 +24,16 @@ pub struct TileOptions {
 }
 
 impl TileOptions {
-    /// The net's receptive radius as margin; cores of 144 px for narrow nets, whose im2col buffers (window² × 9 ×
-    /// channels × 4 bytes, ≈ 23 MB at 24 channels) then stay under glibc's 32 MB mmap threshold and are reused instead
-    /// of being mapped and zeroed for every layer (measured on the 1035 × 1732 sample: 17.0 s → 12.2 s with 256 px cores),
-    /// 256 px for wide ones.
+    /// The net's receptive radius as margin, and the largest core (a multiple of 16) whose im2col buffer (window² × 9 ×
+    /// channels × 4 bytes) stays under 30 MB: glibc then reuses it instead of mapping and zeroing a fresh one for every
+    /// layer (measured on the 1035 × 1732 sample with `fast`: 17.0 s with 256 px cores, 12.2 s with 144 px ones). Wide
+    /// nets whose margin leaves no room get 256 px cores (their time is the arithmetic).
     pub fn for_net(net: &DenoiseNet) -> Self {
         let config = net.preset().config();
-        Self { core: if config.channels <= 32 { 144 } else { 256 }, margin: config.receptive_radius() }
+        let margin = config.receptive_radius();
+        let side = (30e6 / (36.0 * config.channels as f64)).sqrt() as usize;
+        let core = side.saturating_sub(2 * margin) / 16 * 16;
+        Self { core: if core >= 96 { core } else { 256 }, margin }
     }
 }
 
