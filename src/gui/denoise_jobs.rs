@@ -123,6 +123,7 @@ impl DenoiseJobs {
             let started = Instant::now();
             r.step(0, 1, format!("denoising ({})", input.preset.name()));
             let model = model(&models, input.preset)?;
+            let device = best_device()?;
             let cancelled = || r.is_cancelled();
             let noisy = match &params {
                 Some(p) => Arc::new(perturbed(&frame, spacing, p, &cancelled)?),
@@ -140,7 +141,7 @@ impl DenoiseJobs {
                 &noisy,
                 scale,
                 visible,
-                &candle_core::Device::Cpu,
+                &device,
                 &mut |p| {
                     r.step(p.done as u32, p.total as u32, format!("denoising ({})", input.preset.name()));
                     if last.elapsed() >= SNAPSHOT_EVERY && p.done < p.total {
