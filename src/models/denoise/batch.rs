@@ -50,13 +50,22 @@ impl DoseMix {
     }
 }
 
-/// A batch: network input (Anscombe image − background), true noise map, noise-free target − background, and each
-/// sample's Anscombe-domain dynamic range (for the SSIM constants).
+/// A batch: network input (Anscombe image − background), the background, the true noise map, the noise-free
+/// Anscombe target, and each sample's Anscombe-domain dynamic range (for the SSIM constants). SSIM compares
+/// `input − V̂ + background` with the target: images on their own scale, as the paper's loss does.
 pub struct Batch {
     pub input: Tensor,
+    pub background: Tensor,
     pub noise: Tensor,
     pub clean: Tensor,
     pub range: Tensor,
+}
+
+impl Batch {
+    /// The denoised Anscombe image for an estimated noise map.
+    pub fn denoised(&self, estimated_noise: &Tensor) -> candle_core::Result<Tensor> {
+        (&self.input - estimated_noise)? + &self.background
+    }
 }
 
 /// What one sample needs: which crop, α, the flip, the noise seed.
@@ -76,8 +85,8 @@ impl SampleSpec {
     }
 }
 
-/// Builds the `(input, noise, clean, range)` arrays of one sample.
-pub fn sample(crops: &DenoiseCrops, spec: SampleSpec) -> [Vec<f32>; 3] {
+/// Builds the `(input, background, noise, clean)` arrays of one sample.
+pub fn sample(crops: &DenoiseCrops, spec: SampleSpec) -> [Vec<f32>; 4] {
     let (noisy, clean) = crops.crop(spec.crop);
     let scale = CountScale { gain: f64::from(crops.gain[spec.crop]), offset: f64::from(crops.offset[spec.crop]), alpha: spec.alpha };
     let noisy = Image { width: CROP, height: CROP, data: noisy.to_vec() };
@@ -86,13 +95,14 @@ pub fn sample(crops: &DenoiseCrops, spec: SampleSpec) -> [Vec<f32>; 3] {
     let a_clean = scale.expected_anscombe(&Image { width: CROP, height: CROP, data: clean.to_vec() });
     let background = gaussian_blur(&a.data, CROP, CROP, BACKGROUND_SIGMA_PX);
     let margin = (CROP - PATCH) / 2;
-    let mut out = [Vec::with_capacity(PATCH * PATCH), Vec::with_capacity(PATCH * PATCH), Vec::with_capacity(PATCH * PATCH)];
+    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(PATCH * PATCH));
     for y in margin..margin + PATCH {
         for x in margin..margin + PATCH {
             let i = y * CROP + x;
             out[0].push(a.data[i] - background[i]);
-            out[1].push(a.data[i] - a_clean.data[i]);
-            out[2].push(a_clean.data[i] - background[i]);
+            out[1].push(background[i]);
+            out[2].push(a.data[i] - a_clean.data[i]);
+            out[3].push(a_clean.data[i]);
         }
     }
     out.map(|v| dihedral(&v, PATCH, spec.flip))
@@ -107,9 +117,9 @@ pub fn anscombe_range(crops: &DenoiseCrops, i: usize, alpha: f64) -> f32 {
 
 /// Builds a batch of `specs` (samples in parallel).
 pub fn batch(crops: &DenoiseCrops, specs: &[SampleSpec], device: &Device) -> Result<Batch> {
-    let samples: Vec<[Vec<f32>; 3]> = specs.par_iter().map(|s| sample(crops, *s)).collect();
+    let samples: Vec<[Vec<f32>; 4]> = specs.par_iter().map(|s| sample(crops, *s)).collect();
     let n = specs.len();
     let stack = |k: usize| Tensor::from_vec(samples.iter().flat_map(|s| s[k].iter().copied()).collect(), (n, 1, PATCH, PATCH), device);
     let range: Vec<f32> = specs.iter().map(|s| anscombe_range(crops, s.crop, s.alpha)).collect();
-    Ok(Batch { input: stack(0)?, noise: stack(1)?, clean: stack(2)?, range: Tensor::from_vec(range, n, device)? })
+    Ok(Batch { input: stack(0)?, background: stack(1)?, noise: stack(2)?, clean: stack(3)?, range: Tensor::from_vec(range, n, device)? })
 }

@@ -194,7 +194,7 @@ pub fn train_denoiser(
             (0..config.batch_size as u64).map(|i| SampleSpec::draw(&train, &config.dose_mix, config.seed, base + i)).collect();
         let b = batch(&train, &specs, device)?;
         let estimated = net.forward_t(&b.input, true)?;
-        let denoised = (&b.input - &estimated)?;
+        let denoised = b.denoised(&estimated)?;
         let (loss, _, _) = denoise_loss(&estimated, &b.noise, &denoised, &b.clean, &b.range, &window)?;
         adam.backward_step(&loss)?;
         step_seconds += started.elapsed().as_secs_f64();
@@ -293,7 +293,7 @@ fn validate(
     for chunk in specs.chunks(batch_size) {
         let b = batch(val, chunk, device)?;
         let estimated = net.forward_t(&b.input, false)?;
-        let denoised = (&b.input - &estimated)?;
+        let denoised = b.denoised(&estimated)?;
         let (_, m, s) = denoise_loss(&estimated, &b.noise, &denoised, &b.clean, &b.range, window)?;
         let k = chunk.len() as f64;
         mse += f64::from(m.to_scalar::<f32>()?) * k;
