@@ -71,6 +71,8 @@ struct Report {
     models: Vec<(String, String)>,
     reference_sigma_image: Vec<(String, f64)>,
     rows: Vec<TableRow>,
+    /// Every case's scores: (case, α, method, scores).
+    cases: Vec<(String, f64, String, Scores)>,
 }
 
 /// One method's scores on one case, and its seconds per megapixel.
@@ -102,6 +104,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
         device_name(&device)
     );
     let mut rows = Vec::new();
+    let mut per_case = Vec::new();
     let scratch = Scratch::new()?;
     for &alpha in &a.alphas {
         let mut per_method: Vec<(String, Vec<MethodResult>)> = Vec::new();
@@ -138,6 +141,11 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
                 push("BM3D", case.kind, score(case, &out)?, timings.get(&name).map(|s| s / mp));
             }
         }
+        for (name, results) in &per_method {
+            for (case, r) in cases.iter().zip(results) {
+                per_case.push((case.name.clone(), alpha, name.clone(), r.1));
+            }
+        }
         for kind in [CaseKind::Simulated, CaseKind::Real] {
             for (name, results) in &per_method {
                 let scores: Vec<Scores> = results.iter().filter(|r| r.0 == kind).map(|r| r.1).collect();
@@ -165,6 +173,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
             models: models.iter().map(|(n, m)| (n.clone(), m.sha256.clone())).collect(),
             reference_sigma_image,
             rows,
+            cases: per_case,
         };
         let bytes = serde_json::to_vec_pretty(&report)?;
         super::super::write_atomically(path, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
