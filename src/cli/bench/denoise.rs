@@ -226,17 +226,14 @@ fn speed(a: &BenchDenoiseArgs, side: usize, device: &Device) -> anyhow::Result<(
     println!("| preset | MACs / px | s / MP (median of {}) | 1280 × 800 viewport (s) | 4096 × 3328 mammogram (s) | weights |", a.repeats);
     println!("|---|---|---|---|---|---|");
     for preset in DenoisePreset::ALL {
-        let (net, source) = match denoise_model_path(preset) {
-            Some(p) => (load_denoiser(&p, device)?.net, "shipped"),
-            None => {
-                let varmap = candle_nn::VarMap::new();
-                let net = crate::models::denoise::DenoiseNet::new(
-                    preset,
-                    &candle_nn::VarBuilder::from_varmap(&varmap, candle_core::DType::F32, device),
-                )?;
-                crate::models::cdc::seeded_init(&varmap, 1)?;
-                (net, "seeded (timing only)")
-            }
+        let (net, source) = if let Some(p) = denoise_model_path(preset) {
+            (load_denoiser(&p, device)?.net, "shipped")
+        } else {
+            let varmap = candle_nn::VarMap::new();
+            let vb = candle_nn::VarBuilder::from_varmap(&varmap, candle_core::DType::F32, device);
+            let net = crate::models::denoise::DenoiseNet::new(preset, &vb)?;
+            crate::models::cdc::seeded_init(&varmap, 1)?;
+            (net, "seeded (timing only)")
         };
         let mut times = Vec::new();
         for _ in 0..a.repeats.max(1) {
