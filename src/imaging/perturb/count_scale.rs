@@ -7,9 +7,10 @@
 //! use mammoscope::imaging::{Image, perturb::count_scale::CountScale};
 //! let scale = CountScale { gain: 2.0, offset: 40.0, alpha: 0.5 };
 //! let image = Image::new(2, 1, vec![40.0, 440.0]).unwrap(); // 0 and 100 counts
-//! let a = scale.to_anscombe(&image);
-//! let back = scale.from_anscombe(&a);
-//! assert!((back.data[1] - 440.0).abs() < 1.0);
+//! assert!((scale.to_anscombe(&image).data[1] - 2.0 * 100.375_f32.sqrt()).abs() < 1e-4);
+//! // The expected Anscombe value of a noise-free pixel maps back to it exactly.
+//! let back = scale.from_anscombe(&scale.expected_anscombe(&image));
+//! assert!((back.data[1] - 440.0).abs() < 0.01);
 //! ```
 
 use rayon::prelude::*;
