@@ -112,12 +112,13 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct BarObserver {
-    bar: ProgressBar,
+/// The training progress bar with a log line above it; shared by the `train` subcommands.
+pub(super) struct BarObserver {
+    pub(super) bar: ProgressBar,
 }
 
 impl BarObserver {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let bar = ProgressBar::new(0);
         bar.set_style(
             ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
@@ -130,7 +131,7 @@ impl BarObserver {
 
 impl BarObserver {
     /// A line above the bar, or on stderr when there is no terminal (a log file): the bar is hidden there.
-    fn line(&self, text: String) {
+    pub(super) fn line(&self, text: String) {
         if self.bar.is_hidden() {
             eprintln!("{text}");
         } else {

@@ -4,8 +4,7 @@
 
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressStyle};
-
+use super::train::BarObserver;
 use crate::models::denoise::DenoisePreset;
 use crate::models::denoise::train::{DenoiseTrainObserver, DenoiseValRecord, TrainDenoiseConfig, train_denoiser};
 use crate::models::device::{best_device, device_name};
@@ -59,7 +58,8 @@ pub fn run(a: &TrainDenoiseArgs) -> anyhow::Result<()> {
     };
     let device = best_device()?;
     eprintln!("training denoiser {} on {} (work dir {})", preset.name(), device_name(&device), config.work_dir.display());
-    let observer = Bar::new();
+    let observer = BarObserver::new();
+    observer.bar.set_prefix("step");
     let summary = train_denoiser(&config, &device, &observer, &|| false)?;
     observer.bar.finish_and_clear();
     let last = summary.history.last();
@@ -79,32 +79,7 @@ pub fn run(a: &TrainDenoiseArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Bar {
-    bar: ProgressBar,
-}
-
-impl Bar {
-    fn new() -> Self {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{prefix:>8} [{bar:30}] {pos}/{len} {msg} ({elapsed}, eta {eta})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-        );
-        bar.set_prefix("step");
-        Self { bar }
-    }
-
-    fn line(&self, text: String) {
-        if self.bar.is_hidden() {
-            eprintln!("{text}");
-        } else {
-            self.bar.println(text);
-        }
-    }
-}
-
-impl DenoiseTrainObserver for Bar {
+impl DenoiseTrainObserver for BarObserver {
     fn message(&self, text: &str) {
         self.line(text.to_owned());
     }

@@ -69,16 +69,7 @@ pub fn cdc_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &S
     }
     let tex = texture(painter.ctx(), image.id, snap, settings.gain, settings.opacity);
     let extent = [(snap.display_width * snap.block) as f64, (snap.display_height * snap.block) as f64];
-    let a = view.ui_from_image(rect, image.orientation, [0.0, 0.0]);
-    let b = view.ui_from_image(rect, image.orientation, extent);
-    // Mirroring: the texture's u (v) runs right to left (bottom to top) when the image is flipped.
-    let uv = Rect::from_min_max(
-        pos2(if a.x <= b.x { 0.0 } else { 1.0 }, if a.y <= b.y { 0.0 } else { 1.0 }),
-        pos2(if a.x <= b.x { 1.0 } else { 0.0 }, if a.y <= b.y { 1.0 } else { 0.0 }),
-    );
-    let mut mesh = Mesh::with_texture(tex.id());
-    mesh.add_rect_with_uv(Rect::from_two_pos(a, b), uv, Color32::WHITE);
-    painter.with_clip_rect(rect).add(mesh);
+    draw_in_image(painter, rect, rect, image, view, &tex, extent);
     let status =
         format!("{}: {}/{} draws{}", snap.method.label(), snap.draws, snap.target, if cdc.heatmap_running { "" } else { " (done)" });
     painter.text(
@@ -93,6 +84,20 @@ pub fn cdc_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &S
     {
         cutout_ui(painter, rect, image, view, snap, settings.gain, pointer);
     }
+}
+
+/// Draws `tex` over the image pixels `[0, extent)` of `image` in the viewport `rect`, clipped to `clip`: it follows
+/// zoom, pan and mirroring (the texture's u (v) runs right to left (bottom to top) when the image is flipped).
+pub fn draw_in_image(painter: &Painter, rect: Rect, clip: Rect, image: &OpenImage, view: &SlotView, tex: &TextureHandle, extent: [f64; 2]) {
+    let a = view.ui_from_image(rect, image.orientation, [0.0, 0.0]);
+    let b = view.ui_from_image(rect, image.orientation, extent);
+    let uv = Rect::from_min_max(
+        pos2(if a.x <= b.x { 0.0 } else { 1.0 }, if a.y <= b.y { 0.0 } else { 1.0 }),
+        pos2(if a.x <= b.x { 1.0 } else { 0.0 }, if a.y <= b.y { 1.0 } else { 0.0 }),
+    );
+    let mut mesh = Mesh::with_texture(tex.id());
+    mesh.add_rect_with_uv(Rect::from_two_pos(a, b), uv, Color32::WHITE);
+    painter.with_clip_rect(clip.intersect(rect)).add(mesh);
 }
 
 /// The full-resolution map around the pointer, magnified, in a corner of the viewport.

@@ -2,13 +2,13 @@
 //! lowered it, black: unchanged), drawn in image coordinates right of the split line, with the value under the
 //! pointer; and a progress line while tiles are still running.
 
-use egui::{Color32, Mesh, Painter, Pos2, Rect, TextureHandle, TextureOptions, pos2, vec2};
+use egui::{Color32, Painter, Pos2, Rect, TextureHandle, TextureOptions, pos2, vec2};
 
 use crate::app::OpenImage;
 use crate::app::denoise::{DenoiseResult, DenoiseView, wanted_input};
 use crate::app::view::SlotView;
 
-use super::cdc_overlay::heat_image;
+use super::cdc_overlay::{draw_in_image, heat_image};
 
 fn texture(ctx: &egui::Context, image_id: u64, r: &DenoiseResult, gain: f32) -> TextureHandle {
     let key = egui::Id::unique(("denoise_difference_texture", image_id));
@@ -38,15 +38,7 @@ pub fn denoise_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view
     if settings.view == DenoiseView::Difference && r.display_width > 0 {
         let tex = texture(painter.ctx(), image.id, r, settings.difference_gain);
         let extent = [(r.display_width * r.block) as f64, (r.display_height * r.block) as f64];
-        let a = view.ui_from_image(rect, image.orientation, [0.0, 0.0]);
-        let b = view.ui_from_image(rect, image.orientation, extent);
-        let uv = Rect::from_min_max(
-            pos2(if a.x <= b.x { 0.0 } else { 1.0 }, if a.y <= b.y { 0.0 } else { 1.0 }),
-            pos2(if a.x <= b.x { 1.0 } else { 0.0 }, if a.y <= b.y { 1.0 } else { 0.0 }),
-        );
-        let mut mesh = Mesh::with_texture(tex.id());
-        mesh.add_rect_with_uv(Rect::from_two_pos(a, b), uv, Color32::WHITE);
-        painter.with_clip_rect(clip.intersect(rect)).add(mesh);
+        draw_in_image(painter, rect, clip, image, view, &tex, extent);
         if let Some(p) = pointer.filter(|p| clip.contains(*p)) {
             let [x, y] = view.image_from_ui(rect, image.orientation, p);
             let (bx, by) = ((x.max(0.0) as usize) / r.block, (y.max(0.0) as usize) / r.block);
