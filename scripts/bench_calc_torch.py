@@ -57,6 +57,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import re
 import statistics
 import subprocess
@@ -244,6 +245,40 @@ def build_model(preset: str):
     import torch
     from torch import nn
 
+    def blur_matrix(n: int, sigma: float):
+        """src/models/speck_contrast.rs blur_matrix: out[j] = sum_i x[i] M[i, j], 3-sigma Gaussian, edges replicated."""
+        r = math.ceil(3.0 * sigma)
+        taps = [math.exp(-(t * t) / (2.0 * sigma * sigma)) for t in range(-r, r + 1)]
+        total = sum(taps)
+        m = torch.zeros(n, n, dtype=torch.float64)
+        for j in range(n):
+            for k, t in zip(taps, range(-r, r + 1)):
+                m[min(max(j + t, 0), n - 1), j] += k / total
+        return m.to(torch.float32)
+
+    class SpeckContrast(nn.Module):
+        """The compact net's fixed front end (src/models/speck_contrast.rs): clamp(DoG / local RMS, -8, 8) / 4."""
+
+        def __init__(self):
+            super().__init__()
+            self.cache = {}
+
+        def mats(self, n):
+            if n not in self.cache:
+                self.cache[n] = [blur_matrix(n, s) for s in (1.0, 3.0, 15.0)]
+            return self.cache[n]
+
+        def forward(self, x):
+            h, w = x.shape[-2:]
+            mh, mw = self.mats(h), self.mats(w)
+
+            def blur(v, i):
+                return mh[i].t() @ (v @ mw[i])
+
+            dog = blur(x, 0) - blur(x, 1)
+            rms = torch.sqrt(blur(dog * dog, 2) + 1e-6)
+            return torch.clamp(dog / rms, -8.0, 8.0) * 0.25
+
     class ConvBnRelu(nn.Module):
         def __init__(self, cin: int, cout: int, k: int, stride: int, pad: int):
             super().__init__()
@@ -256,8 +291,9 @@ def build_model(preset: str):
     class Compact(nn.Module):
         def __init__(self):
             super().__init__()
+            self.front = SpeckContrast()
             self.enc = nn.Sequential(
-                ConvBnRelu(1, 16, 5, 2, 2),
+                ConvBnRelu(2, 16, 5, 2, 2),
                 ConvBnRelu(16, 32, 3, 2, 1),
                 ConvBnRelu(32, 32, 3, 1, 1),
                 ConvBnRelu(32, 64, 3, 2, 1),
@@ -267,12 +303,11 @@ def build_model(preset: str):
                 ConvBnRelu(64, 128, 3, 2, 1),
                 ConvBnRelu(128, 128, 3, 1, 1),
             )
-            self.fc = nn.Linear(256, 1)
+            self.fc = nn.Linear(128, 1)
 
         def forward(self, x):
-            f = self.head(self.enc(x))
-            pooled = torch.cat([f.amax(dim=(2, 3)), f.mean(dim=(2, 3))], dim=1)  # max first, then mean
-            return self.fc(pooled).squeeze(1)
+            f = self.head(self.enc(torch.cat([x, self.front(x)], dim=1)))
+            return self.fc(f.amax(dim=(2, 3))).squeeze(1)
 
     def bn(c):
         return nn.BatchNorm2d(c, eps=1e-5)

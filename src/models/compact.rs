@@ -1,30 +1,35 @@
-//! The default microcalcification patch classifier, "compact": seven conv + batch-norm + `ReLU` layers, global max and
-//! mean pooling, one linear output.
+//! The default microcalcification patch classifier, "compact": a fixed speck-contrast channel
+//! ([`super::speck_contrast`]), seven conv + batch-norm + `ReLU` layers, global max pooling, one linear output.
 //!
 //! | layer    | conv                | output for a 224² patch |
 //! |----------|---------------------|-------------------------|
-//! | `enc.0`  | 5×5 s2 p2, 1→16     | 16 × 112²               |
+//! | front    | patch + speck contrast (fixed) | 2 × 224²     |
+//! | `enc.0`  | 5×5 s2 p2, 2→16     | 16 × 112²               |
 //! | `enc.1`  | 3×3 s2 p1, 16→32    | 32 × 56²                |
 //! | `enc.2`  | 3×3 s1 p1, 32→32    | 32 × 56²                |
 //! | `enc.3`  | 3×3 s2 p1, 32→64    | 64 × 28² (encoder)      |
 //! | `head.0` | 3×3 s1 p1, 64→64    | 64 × 28²                |
 //! | `head.1` | 3×3 s2 p1, 64→128   | 128 × 14²               |
 //! | `head.2` | 3×3 s1 p1, 128→128  | 128 × 14² (features)    |
-//! | `fc`     | concat(global max, global mean) 256 → 1 | logit |
+//! | `fc`     | global max 128 → 1  | logit                   |
 //!
 //! Convs have no bias; each is followed by `BatchNorm2d` (eps 1e-5, momentum 0.1, torch semantics) and `ReLU`. Tensor names
 //! (`enc.0.conv.weight`, `enc.0.bn.running_mean`, …, `fc.bias`) are those of the torch mirror of this spec.
+//!
+//! Pooling is the maximum only: "does the patch hold a speck anywhere" is a multiple-instance question, and the mean
+//! of an earlier version let the network score the tissue around the specks instead of the specks.
 
 use candle_core::{Result, Tensor};
 use candle_nn::{BatchNorm, BatchNormConfig, Linear, Module, ModuleT, VarBuilder};
 
-use super::pool::{global_max, global_mean};
+use super::pool::global_max;
+use super::speck_contrast::with_contrast_channel;
 use conv::{Conv2d, ConvSpec};
 
 pub mod conv;
 
 /// `(in channels, out channels, kernel, stride)` of the encoder layers `enc.*`.
-const ENCODER: [(usize, usize, usize, usize); 4] = [(1, 16, 5, 2), (16, 32, 3, 2), (32, 32, 3, 1), (32, 64, 3, 2)];
+const ENCODER: [(usize, usize, usize, usize); 4] = [(2, 16, 5, 2), (16, 32, 3, 2), (32, 32, 3, 1), (32, 64, 3, 2)];
 /// `(in channels, out channels, kernel, stride)` of the head layers `head.*`.
 const HEAD: [(usize, usize, usize, usize); 3] = [(64, 64, 3, 1), (64, 128, 3, 2), (128, 128, 3, 1)];
 
@@ -54,9 +59,31 @@ impl ConvBnRelu {
     }
 
     /// Runs the layer; `train` selects batch statistics (and updates the running ones) instead of the running ones.
+    /// In evaluation the batch norm is folded into the conv (one bias pass instead of four elementwise passes).
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.bn.forward_t(&self.conv.forward(x)?, train)?.relu()
+        if train {
+            return self.bn.forward_t(&self.conv.forward(x)?, true)?.relu();
+        }
+        let (scale, shift) = eval_affine(&self.bn)?;
+        self.conv.forward_affine(x, &scale, &shift)?.relu()
     }
+}
+
+/// Evaluation-mode batch norm as `scale · x + shift` per channel: `scale = γ / √(var + ε)`, `shift = β − mean · scale`.
+pub(crate) fn eval_affine(bn: &BatchNorm) -> Result<(Tensor, Tensor)> {
+    let scale = (bn.running_var() + bn.eps())?.sqrt()?.recip()?;
+    let (scale, shift) = match bn.weight_and_bias() {
+        Some((gamma, beta)) => {
+            let scale = (gamma * &scale)?;
+            let shift = (beta - (bn.running_mean() * &scale)?)?;
+            (scale, shift)
+        }
+        None => {
+            let shift = (bn.running_mean() * &scale)?.neg()?;
+            (scale, shift)
+        }
+    };
+    Ok((scale, shift))
 }
 
 /// The "compact" network, split where [`super::calc_net::CalcNet`] needs its intermediate outputs.
@@ -84,13 +111,14 @@ impl CompactNet {
         };
         let encoder = stack("enc", &ENCODER)?;
         let head = stack("head", &HEAD)?;
-        let fc = candle_nn::linear(2 * Self::FEATURE_CHANNELS, 1, vb.pp("fc"))?;
+        let fc = candle_nn::linear(Self::FEATURE_CHANNELS, 1, vb.pp("fc"))?;
         Ok(Self { encoder, head, fc })
     }
 
-    /// `(B, 1, H, W)` → encoder output `(B, 64, H/8, W/8)`.
+    /// `(B, 1, H, W)` → encoder output `(B, 64, H/8, W/8)`: the speck-contrast channel is added first.
     pub fn encode(&self, x: &Tensor, train: bool) -> Result<Tensor> {
-        self.encoder.iter().try_fold(x.clone(), |x, layer| layer.forward_t(&x, train))
+        let input = with_contrast_channel(x)?;
+        self.encoder.iter().try_fold(input, |x, layer| layer.forward_t(&x, train))
     }
 
     /// Encoder output → features `(B, 128, H/16, W/16)`, the last conv layer's output.
@@ -98,10 +126,9 @@ impl CompactNet {
         self.head.iter().try_fold(encoded.clone(), |x, layer| layer.forward_t(&x, train))
     }
 
-    /// Features → logits `(B,)`: concat(global max, global mean) then `fc`.
+    /// Features → logits `(B,)`: global max then `fc`.
     pub fn classify(&self, features: &Tensor) -> Result<Tensor> {
-        let pooled = Tensor::cat(&[global_max(features)?, global_mean(features)?], 1)?;
-        self.fc.forward(&pooled)?.squeeze(1)
+        self.fc.forward(&global_max(features)?)?.squeeze(1)
     }
 }
 
@@ -118,9 +145,9 @@ mod tests {
         let net = CompactNet::new(&VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
         let data = varmap.data().lock().unwrap();
         assert_eq!(data.len(), 7 * 5 + 2);
-        assert_eq!(data["enc.0.conv.weight"].dims(), [16, 1, 5, 5]);
+        assert_eq!(data["enc.0.conv.weight"].dims(), [16, 2, 5, 5]);
         assert_eq!(data["head.2.bn.running_var"].dims(), [128]);
-        assert_eq!(data["fc.weight"].dims(), [1, 256]);
+        assert_eq!(data["fc.weight"].dims(), [1, 128]);
         drop(data);
         let x = Tensor::randn(0f32, 1.0, (2, 1, 64, 64), &Device::Cpu).unwrap();
         let encoded = net.encode(&x, false).unwrap();
@@ -128,5 +155,26 @@ mod tests {
         let features = net.features(&encoded, true).unwrap();
         assert_eq!(features.dims(), [2, 128, 4, 4]);
         assert_eq!(net.classify(&features).unwrap().dims(), [2]);
+    }
+
+    #[test]
+    fn folded_batch_norm_equals_batch_norm() {
+        let varmap = VarMap::new();
+        let vb = VarBuilder::from_varmap(&varmap, DType::F64, &Device::Cpu);
+        let layer = ConvBnRelu::new(3, 5, 3, 2, &vb).unwrap();
+        let x = Tensor::randn(0f64, 1.0, (4, 3, 12, 12), &Device::Cpu).unwrap();
+        // A few training passes move the running statistics away from (0, 1); then set γ, β away from (1, 0).
+        for _ in 0..3 {
+            layer.forward_t(&((&x * 3.0).unwrap() + 1.5).unwrap(), true).unwrap();
+        }
+        for (name, value) in [("bn.weight", 1.7), ("bn.bias", -0.4)] {
+            let data = varmap.data().lock().unwrap();
+            let var = &data[name];
+            var.set(&((var.as_tensor().ones_like().unwrap() * value).unwrap())).unwrap();
+        }
+        let folded = layer.forward_t(&x, false).unwrap();
+        let plain = layer.bn.forward_t(&layer.conv.forward(&x).unwrap(), false).unwrap().relu().unwrap();
+        let diff = (folded - plain).unwrap().abs().unwrap().max_all().unwrap().to_scalar::<f64>().unwrap();
+        assert!(diff < 1e-12, "{diff}");
     }
 }

@@ -21,4 +21,5 @@ pub mod preset;
 pub mod resnet;
 pub mod robustness;
 pub mod roc;
+pub mod speck_contrast;
 pub mod training;

@@ -90,7 +90,8 @@ fn train_mode_weight_gradients_match_finite_differences() {
     for (name, positions) in [
         ("enc.1.conv.weight", vec![0, 7, 1000, 4607]),
         ("head.2.bn.weight", vec![3, 100]),
-        ("fc.weight", vec![0, 255]),
+        ("fc.weight", vec![0, 127]),
+        ("enc.0.conv.weight", vec![0, 30, 799]),
         ("dec.1.conv.bias", vec![5]),
     ] {
         // Rebuild the network around the probed tensor so that its gradient is tracked.

@@ -6,7 +6,9 @@
 //! whole output gradient; the gradient of a per-channel bias sums over `(0, 2, 3)` at once, ~50× slower than one
 //! axis at a time. Here, on the CPU:
 //! - a stride-1 conv is one matrix product per sample over an im2col matrix assembled from nine (k²) contiguous
-//!   slices of the padded image laid out row after row; larger strides use candle's `conv2d`;
+//!   slices of the padded image laid out row after row; a stride-2 conv is a stride-1 conv of the input's four
+//!   polyphase components (`polyphase`), so it takes the same path forward and backward; other strides use
+//!   candle's `conv2d`;
 //! - the backward pass is a custom op: the input gradient (only when the input tracks gradients) is, for stride 1, a
 //!   stride-1 conv of the output gradient with the flipped, transposed kernel (candle's `conv_transpose2d` for larger
 //!   strides); the weight gradient one batched matrix product per kernel tap; the bias gradient two one-axis sums.
@@ -53,6 +55,19 @@ impl Conv2d {
     }
 }
 
+impl Conv2d {
+    /// `scale · conv(x) + shift` per output channel (`scale`, `shift`: `(O,)`), with the scale folded into the weights:
+    /// batch norm in evaluation mode after this conv, as one conv with a bias.
+    pub fn forward_affine(&self, x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<Tensor> {
+        let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
+        let bias = match &self.bias {
+            Some(bias) => ((bias * scale)? + shift)?,
+            None => shift.clone(),
+        };
+        add_channel_bias(&conv2d(x, &weight, self.padding, self.stride)?, &bias)
+    }
+}
+
 impl Module for Conv2d {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let y = conv2d(x, &self.weight, self.padding, self.stride)?;
@@ -69,6 +84,9 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize, stride: usize) -> Res
         return x.conv2d(weight, padding, stride, 1, 1);
     }
     let (x_value, weight_value) = (x.detach(), weight.detach());
+    if stride == 2 && fast_dtype(x) {
+        return polyphase::conv2d_stride_2(x, weight, padding);
+    }
     let y = if stride == 1 && fast_dtype(x) {
         conv_stride_1(&x_value, &weight_value, Pads { top: padding, bottom: padding, left: padding, right: padding })?
     } else {
@@ -275,5 +293,6 @@ fn strided(x: &Tensor, dim: usize, start: usize, count: usize, stride: usize) ->
     x.narrow(dim, start, stride * count)?.reshape(grouped)?.narrow(dim + 1, 0, 1)?.squeeze(dim + 1)
 }
 
+mod polyphase;
 #[cfg(test)]
 mod tests;
