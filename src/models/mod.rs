@@ -15,6 +15,7 @@ pub mod detector;
 pub mod device;
 pub mod error;
 pub mod gradient;
+pub mod init;
 pub mod losses;
 pub mod pool;
 pub mod preset;

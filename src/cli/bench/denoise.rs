@@ -232,7 +232,7 @@ fn speed(a: &BenchDenoiseArgs, side: usize, device: &Device) -> anyhow::Result<(
             let varmap = candle_nn::VarMap::new();
             let vb = candle_nn::VarBuilder::from_varmap(&varmap, candle_core::DType::F32, device);
             let net = crate::models::denoise::DenoiseNet::new(preset, &vb)?;
-            crate::models::cdc::seeded_init(&varmap, 1)?;
+            crate::models::init::seeded_init(&varmap, 1)?;
             (net, "seeded (timing only)")
         };
         let mut times = Vec::new();

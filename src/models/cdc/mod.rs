@@ -20,7 +20,7 @@ pub mod store;
 pub mod train;
 pub mod train_config;
 mod train_member;
-pub(crate) use train_member::seeded_init;
+
 
 pub use combine::CdcPrediction;
 pub use ensemble::CdcEnsemble;

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{VarBuilder, VarMap};
-use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+use rand::{SeedableRng, rngs::StdRng, seq::SliceRandom};
 use serde::{Deserialize, Serialize};
 
 use super::loss::{gaussian_nll, gaussian_nll_scalar, sum_of_squares};
@@ -20,6 +20,7 @@ use crate::imaging::seed::splitmix64;
 use crate::models::adam::{Adam, AdamConfig};
 use crate::models::checkpoint::{fill_varmap, load_weights, save_weights, write_atomically};
 use crate::models::error::ModelError;
+use crate::models::init::seeded_init;
 use crate::synth::cdc_data::{SettingData, margin_stage};
 
 /// Seed of the validation draws (shared by every member, so their curves compare).
@@ -207,41 +208,6 @@ fn validate(net: &CdcNet, run: &MemberRun, refs: &[SampleRef]) -> Result<(Option
         }
     }
     Ok((Some(nll / count as f64), Some(mae / count as f64)))
-}
-
-/// Seeded initialisation (candle's own is not seeded): conv weights He-uniform, dense weights and biases uniform
-/// ±1/√`fan_in` (torch's defaults), batch norm scale 1, shift 0, running mean 0, running variance 1.
-pub(crate) fn seeded_init(varmap: &VarMap, seed: u64) -> Result<(), ModelError> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let data = varmap.data().lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let var = &data[name];
-        let fan_in = |layer: &str| data.get(&format!("{layer}.weight")).map_or(1, |w| w.dims().iter().skip(1).product::<usize>()).max(1);
-        let layer = name.rsplit_once('.').map_or("", |(l, _)| l);
-        let uniform = |bound: f64| (-bound, bound);
-        let (is_bn, is_conv) = match layer.rsplit('.').next() {
-            Some("bn") => (true, false),
-            Some("conv") => (false, true),
-            _ => (false, false),
-        };
-        let (constant, range) = match name.rsplit('.').next() {
-            Some("running_var") => (Some(1.0), None),
-            Some("running_mean") => (Some(0.0), None),
-            Some("weight") if is_bn => (Some(1.0), None),
-            Some("bias") if is_bn => (Some(0.0), None),
-            Some("weight") if is_conv => (None, Some(uniform((6.0 / fan_in(layer) as f64).sqrt()))),
-            _ => (None, Some(uniform(1.0 / (fan_in(layer) as f64).sqrt()))),
-        };
-        let values: Vec<f32> = match (constant, range) {
-            (Some(c), _) => vec![c as f32; var.elem_count()],
-            (None, Some((lo, hi))) => (0..var.elem_count()).map(|_| rng.random_range(lo..hi) as f32).collect(),
-            (None, None) => continue,
-        };
-        var.set(&Tensor::from_vec(values, var.dims(), var.device())?.to_dtype(var.dtype())?)?;
-    }
-    Ok(())
 }
 
 /// Starts the µ head at the mean training target of each output, so that the first steps fit the shape of the curve

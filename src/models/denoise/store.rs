@@ -63,7 +63,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let varmap = VarMap::new();
         let net = DenoiseNet::new(DenoisePreset::Fast, &VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
-        crate::models::cdc::seeded_init(&varmap, 9).unwrap();
+        crate::models::init::seeded_init(&varmap, 9).unwrap();
         let path = dir.path().join("d.safetensors");
         save_denoiser(&varmap, &path, DType::F32, &denoise_metadata(DenoisePreset::Fast)).unwrap();
         let loaded = load_denoiser(&path, &Device::Cpu).unwrap();

@@ -131,7 +131,7 @@ mod tests {
     fn tiles_leave_no_seams() {
         let varmap = VarMap::new();
         let net = DenoiseNet::new(DenoisePreset::Fast, &VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
-        crate::models::cdc::seeded_init(&varmap, 4).unwrap();
+        crate::models::init::seeded_init(&varmap, 4).unwrap();
         let (w, h) = (150, 110);
         let a = Image::new(w, h, (0..w * h).map(|i| 30.0 + ((i * 2_654_435_761) % 1000) as f32 / 300.0 + (i % w) as f32 * 0.05).collect())
             .unwrap();

@@ -158,7 +158,7 @@ pub fn train_denoiser(
 
     let varmap = VarMap::new();
     let net = DenoiseNet::new(config.preset, &VarBuilder::from_varmap(&varmap, DType::F32, device))?;
-    crate::models::cdc::seeded_init(&varmap, config.seed)?;
+    crate::models::init::seeded_init(&varmap, config.seed)?;
     let mut adam = Adam::new(&varmap, AdamConfig { lr: config.lr, ..AdamConfig::default() })?;
     if progress.summary.steps_done > 0 {
         fill_varmap(&varmap, &load_weights(&config.work_dir.join(&progress.weights_file), device)?.0)?;

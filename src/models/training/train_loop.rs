@@ -15,6 +15,7 @@ use super::config::TrainConfig;
 use super::data_cache::PatchSet;
 use super::{TrainError, TrainObserver};
 use crate::imaging::seed::splitmix64;
+use crate::models::init::seeded_init;
 use crate::models::adam::{Adam, AdamConfig};
 use crate::models::calc_net::CalcNet;
 use crate::models::checkpoint::{fill_varmap, load_weights, save_weights, write_atomically};
@@ -96,6 +97,7 @@ pub fn run(
     let varmap = VarMap::new();
     let with_decoder = config.robust.autoencoder_lambda > 0.0;
     let net = CalcNet::new(config.preset, with_decoder, VarBuilder::from_varmap(&varmap, DType::F32, device))?;
+    seeded_init(&varmap, config.seed)?;
     let adam_config = AdamConfig { lr: config.learning_rate, weight_decay: config.weight_decay, ..AdamConfig::default() };
     let mut adam = Adam::new(&varmap, adam_config)?;
     let mut progress = Progress::default();
