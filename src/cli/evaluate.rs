@@ -2,7 +2,7 @@
 //! mammograms (seeds never used in training): the balanced patch test set's ROC, AUC and accuracy / sensitivity /
 //! specificity at the accuracy-maximising operating point (the paper's method), the robustness table (noise, dose,
 //! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection; and, with `--real`,
-//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-real.png` and prints
+//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-real-<model>.png` and prints
 //! Markdown tables.
 
 use std::fmt::Write as _;
@@ -18,6 +18,8 @@ use crate::models::device::best_device;
 use crate::models::training::evaluate::{
     CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_stats, evaluate_clean, evaluate_condition,
 };
+use crate::report::canvas::encode_png;
+use crate::report::patch_sheet::{sheet, thumbnail};
 use crate::report::roc::{RocSeries, write_roc_png};
 use crate::synth::calc_patches::generate_eval_images;
 
@@ -101,7 +103,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
         }
         let detection = detection_stats(&net, &set, op, &device, &none)?;
         let real = match &a.real {
-            Some(dir) => real_results(path, dir, a.real_spacing_mm, &device)?,
+            Some(dir) => real_results(path, dir, a.real_spacing_mm, &device, &a.out)?,
             None => Vec::new(),
         };
         evals.push(ModelEval {
@@ -120,24 +122,32 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn real_results(weights: &Path, dir: &Path, spacing_mm: f64, device: &candle_core::Device) -> anyhow::Result<Vec<RealResult>> {
+/// Runs the model on every DICOM file under `dir`; writes `calc-real-<weights stem>.png` (the marked patches) to `out`.
+fn real_results(weights: &Path, dir: &Path, spacing_mm: f64, device: &candle_core::Device, out_dir: &Path) -> anyhow::Result<Vec<RealResult>> {
     let detector = CalcDetector::load(weights, device)?;
     let mut files = Vec::new();
     dicom_files(dir, &mut files, 0);
     files.sort();
     let mut out = Vec::new();
+    let mut thumbnails = Vec::new();
     for file in files {
         let loaded = dicom::open(&file, &OpenOptions { user_spacing_mm: Some(spacing_mm) })?;
         let Some(image) = loaded.frames.first() else { continue };
         let spacing = loaded.meta.spacing_mm_or(Some(spacing_mm)).map_or(spacing_mm, |s| s[0].max(s[1]));
         let d = detector.detect(image, spacing, loaded.meta.is_monochrome1(), &DetectorOptions::default(), &|_, _| {}, &|| false)?;
         let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
+        thumbnails.push(thumbnail(image, loaded.meta.is_monochrome1(), &d.patches, detector.operating_point, &name, 420));
         out.push(RealResult {
             file: name,
             patches: d.patches.len(),
             above_operating_point: d.above(detector.operating_point).len(),
             max_prob: d.max_prob(),
         });
+    }
+    if !thumbnails.is_empty() {
+        let stem = weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let png = encode_png(&sheet(&thumbnails, 4))?;
+        super::write_atomically(&out_dir.join(format!("calc-real-{stem}.png")), |w| Ok(std::io::Write::write_all(w, &png)?))?;
     }
     Ok(out)
 }

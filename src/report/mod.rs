@@ -4,4 +4,5 @@
 pub mod canvas;
 pub mod cdc;
 pub mod cdmam;
+pub mod patch_sheet;
 pub mod roc;
