@@ -403,6 +403,40 @@ fn analyze_calc_json_lists_patches_in_image_pixels() {
     assert!(!stdout(&out).contains("PatientName"));
 }
 
+/// The built-in sample exam's truth: every cluster of 9 or more specks lies in a patch marked at the operating point,
+/// and the view without calcifications (L MLO) has at most two marked patches.
+#[test]
+fn analyze_calc_marks_the_sample_clusters_and_little_else() {
+    for view in ["R_CC", "R_MLO", "L_CC", "L_MLO"] {
+        let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), sample(&format!("{view}.dcm")).as_os_str(), OsStr::new("--json")]);
+        assert_ok(&out);
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let op = v["operating_point"].as_f64().unwrap();
+        let patches = v["images"][0]["patches"].as_array().unwrap().clone();
+        let prob_at = |x: f64, y: f64| {
+            patches
+                .iter()
+                .filter(|p| {
+                    let (px, py, pw) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap(), p["w"].as_f64().unwrap());
+                    x >= px && y >= py && x < px + pw && y < py + pw
+                })
+                .map(|p| p["prob"].as_f64().unwrap())
+                .fold(0.0, f64::max)
+        };
+        let truth: Value = serde_json::from_str(&std::fs::read_to_string(sample(&format!("{view}.json"))).unwrap()).unwrap();
+        let clusters = truth["truth"]["clusters"].as_array().unwrap();
+        for c in clusters.iter().filter(|c| c["specks"].as_u64().unwrap() >= 9) {
+            let (x, y) = (c["center_px"][0].as_f64().unwrap(), c["center_px"][1].as_f64().unwrap());
+            let p = prob_at(x, y);
+            assert!(p >= op, "{view}: the {}-speck cluster at ({x:.0}, {y:.0}) scores {p:.3} < {op:.3}", c["specks"]);
+        }
+        if clusters.is_empty() {
+            let marked = patches.iter().filter(|p| p["prob"].as_f64().unwrap() >= op).count();
+            assert!(marked <= 2, "{view} has no calcifications but {marked} of {} patches are marked", patches.len());
+        }
+    }
+}
+
 #[test]
 fn analyze_calc_refuses_bad_input_and_unknown_models() {
     let dir = tempfile::tempdir().unwrap();
