@@ -408,7 +408,8 @@ fn analyze_calc_json_lists_patches_in_image_pixels() {
 #[test]
 fn analyze_calc_marks_the_sample_clusters_and_little_else() {
     for view in ["R_CC", "R_MLO", "L_CC", "L_MLO"] {
-        let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), sample(&format!("{view}.dcm")).as_os_str(), OsStr::new("--json")]);
+        let out =
+            mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), sample(&format!("{view}.dcm")).as_os_str(), OsStr::new("--json")]);
         assert_ok(&out);
         let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
         let op = v["operating_point"].as_f64().unwrap();

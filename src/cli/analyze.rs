@@ -35,7 +35,7 @@ pub enum AnalyzeCommand {
 /// Which network and how to tile.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// A shipped model: compact (default) or compact-robust.
+    /// A shipped model: compact-robust (default) or compact.
     #[arg(long, value_name = "ID", conflicts_with = "weights")]
     pub model: Option<String>,
     /// A weights file written by `mammoscope train calc` instead of a shipped model.

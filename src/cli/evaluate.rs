@@ -123,7 +123,13 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the model on every DICOM file under `dir`; writes `calc-real-<weights stem>.png` (the marked patches) to `out`.
-fn real_results(weights: &Path, dir: &Path, spacing_mm: f64, device: &candle_core::Device, out_dir: &Path) -> anyhow::Result<Vec<RealResult>> {
+fn real_results(
+    weights: &Path,
+    dir: &Path,
+    spacing_mm: f64,
+    device: &candle_core::Device,
+    out_dir: &Path,
+) -> anyhow::Result<Vec<RealResult>> {
     let detector = CalcDetector::load(weights, device)?;
     let mut files = Vec::new();
     dicom_files(dir, &mut files, 0);

@@ -72,17 +72,12 @@ impl ConvBnRelu {
 /// Evaluation-mode batch norm as `scale · x + shift` per channel: `scale = γ / √(var + ε)`, `shift = β − mean · scale`.
 pub(crate) fn eval_affine(bn: &BatchNorm) -> Result<(Tensor, Tensor)> {
     let scale = (bn.running_var() + bn.eps())?.sqrt()?.recip()?;
-    let (scale, shift) = match bn.weight_and_bias() {
-        Some((gamma, beta)) => {
-            let scale = (gamma * &scale)?;
-            let shift = (beta - (bn.running_mean() * &scale)?)?;
-            (scale, shift)
-        }
-        None => {
-            let shift = (bn.running_mean() * &scale)?.neg()?;
-            (scale, shift)
-        }
+    let Some((gamma, beta)) = bn.weight_and_bias() else {
+        let shift = (bn.running_mean() * &scale)?.neg()?;
+        return Ok((scale, shift));
     };
+    let scale = (gamma * &scale)?;
+    let shift = (beta - (bn.running_mean() * &scale)?)?;
     Ok((scale, shift))
 }
 

@@ -21,7 +21,6 @@ pub mod train;
 pub mod train_config;
 mod train_member;
 
-
 pub use combine::CdcPrediction;
 pub use ensemble::CdcEnsemble;
 pub use net::CdcNet;

@@ -15,10 +15,10 @@ use super::config::TrainConfig;
 use super::data_cache::PatchSet;
 use super::{TrainError, TrainObserver};
 use crate::imaging::seed::splitmix64;
-use crate::models::init::seeded_init;
 use crate::models::adam::{Adam, AdamConfig};
 use crate::models::calc_net::CalcNet;
 use crate::models::checkpoint::{fill_varmap, load_weights, save_weights, write_atomically};
+use crate::models::init::seeded_init;
 use crate::models::losses::{bce_with_logits, neighbor_loss, reconstruction_loss, uniform_noise_like};
 use crate::models::roc;
 
