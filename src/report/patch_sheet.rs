@@ -1,5 +1,5 @@
 //! A contact sheet of whole mammograms with the patches a calcification model marks, for the model card: each image
-//! is drawn at a fixed height in its robust window (MONOCHROME1 inverted) with the patches at or above the operating
+//! is drawn at a fixed height in its robust window, as the viewer renders it (MONOCHROME1 inverted) with the patches at or above the operating
 //! point outlined (yellow at the threshold to red at probability 1) and a caption with the file, the count and the
 //! highest probability. Thumbnails are rendered one at a time, so a sheet of many full-field images needs only one in
 //! memory.
@@ -10,7 +10,7 @@
 use image::{Rgb, RgbImage};
 
 use super::canvas::{TEXT, WHITE, draw_text, frame, truncate};
-use crate::imaging::{cpu_render::resample_area, histogram::robust_window, image::Image};
+use crate::imaging::{cpu_render::render_grey8, histogram::robust_window, image::Image, voi::Display};
 use crate::models::detector::PatchScore;
 
 /// Height of the caption band above each thumbnail.
@@ -24,19 +24,16 @@ fn color(p: f32, threshold: f32) -> [u8; 3] {
     [255, (220.0 * (1.0 - t)) as u8, 0]
 }
 
-/// One thumbnail `height` pixels high (plus its caption) of `image` with the patches at or above `threshold`.
+/// One thumbnail about `height` pixels high (plus its caption) of `image` with the patches at or above `threshold`,
+/// rendered as the viewer draws it ([`render_grey8`]) in the image's robust window.
 pub fn thumbnail(image: &Image, monochrome1: bool, patches: &[PatchScore], threshold: f32, caption: &str, height: u32) -> RgbImage {
-    let height = height.max(16);
-    let scale = f64::from(height) / image.height.max(1) as f64;
-    let width = ((image.width as f64 * scale).round() as u32).max(1);
-    let values = resample_area(image, width as usize, height as usize);
-    let window = robust_window(image);
-    let lo = window.center - window.width / 2.0;
+    let wanted = f64::from(height.max(16)) / image.height.max(1) as f64;
+    let display = Display { window: robust_window(image), inverted: monochrome1, ..Display::default() };
+    let (width, height, grey) = render_grey8(image, &display, None, Some(((image.width as f64 * wanted).round() as usize).max(1)));
+    let (width, height) = (width as u32, height as u32);
+    let scale = f64::from(width) / image.width.max(1) as f64;
     let mut img = RgbImage::from_pixel(width.max(240), height + CAPTION, Rgb(WHITE));
-    for (i, v) in values.iter().enumerate() {
-        let t = ((f64::from(*v) - lo) / window.width.max(f64::MIN_POSITIVE)).clamp(0.0, 1.0);
-        let g = if monochrome1 { 1.0 - t } else { t };
-        let g = (255.0 * g) as u8;
+    for (i, g) in grey.into_iter().enumerate() {
         img.put_pixel(i as u32 % width, CAPTION + i as u32 / width, Rgb([g, g, g]));
     }
     let marked: Vec<&PatchScore> = patches.iter().filter(|p| p.prob >= threshold).collect();

@@ -53,9 +53,7 @@ impl Conv2d {
         };
         Ok(Self { weight, bias, stride: spec.stride, padding: spec.padding })
     }
-}
 
-impl Conv2d {
     /// `scale · conv(x) + shift` per output channel (`scale`, `shift`: `(O,)`), with the scale folded into the weights:
     /// batch norm in evaluation mode after this conv, as one conv with a bias.
     pub fn forward_affine(&self, x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<Tensor> {
@@ -83,10 +81,10 @@ pub fn conv2d(x: &Tensor, weight: &Tensor, padding: usize, stride: usize) -> Res
     if !x.device().is_cpu() {
         return x.conv2d(weight, padding, stride, 1, 1);
     }
-    let (x_value, weight_value) = (x.detach(), weight.detach());
     if stride == 2 && fast_dtype(x) {
         return polyphase::conv2d_stride_2(x, weight, padding);
     }
+    let (x_value, weight_value) = (x.detach(), weight.detach());
     let y = if stride == 1 && fast_dtype(x) {
         conv_stride_1(&x_value, &weight_value, Pads { top: padding, bottom: padding, left: padding, right: padding })?
     } else {
