@@ -2,7 +2,8 @@
 //! mammograms (seeds never used in training): the balanced patch test set's ROC, AUC and accuracy / sensitivity /
 //! specificity at the accuracy-maximising operating point (the paper's method), the robustness table (noise, dose,
 //! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection; and, with `--real`,
-//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-real-<model>.png` and prints
+//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-errors-<model>.png` (what it
+//! gets wrong on the test images), `calc-real-<model>.png` and prints
 //! Markdown tables.
 
 use std::fmt::Write as _;
@@ -19,7 +20,7 @@ use crate::models::training::evaluate::{
     CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_stats, evaluate_clean, evaluate_condition,
 };
 use crate::report::canvas::encode_png;
-use crate::report::patch_sheet::{sheet, thumbnail};
+use crate::report::patch_sheet::{sheet, thumbnail, tile_thumbnail};
 use crate::report::roc::{RocSeries, write_roc_png};
 use crate::synth::calc_patches::generate_eval_images;
 
@@ -52,6 +53,9 @@ pub struct EvaluateCalcArgs {
     /// Output folder for calc-eval.json and the figures.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Only the clean patch scores and whole-image detection (skips the robustness table), e.g. while training.
+    #[arg(long)]
+    pub quick: bool,
 }
 
 #[derive(Serialize)]
@@ -97,11 +101,12 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
         eprintln!("{}: clean", path.display());
         let clean = evaluate_clean(&net, &set, &device, &none)?;
         let mut conditions = Vec::new();
-        for condition in Condition::TABLE {
+        for condition in Condition::TABLE.into_iter().filter(|_| !a.quick) {
             eprintln!("  {}", condition.label());
             conditions.push(evaluate_condition(&net, &set, condition, op, &device, &none)?);
         }
         let detection = detection_stats(&net, &set, op, &device, &none)?;
+        write_error_sheet(path, &set, &detection, &a.out)?;
         let real = match &a.real {
             Some(dir) => real_results(path, dir, a.real_spacing_mm, &device, &a.out)?,
             None => Vec::new(),
@@ -120,6 +125,30 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     write_outputs(&evals, &a.out)?;
     println!("{}", markdown(&evals, &set));
     Ok(())
+}
+
+/// Writes `calc-errors-<weights stem>.png`: the false tiles on calcification-free test images (most confident first, at
+/// most 24), then the tile of each missed cluster (at most 16), each in its own window.
+fn write_error_sheet(weights: &Path, set: &TestSet, detection: &DetectionStats, out_dir: &Path) -> anyhow::Result<()> {
+    let mut false_tiles: Vec<_> = detection.errors.iter().filter(|e| !e.missed_cluster).collect();
+    false_tiles.sort_by(|a, b| b.prob.total_cmp(&a.prob));
+    let missed = detection.errors.iter().filter(|e| e.missed_cluster);
+    let thumbnails: Vec<_> = false_tiles
+        .into_iter()
+        .take(24)
+        .chain(missed.take(16))
+        .map(|e| {
+            let what = if e.missed_cluster { "missed" } else { "false" };
+            let caption = format!("{what} p={:.2} image {}", e.prob, e.image);
+            tile_thumbnail(&set.images[e.image].image.image, e.tile.x, e.tile.y, e.tile.size, &caption, 224)
+        })
+        .collect();
+    if thumbnails.is_empty() {
+        return Ok(());
+    }
+    let stem = weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let png = encode_png(&sheet(&thumbnails, 8))?;
+    super::write_atomically(&out_dir.join(format!("calc-errors-{stem}.png")), |w| Ok(std::io::Write::write_all(w, &png)?))
 }
 
 /// Runs the model on every DICOM file under `dir`; writes `calc-real-<weights stem>.png` (the marked patches) to `out`.
@@ -183,9 +212,13 @@ fn write_outputs(evals: &[ModelEval], out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The weights file's stem, the model's name in the tables.
+fn name(e: &ModelEval) -> String {
+    e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
     let mut s = String::new();
-    let name = |e: &ModelEval| e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let _ = writeln!(
         s,
         "Test set: {} images, {} balanced patches ({} with calcifications).\n",
@@ -208,6 +241,17 @@ fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
             b.threshold
         );
     }
+    if evals.iter().all(|e| !e.conditions.is_empty()) {
+        robustness_table(&mut s, evals);
+    }
+    detection_table(&mut s, evals);
+    if evals.iter().any(|e| !e.real.is_empty()) {
+        real_table(&mut s, evals);
+    }
+    s
+}
+
+fn robustness_table(s: &mut String, evals: &[ModelEval]) {
     let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's shipped operating point):\n");
     let _ = write!(s, "| condition |");
     for e in evals {
@@ -226,6 +270,9 @@ fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
         }
         let _ = writeln!(s);
     }
+}
+
+fn detection_table(s: &mut String, evals: &[ModelEval]) {
     let _ = writeln!(s, "\nWhole-image detection at the shipped operating point:\n");
     let _ = writeln!(s, "| model | clusters found | false patches per calcification-free image (of tiles) |");
     let _ = writeln!(s, "|---|---|---|");
@@ -242,28 +289,28 @@ fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
             d.tiles_per_calc_free_image
         );
     }
-    if evals.iter().any(|e| !e.real.is_empty()) {
-        let _ = writeln!(s, "\nReal mammograms (patches ≥ operating point / scored, max probability):\n");
-        let _ = write!(s, "| file |");
+}
+
+fn real_table(s: &mut String, evals: &[ModelEval]) {
+    let _ = writeln!(s, "\nReal mammograms (patches ≥ operating point / scored, max probability):\n");
+    let _ = write!(s, "| file |");
+    for e in evals {
+        let _ = write!(s, " {} |", name(e));
+    }
+    let _ = write!(s, "\n|---|");
+    for _ in evals {
+        let _ = write!(s, "---|");
+    }
+    let _ = writeln!(s);
+    for (k, r) in evals[0].real.iter().enumerate() {
+        let _ = write!(s, "| {} |", r.file);
         for e in evals {
-            let _ = write!(s, " {} |", name(e));
-        }
-        let _ = write!(s, "\n|---|");
-        for _ in evals {
-            let _ = write!(s, "---|");
+            if let Some(x) = e.real.get(k) {
+                let _ = write!(s, " {}/{}, max {:.3} |", x.above_operating_point, x.patches, x.max_prob);
+            }
         }
         let _ = writeln!(s);
-        for (k, r) in evals[0].real.iter().enumerate() {
-            let _ = write!(s, "| {} |", r.file);
-            for e in evals {
-                if let Some(x) = e.real.get(k) {
-                    let _ = write!(s, " {}/{}, max {:.3} |", x.above_operating_point, x.patches, x.max_prob);
-                }
-            }
-            let _ = writeln!(s);
-        }
     }
-    s
 }
 
 /// `*.dcm` files under `dir` (4 levels deep at most).

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::models::device::{best_device, device_name};
 use crate::models::preset::CalcPreset;
+use crate::models::training::mining::HardNegatives;
 use crate::models::training::{EpochRecord, LossParts, RobustTerms, TrainConfig, TrainObserver, train_calc};
 
 /// `train` subcommands.
@@ -61,6 +62,17 @@ pub struct TrainCalcArgs {
     /// At most this many steps per epoch (a seeded subset of the patches each epoch).
     #[arg(long, value_name = "N")]
     pub max_steps_per_epoch: Option<usize>,
+    /// Add hard negatives: this model scores every tile of `--mine-images` whole simulated mammograms (seeds of their
+    /// own) and the calcification-free tiles it scores at or above `--mine-threshold` join the training set.
+    #[arg(long, value_name = "W.safetensors")]
+    pub hard_negatives_from: Option<PathBuf>,
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub mine_images: usize,
+    #[arg(long, value_name = "P", default_value_t = 0.2)]
+    pub mine_threshold: f32,
+    /// At most this many mined tiles per image (its highest scored).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub mine_per_image: usize,
     /// Checkpoints, optimiser state and cached patches (default: .cache/train/<OUT file stem>).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
@@ -90,6 +102,12 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
         init_from: a.init_from.clone(),
         max_steps_per_epoch: a.max_steps_per_epoch,
+        hard_negatives: a.hard_negatives_from.clone().map(|from| HardNegatives {
+            from,
+            images: a.mine_images,
+            threshold: a.mine_threshold,
+            max_per_image: a.mine_per_image,
+        }),
         ..TrainConfig::compact_default(a.out.clone(), work_dir)
     };
     let device = best_device()?;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::mining::HardNegatives;
 use crate::models::preset::CalcPreset;
 
 /// The robust-training terms of the denoising-CNN paper: `L = Lc + λn·Ln + λa·La`.
@@ -51,6 +52,9 @@ pub struct TrainConfig {
     /// At most this many steps per epoch (each epoch then sees a different seeded subset); `None`: all patches.
     #[serde(default)]
     pub max_steps_per_epoch: Option<usize>,
+    /// Extra negatives mined by a trained model from whole simulated images (`None`: none).
+    #[serde(default)]
+    pub hard_negatives: Option<HardNegatives>,
     /// Shipped weights (f16 safetensors) and, beside them, the training log.
     pub out: PathBuf,
     /// Checkpoints, the optimiser state and the cached datasets (never committed).
@@ -75,6 +79,7 @@ impl TrainConfig {
             robust: RobustTerms::NONE,
             init_from: None,
             max_steps_per_epoch: None,
+            hard_negatives: None,
             out,
             work_dir,
         }

@@ -37,6 +37,15 @@ impl PatchSet {
         self.labels.iter().map(|&l| usize::from(l == 1)).sum()
     }
 
+    /// This set followed by `other`; `None` when the patch sizes differ.
+    pub fn concat(&self, other: &Self) -> Option<Self> {
+        (self.size == other.size || other.is_empty()).then(|| Self {
+            size: self.size,
+            patches: [self.patches.as_slice(), &other.patches].concat(),
+            labels: [self.labels.as_slice(), &other.labels].concat(),
+        })
+    }
+
     pub fn from_dataset(d: &CalcDataset) -> Self {
         Self { size: d.patch_size, patches: d.patches.clone(), labels: d.labels.clone() }
     }
@@ -85,6 +94,9 @@ mod tests {
         assert_eq!(back.patches, set.patches);
         assert_eq!(back.labels, set.labels);
         assert_eq!(back.patch(1), vec![2.0, 2.5, 3.0, 3.5]);
+        let both = set.concat(&back).unwrap();
+        assert_eq!((both.len(), both.patch(3)), (4, back.patch(1)));
+        assert!(set.concat(&PatchSet { size: 3, patches: vec![half::f16::ZERO; 9], labels: vec![0] }).is_none());
         std::fs::write(&path, b"garbage").unwrap();
         assert!(PatchSet::load(&path).is_err());
     }

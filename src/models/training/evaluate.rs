@@ -29,7 +29,7 @@ use crate::models::roc::{self, Confusion, RocPoint};
 use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
 
 /// Minimum breast fraction of a test tile (as the detector's default).
-const MIN_BREAST: f32 = 0.2;
+pub const MIN_BREAST: f32 = 0.2;
 
 /// One evaluation image, prepared: mask, labelled tiles.
 pub struct PreparedEval {
@@ -151,6 +151,21 @@ pub struct DetectionStats {
     pub calc_free_images: usize,
     pub false_tiles_per_calc_free_image: f64,
     pub tiles_per_calc_free_image: f64,
+    /// What the model gets wrong, for the model card's error sheet: every false tile on a calcification-free image
+    /// and, for every missed cluster, the grid tile holding its centre.
+    #[serde(skip)]
+    pub errors: Vec<DetectionError>,
+}
+
+/// A tile the model got wrong in [`detection_stats`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DetectionError {
+    /// Index into the test set's images.
+    pub image: usize,
+    pub tile: Tile,
+    pub prob: f32,
+    /// `true`: a missed cluster's tile; `false`: a false tile on a calcification-free image.
+    pub missed_cluster: bool,
 }
 
 /// The normalised patches of `selection` (image, tile) from images transformed by `perturb`.
@@ -270,7 +285,8 @@ pub fn detection_stats(
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<DetectionStats, ModelError> {
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut free_tiles) = (0, 0, 0, 0usize, 0usize);
-    for img in &set.images {
+    let mut errors = Vec::new();
+    for (index, img) in set.images.iter().enumerate() {
         let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, PATCH_SIZE, Some(&img.mask), MIN_BREAST);
         let scaling = InputScaling::from_image(&img.image.image, &img.mask, false);
         let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.patch(&img.image.image, t.x, t.y, PATCH_SIZE)).collect();
@@ -278,16 +294,18 @@ pub fn detection_stats(
             return Err(ModelError::Cancelled);
         }
         let scores = score(net, &p, &vec![false; p.len()], None, device)?;
-        let hit = |x: f64, y: f64| {
-            grid.iter().zip(&scores).any(|(t, &s)| {
-                s >= threshold && x >= t.x as f64 && y >= t.y as f64 && x < (t.x + t.size) as f64 && y < (t.y + t.size) as f64
-            })
-        };
+        let hit = |x: f64, y: f64| grid.iter().zip(&scores).any(|(t, &s)| s >= threshold && t.contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
             free_images += 1;
             free_tiles += grid.len();
             false_tiles += scores.iter().filter(|&&s| s >= threshold).count();
+            errors.extend(grid.iter().zip(&scores).filter(|&(_, &s)| s >= threshold).map(|(&tile, &prob)| DetectionError {
+                image: index,
+                tile,
+                prob,
+                missed_cluster: false,
+            }));
         }
         for c in visible {
             clusters += 1;
@@ -295,7 +313,15 @@ pub fn detection_stats(
                 let d = (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]);
                 s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && hit(s.0[0], s.0[1])
             });
-            found += usize::from(specks_hit.count() > 0);
+            let hit_any = specks_hit.count() > 0;
+            found += usize::from(hit_any);
+            if !hit_any {
+                let [cx, cy] = c.center_px;
+                let holding = grid.iter().zip(&scores).find(|(t, _)| t.contains_with_margin(cx, cy, 0.0));
+                if let Some((&tile, &prob)) = holding {
+                    errors.push(DetectionError { image: index, tile, prob, missed_cluster: true });
+                }
+            }
         }
     }
     Ok(DetectionStats {
@@ -306,5 +332,6 @@ pub fn detection_stats(
         calc_free_images: free_images,
         false_tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_tiles as f64 / free_images as f64 },
         tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { free_tiles as f64 / free_images as f64 },
+        errors,
     })
 }

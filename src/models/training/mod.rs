@@ -5,6 +5,7 @@ pub mod batches;
 pub mod config;
 pub mod data_cache;
 pub mod evaluate;
+pub mod mining;
 pub mod train_loop;
 
 use candle_core::Device;
@@ -13,6 +14,7 @@ pub use config::{RobustTerms, TrainConfig};
 pub use data_cache::PatchSet;
 pub use train_loop::{EpochRecord, LossParts, TrainSummary};
 
+use crate::imaging::seed::splitmix64;
 use crate::models::error::ModelError;
 use crate::synth::calc_patches::{self, CalcDataParams};
 
@@ -71,6 +73,14 @@ pub fn train_calc(
     }
     let train = dataset(config, "train", config.seed, config.train_images, observer, cancelled)?;
     let val = dataset(config, "validation", config.seed ^ 0x0005_eed0_f7a1, config.val_images, observer, cancelled)?;
+    let train = match &config.hard_negatives {
+        Some(h) => {
+            let mined = hard_negatives(config, h, device, observer, cancelled)?;
+            observer.message(&format!("{} hard negatives mined by {} from {} images", mined.len(), h.from.display(), h.images));
+            train.concat(&mined).ok_or_else(|| TrainError::Data("mined patches have another size".into()))?
+        }
+        None => train,
+    };
     observer.message(&format!(
         "{} training patches ({} with calcifications), {} validation patches",
         train.len(),
@@ -78,6 +88,26 @@ pub fn train_calc(
         val.len()
     ));
     train_loop::run(config, &train, &val, device, observer, cancelled)
+}
+
+/// The mined negatives, cached in the work directory like the simulated sets.
+fn hard_negatives(
+    config: &TrainConfig,
+    params: &mining::HardNegatives,
+    device: &Device,
+    observer: &dyn TrainObserver,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<PatchSet, TrainError> {
+    let path = config.work_dir.join("hard-negatives.safetensors");
+    if path.exists() {
+        return Ok(PatchSet::load(&path)?);
+    }
+    let (net, _) = crate::models::checkpoint::build_from_file(&params.from, device)?;
+    // A seed of their own: neither the training nor the validation images, nor any evaluation seed.
+    let seed = splitmix64(config.seed ^ 0x4d16_ed00);
+    let set = mining::mine(&net, params, seed, device, &|done, total| observer.data("hard negatives", done, total), cancelled)?;
+    set.save(&path)?;
+    Ok(set)
 }
 
 fn dataset(

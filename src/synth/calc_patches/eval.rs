@@ -5,6 +5,7 @@
 //! that as inference would.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
@@ -53,20 +54,32 @@ pub fn generate_eval_images(
     progress: &(dyn Fn(usize, usize) + Sync),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<EvalImage>, CalcDataError> {
-    eval_images_with(seed, n, (0.05, 0.2), 0.85, progress, cancelled)
+    generate_eval_range(seed, 0..n, progress, cancelled)
 }
 
-/// [`generate_eval_images`] with a spacing range and breast scale (small, fast images for tests).
-pub(super) fn eval_images_with(
+/// Images `indices` of the sequence [`generate_eval_images`] draws from `seed` (the first `n` of it are
+/// `generate_eval_images(seed, n)`), so a long sequence can be generated a few images at a time.
+pub fn generate_eval_range(
     seed: u64,
-    n: usize,
+    indices: Range<usize>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<Vec<EvalImage>, CalcDataError> {
+    eval_images_with(seed, indices, (0.05, 0.2), 0.85, progress, cancelled)
+}
+
+/// [`generate_eval_range`] with a spacing range and breast scale (small, fast images for tests).
+pub fn eval_images_with(
+    seed: u64,
+    indices: Range<usize>,
     spacing_mm: (f64, f64),
     breast_scale: f64,
     progress: &(dyn Fn(usize, usize) + Sync),
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<EvalImage>, CalcDataError> {
     let done = AtomicUsize::new(0);
-    (0..n)
+    let n = indices.len();
+    indices
         .into_par_iter()
         .map(|index| {
             if cancelled() {

@@ -35,7 +35,7 @@ use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
 pub use dataset::{CalcDataset, PatchInfo, PatchKind};
-pub use eval::{EvalCluster, EvalImage, generate_eval_images, label_tiles};
+pub use eval::{EvalCluster, EvalImage, eval_images_with, generate_eval_images, generate_eval_range, label_tiles};
 pub use params::{CLEARANCE_MM, CalcDataParams, EDGE_MARGIN_PX, MIN_CNR};
 
 use crate::imaging::{

@@ -89,8 +89,11 @@ fn invalid_parameters_and_cancellation_are_errors() {
 
 #[test]
 fn eval_images_alternate_with_and_without_calcifications() {
-    let images = eval::eval_images_with(5, 2, (0.15, 0.2), 0.45, &|_, _| {}, &|| false).unwrap();
+    let images = eval::eval_images_with(5, 0..2, (0.15, 0.2), 0.45, &|_, _| {}, &|| false).unwrap();
     assert_eq!(images.len(), 2);
+    // A range of the sequence is the same images.
+    let second = eval::eval_images_with(5, 1..2, (0.15, 0.2), 0.45, &|_, _| {}, &|| false).unwrap();
+    assert_eq!(second[0].image, images[1].image);
     let (with, without) = (&images[0], &images[1]);
     assert!(!with.specks.is_empty() && !with.clusters.is_empty());
     assert!(without.specks.is_empty() && without.clusters.is_empty());
