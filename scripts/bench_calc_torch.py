@@ -8,7 +8,7 @@ inference on the same patches.
 Usage
 -----
     python scripts/bench_calc_torch.py --weights W.safetensors --patches P.safetensors \
-        [--threads 2] [--batch 32] [--repeats 5] [--json] [--tol 1e-3] [--preset P] [--channels-last]
+        [--threads 2] [--batch 32] [--repeats 5] [--json] [--tol 1e-3] [--preset P] [--channels-last] [--stages]
 
 * ``W.safetensors``: our weights, f16 or f32 (cast to f32 here); metadata ``preset`` = compact|resnet18|resnet50
   (``--preset`` only where the metadata lacks it). Tensors named ``dec.*`` (the training-only decoder) are ignored.
@@ -412,6 +412,33 @@ def load_weights(path: str, preset_override: str | None):
     return model, preset, len(sd), len(skipped), dtypes
 
 
+def print_stages(model, batch, runs: int) -> None:
+    """Median ms of each stage of the compact net (front end, each conv layer, pooling + fc) on one batch, in
+    inference mode; the first pass is a warm-up. Mirrors `mammoscope bench calc --stages`."""
+    import torch
+
+    stages = [("front (speck contrast)", lambda x: torch.cat([x, model.front(x)], dim=1))]
+    stages += [(f"enc.{i}", layer) for i, layer in enumerate(model.enc)]
+    stages += [(f"head.{i}", layer) for i, layer in enumerate(model.head)]
+    stages += [("max pool + fc", lambda f: model.fc(f.amax(dim=(2, 3))).squeeze(1))]
+    times = [[] for _ in stages]
+    with torch.inference_mode():
+        for r in range(runs + 1):
+            x = batch
+            for k, (_, f) in enumerate(stages):
+                t0 = time.perf_counter()
+                x = f(x)
+                if r > 0:
+                    times[k].append(time.perf_counter() - t0)
+    print(f"compact stages, batch of {batch.shape[0]} (median of {runs} passes):")
+    total = 0.0
+    for (name, _), t in zip(stages, times):
+        median = 1000.0 * statistics.median(t)
+        total += median
+        print(f"  {name:<24} {median:>8.2f} ms")
+    print(f"  {'sum':<24} {total:>8.2f} ms")
+
+
 def run_batches(model, patches, batch: int):
     import torch
 
@@ -498,6 +525,12 @@ def bench(args) -> int:
         + (", channels_last" if args.channels_last else "")
     )
 
+    if args.stages:
+        if preset != "compact":
+            sys.exit("--stages times the compact preset only")
+        print_stages(model, patches[:16], 5 * args.repeats)
+        return 0
+
     per_pass = []
     with torch.inference_mode():
         t0 = time.perf_counter()
@@ -558,6 +591,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print a JSON summary as the last stdout line")
+    ap.add_argument("--stages", action="store_true", help="time the compact net stage by stage on 16 patches, then exit")
     ap.add_argument("--channels-last", action="store_true", help="run in torch.channels_last (default: NCHW)")
     ap.add_argument("--tol", type=float, default=1e-3, help="max |torch - candle| / max(1, |candle|) (default 1e-3)")
     ap.add_argument("--preset", choices=PRESETS, help="preset for --make-random-weights, or where metadata lacks it")

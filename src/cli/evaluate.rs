@@ -17,7 +17,7 @@ use crate::models::checkpoint::build_from_file;
 use crate::models::detector::{CalcDetector, DetectorOptions};
 use crate::models::device::best_device;
 use crate::models::training::evaluate::{
-    CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_stats, evaluate_clean, evaluate_condition,
+    CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_at, evaluate_clean, evaluate_condition, tile_scores,
 };
 use crate::report::canvas::encode_png;
 use crate::report::patch_sheet::{sheet, thumbnail, tile_thumbnail};
@@ -67,8 +67,13 @@ struct ModelEval {
     clean: CleanResult,
     conditions: Vec<ConditionResult>,
     detection: DetectionStats,
+    /// Detection at the thresholds of [`SWEEP`].
+    sweep: Vec<DetectionStats>,
     real: Vec<RealResult>,
 }
+
+/// Thresholds of the free-response sweep in the model card.
+const SWEEP: [f32; 9] = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98];
 
 #[derive(Clone, Serialize)]
 struct RealResult {
@@ -105,7 +110,10 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
             eprintln!("  {}", condition.label());
             conditions.push(evaluate_condition(&net, &set, condition, op, &device, &none)?);
         }
-        let detection = detection_stats(&net, &set, op, &device, &none)?;
+        let scored = tile_scores(&net, &set, &device, &none)?;
+        let detection = detection_at(&set, &scored, op);
+        // The free-response curve: clusters found against false tiles per calcification-free image.
+        let sweep = SWEEP.iter().map(|&t| detection_at(&set, &scored, t)).collect();
         write_error_sheet(path, &set, &detection, &a.out)?;
         let real = match &a.real {
             Some(dir) => real_results(path, dir, a.real_spacing_mm, &device, &a.out)?,
@@ -119,6 +127,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
             clean,
             conditions,
             detection,
+            sweep,
             real,
         });
     }
@@ -139,7 +148,7 @@ fn write_error_sheet(weights: &Path, set: &TestSet, detection: &DetectionStats, 
         .chain(missed.take(16))
         .map(|e| {
             let what = if e.missed_cluster { "missed" } else { "false" };
-            let caption = format!("{what} p={:.2} image {}", e.prob, e.image);
+            let caption = format!("{what} p={:.2} #{}", e.prob, e.image);
             tile_thumbnail(&set.images[e.image].image.image, e.tile.x, e.tile.y, e.tile.size, &caption, 224)
         })
         .collect();
@@ -288,6 +297,24 @@ fn detection_table(s: &mut String, evals: &[ModelEval]) {
             d.false_tiles_per_calc_free_image,
             d.tiles_per_calc_free_image
         );
+    }
+    let _ = writeln!(s, "\nFree-response sweep (clusters found / false patches per calcification-free image):\n");
+    let _ = write!(s, "| threshold |");
+    for e in evals {
+        let _ = write!(s, " {} |", name(e));
+    }
+    let _ = write!(s, "\n|---|");
+    for _ in evals {
+        let _ = write!(s, "---|");
+    }
+    let _ = writeln!(s);
+    for (k, t) in SWEEP.iter().enumerate() {
+        let _ = write!(s, "| {t} |");
+        for e in evals {
+            let d = &e.sweep[k];
+            let _ = write!(s, " {:.1}% / {:.2} |", 100.0 * d.sensitivity, d.false_tiles_per_calc_free_image);
+        }
+        let _ = writeln!(s);
     }
 }
 

@@ -163,9 +163,16 @@ impl TrainObserver for BarObserver {
         self.bar.set_prefix(format!("sim {label}"));
         self.bar.set_length(total as u64);
         self.bar.set_position(done as u64);
+        // Without a terminal (a log file) the bar is hidden: a line at every tenth instead.
+        if self.bar.is_hidden() && total > 0 && (done * 10 / total) != ((done.saturating_sub(1)) * 10 / total) {
+            eprintln!("{label}: {done}/{total}");
+        }
     }
 
     fn step(&self, epoch: usize, step: usize, steps: usize, loss: &LossParts) {
+        if self.bar.is_hidden() && steps >= 10 && step.is_multiple_of(steps / 10) {
+            eprintln!("epoch {} step {step}/{steps}: loss {:.4}", epoch + 1, loss.total);
+        }
         self.bar.set_prefix(format!("epoch {}", epoch + 1));
         self.bar.set_length(steps as u64);
         self.bar.set_position(step as u64);

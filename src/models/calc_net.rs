@@ -90,6 +90,14 @@ impl CalcNet {
     }
 
     /// The preset this network was built for.
+    /// The compact network, for per-layer timing (`bench calc --stages`); `None` for the `ResNets`.
+    pub fn compact(&self) -> Option<&CompactNet> {
+        match &self.backbone {
+            Backbone::Compact(net) => Some(net),
+            Backbone::Resnet(_) => None,
+        }
+    }
+
     pub fn preset(&self) -> CalcPreset {
         self.preset
     }
@@ -109,8 +117,14 @@ impl CalcNet {
         Ok(CalcOutputs { encoded, features, logits })
     }
 
-    /// Logits `(B,)` in evaluation mode.
+    /// Logits `(B,)` in evaluation mode (the compact network's NHWC path on the CPU when no gradient is wanted).
     pub fn logits(&self, x: &Tensor) -> Result<Tensor, ModelError> {
+        if let Backbone::Compact(net) = &self.backbone {
+            check_input(x)?;
+            if let Some(logits) = net.eval_logits(x)? {
+                return Ok(logits);
+            }
+        }
         Ok(self.forward_all(x, false)?.logits)
     }
 

@@ -21,9 +21,11 @@ use crate::imaging::tiling::tiles;
 use crate::models::calc_net::CalcNet;
 use crate::models::catalog::{calc_model_path, default_calc_model};
 use crate::models::checkpoint::{build_from_file, calc_metadata, save_weights};
+use crate::models::compact::CompactNet;
 use crate::models::detector::{DetectorOptions, prepare};
 use crate::models::device::{best_device, device_name};
 use crate::models::preset::{CalcPreset, PATCH_SIZE};
+use crate::models::speck_contrast::with_contrast_channel;
 
 /// `bench calc` arguments.
 #[derive(Debug, clap::Args)]
@@ -41,6 +43,10 @@ pub struct BenchCalcArgs {
     /// candle's logits) here for the `PyTorch` comparison.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
+    /// Also time the compact network stage by stage (front end, each conv layer, pooling) on one batch of 16
+    /// patches, as `scripts/bench_calc_torch.py --stages` does in `PyTorch`.
+    #[arg(long)]
+    pub stages: bool,
 }
 
 /// A 4096 × 3328 mammogram: `source` resized bilinearly (its spacing becomes 0.07 mm).
@@ -125,7 +131,52 @@ pub fn calc(args: &BenchCalcArgs) -> anyhow::Result<()> {
         if let Some(dir) = &args.export {
             export(dir, preset, &varmap, &detector, &prepared, &grid)?;
         }
+        if args.stages
+            && let Some(compact) = detector.net().compact()
+        {
+            let data: Vec<f32> = grid.iter().take(16).flat_map(|t| prepared.scaling.patch(&prepared.image, t.x, t.y, PATCH_SIZE)).collect();
+            let batch = Tensor::from_vec(data, (grid.len().min(16), 1, PATCH_SIZE, PATCH_SIZE), &device)?;
+            print_stages(compact, &batch, 5 * args.runs as usize)?;
+        }
     }
+    Ok(())
+}
+
+/// Median milliseconds of each stage of the compact network's inference path (NHWC, `CompactNet::eval_logits`) over
+/// `runs` passes of `batch`; the first pass warms up (allocations, thread pool) and is not counted.
+fn print_stages(net: &CompactNet, batch: &Tensor, runs: usize) -> anyhow::Result<()> {
+    let mut names = vec!["front (speck contrast)".to_owned()];
+    names.extend(net.conv_layers().map(|(name, _)| name));
+    names.push("max pool + fc".to_owned());
+    let mut times = vec![Vec::with_capacity(runs); names.len()];
+    for pass in 0..=runs {
+        let mut laps = Vec::with_capacity(names.len());
+        let start = Instant::now();
+        let mut x = with_contrast_channel(batch)?.permute((0, 2, 3, 1))?;
+        laps.push(start.elapsed().as_secs_f64());
+        for (k, (_, layer)) in net.conv_layers().enumerate() {
+            let start = Instant::now();
+            x = layer.nhwc()?.forward(&x, k > 0)?;
+            laps.push(start.elapsed().as_secs_f64());
+        }
+        let start = Instant::now();
+        net.classify_nhwc(&x)?.to_vec1::<f32>()?;
+        laps.push(start.elapsed().as_secs_f64());
+        if pass > 0 {
+            for (t, lap) in times.iter_mut().zip(laps) {
+                t.push(lap);
+            }
+        }
+    }
+    println!("compact stages, batch of {} (median of {runs} passes):", batch.dims()[0]);
+    let mut total = 0.0;
+    for (name, mut t) in names.into_iter().zip(times) {
+        t.sort_by(f64::total_cmp);
+        let median = t.get(t.len() / 2).copied().unwrap_or(f64::NAN) * 1000.0;
+        total += median;
+        println!("  {name:<24} {median:>8.2} ms");
+    }
+    println!("  {:<24} {total:>8.2} ms", "sum");
     Ok(())
 }
 

@@ -13,7 +13,8 @@
 //!   stride-1 conv of the output gradient with the flipped, transposed kernel (candle's `conv_transpose2d` for larger
 //!   strides); the weight gradient one batched matrix product per kernel tap; the bias gradient two one-axis sums.
 //!
-//! Other devices use candle's own kernels. The tests compare values and gradients with candle's and with finite
+//! Inference without gradients on the CPU has a faster path still, on NHWC activations (`nhwc`). Other devices use
+//! candle's own kernels. The tests compare values and gradients with candle's and with finite
 //! differences.
 
 use candle_core::{CpuStorage, CustomOp3, D, DType, Layout, Result, Shape, Tensor};
@@ -57,12 +58,24 @@ impl Conv2d {
     /// `scale · conv(x) + shift` per output channel (`scale`, `shift`: `(O,)`), with the scale folded into the weights:
     /// batch norm in evaluation mode after this conv, as one conv with a bias.
     pub fn forward_affine(&self, x: &Tensor, scale: &Tensor, shift: &Tensor) -> Result<Tensor> {
+        let (weight, bias) = self.folded(scale, shift)?;
+        add_channel_bias(&conv2d(x, &weight, self.padding, self.stride)?, &bias)
+    }
+
+    /// [`Self::forward_affine`]'s conv for NHWC inference (no gradients; see [`nhwc`]).
+    pub fn nhwc_affine(&self, scale: &Tensor, shift: &Tensor) -> Result<nhwc::NhwcConv> {
+        let (weight, bias) = self.folded(scale, shift)?;
+        nhwc::NhwcConv::new(&weight, &bias, self.stride, self.padding)
+    }
+
+    /// Weights and bias of `scale · conv(x) + shift`.
+    fn folded(&self, scale: &Tensor, shift: &Tensor) -> Result<(Tensor, Tensor)> {
         let weight = self.weight.broadcast_mul(&scale.reshape(((), 1, 1, 1))?)?;
         let bias = match &self.bias {
             Some(bias) => ((bias * scale)? + shift)?,
             None => shift.clone(),
         };
-        add_channel_bias(&conv2d(x, &weight, self.padding, self.stride)?, &bias)
+        Ok((weight, bias))
     }
 }
 
@@ -291,6 +304,7 @@ fn strided(x: &Tensor, dim: usize, start: usize, count: usize, stride: usize) ->
     x.narrow(dim, start, stride * count)?.reshape(grouped)?.narrow(dim + 1, 0, 1)?.squeeze(dim + 1)
 }
 
+pub mod nhwc;
 mod polyphase;
 #[cfg(test)]
 mod tests;

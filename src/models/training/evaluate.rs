@@ -276,6 +276,33 @@ pub fn evaluate_condition(
     })
 }
 
+/// Every breast tile of every test image, with the model's probability: what whole-image detection is computed from.
+pub struct TileScores {
+    /// Per image: its grid tiles and their probabilities.
+    pub images: Vec<(Vec<Tile>, Vec<f32>)>,
+}
+
+/// Scores every breast tile of every test image (non-overlapping grid, as the detector tiles).
+pub fn tile_scores(
+    net: &CalcNet,
+    set: &TestSet,
+    device: &Device,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<TileScores, ModelError> {
+    let mut images = Vec::with_capacity(set.images.len());
+    for img in &set.images {
+        let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, PATCH_SIZE, Some(&img.mask), MIN_BREAST);
+        let scaling = InputScaling::from_image(&img.image.image, &img.mask, false);
+        let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.patch(&img.image.image, t.x, t.y, PATCH_SIZE)).collect();
+        if cancelled() {
+            return Err(ModelError::Cancelled);
+        }
+        let scores = score(net, &p, &vec![false; p.len()], None, device)?;
+        images.push((grid, scores));
+    }
+    Ok(TileScores { images })
+}
+
 /// Whole-image detection at `threshold`: every breast tile of every test image is scored.
 pub fn detection_stats(
     net: &CalcNet,
@@ -284,23 +311,22 @@ pub fn detection_stats(
     device: &Device,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<DetectionStats, ModelError> {
+    Ok(detection_at(set, &tile_scores(net, set, device, cancelled)?, threshold))
+}
+
+/// Whole-image detection from scored tiles at `threshold`: a visible cluster is found when a tile at or above the
+/// threshold holds one of its visible specks; false tiles are counted on the calcification-free images.
+pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> DetectionStats {
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut free_tiles) = (0, 0, 0, 0usize, 0usize);
     let mut errors = Vec::new();
-    for (index, img) in set.images.iter().enumerate() {
-        let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, PATCH_SIZE, Some(&img.mask), MIN_BREAST);
-        let scaling = InputScaling::from_image(&img.image.image, &img.mask, false);
-        let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.patch(&img.image.image, t.x, t.y, PATCH_SIZE)).collect();
-        if cancelled() {
-            return Err(ModelError::Cancelled);
-        }
-        let scores = score(net, &p, &vec![false; p.len()], None, device)?;
-        let hit = |x: f64, y: f64| grid.iter().zip(&scores).any(|(t, &s)| s >= threshold && t.contains_with_margin(x, y, 0.0));
+    for (index, (img, (grid, scores))) in set.images.iter().zip(&scored.images).enumerate() {
+        let hit = |x: f64, y: f64| grid.iter().zip(scores).any(|(t, &s)| s >= threshold && t.contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
             free_images += 1;
             free_tiles += grid.len();
             false_tiles += scores.iter().filter(|&&s| s >= threshold).count();
-            errors.extend(grid.iter().zip(&scores).filter(|&(_, &s)| s >= threshold).map(|(&tile, &prob)| DetectionError {
+            errors.extend(grid.iter().zip(scores).filter(|&(_, &s)| s >= threshold).map(|(&tile, &prob)| DetectionError {
                 image: index,
                 tile,
                 prob,
@@ -317,14 +343,14 @@ pub fn detection_stats(
             found += usize::from(hit_any);
             if !hit_any {
                 let [cx, cy] = c.center_px;
-                let holding = grid.iter().zip(&scores).find(|(t, _)| t.contains_with_margin(cx, cy, 0.0));
+                let holding = grid.iter().zip(scores).find(|(t, _)| t.contains_with_margin(cx, cy, 0.0));
                 if let Some((&tile, &prob)) = holding {
                     errors.push(DetectionError { image: index, tile, prob, missed_cluster: true });
                 }
             }
         }
     }
-    Ok(DetectionStats {
+    DetectionStats {
         threshold,
         clusters,
         clusters_found: found,
@@ -333,5 +359,5 @@ pub fn detection_stats(
         false_tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_tiles as f64 / free_images as f64 },
         tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { free_tiles as f64 / free_images as f64 },
         errors,
-    })
+    }
 }
