@@ -260,17 +260,23 @@ fn markdown(evals: &[ModelEval], set: &TestSet) -> String {
     s
 }
 
-fn robustness_table(s: &mut String, evals: &[ModelEval]) {
-    let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's shipped operating point):\n");
-    let _ = write!(s, "| condition |");
-    for e in evals {
-        let _ = write!(s, " {} (op {:.3}) |", name(e), e.shipped_operating_point);
+/// The header and separator rows of a Markdown table: `first`, then one column per entry of `columns`.
+fn table_header(s: &mut String, first: &str, columns: &[String]) {
+    let _ = write!(s, "| {first} |");
+    for c in columns {
+        let _ = write!(s, " {c} |");
     }
     let _ = write!(s, "\n|---|");
-    for _ in evals {
+    for _ in columns {
         let _ = write!(s, "---|");
     }
     let _ = writeln!(s);
+}
+
+fn robustness_table(s: &mut String, evals: &[ModelEval]) {
+    let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's shipped operating point):\n");
+    let columns: Vec<String> = evals.iter().map(|e| format!("{} (op {:.3})", name(e), e.shipped_operating_point)).collect();
+    table_header(s, "condition", &columns);
     for (k, c) in Condition::TABLE.iter().enumerate() {
         let _ = write!(s, "| {} |", c.label());
         for e in evals {
@@ -299,15 +305,7 @@ fn detection_table(s: &mut String, evals: &[ModelEval]) {
         );
     }
     let _ = writeln!(s, "\nFree-response sweep (clusters found / false patches per calcification-free image):\n");
-    let _ = write!(s, "| threshold |");
-    for e in evals {
-        let _ = write!(s, " {} |", name(e));
-    }
-    let _ = write!(s, "\n|---|");
-    for _ in evals {
-        let _ = write!(s, "---|");
-    }
-    let _ = writeln!(s);
+    table_header(s, "threshold", &evals.iter().map(name).collect::<Vec<_>>());
     for (k, t) in SWEEP.iter().enumerate() {
         let _ = write!(s, "| {t} |");
         for e in evals {
@@ -320,15 +318,7 @@ fn detection_table(s: &mut String, evals: &[ModelEval]) {
 
 fn real_table(s: &mut String, evals: &[ModelEval]) {
     let _ = writeln!(s, "\nReal mammograms (patches ≥ operating point / scored, max probability):\n");
-    let _ = write!(s, "| file |");
-    for e in evals {
-        let _ = write!(s, " {} |", name(e));
-    }
-    let _ = write!(s, "\n|---|");
-    for _ in evals {
-        let _ = write!(s, "---|");
-    }
-    let _ = writeln!(s);
+    table_header(s, "file", &evals.iter().map(name).collect::<Vec<_>>());
     for (k, r) in evals[0].real.iter().enumerate() {
         let _ = write!(s, "| {} |", r.file);
         for e in evals {
