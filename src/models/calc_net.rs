@@ -89,7 +89,6 @@ impl CalcNet {
         Ok(Self { preset, backbone, decoder })
     }
 
-    /// The preset this network was built for.
     /// The compact network, for per-layer timing (`bench calc --stages`); `None` for the `ResNets`.
     pub fn compact(&self) -> Option<&CompactNet> {
         match &self.backbone {
@@ -98,6 +97,7 @@ impl CalcNet {
         }
     }
 
+    /// The preset this network was built for.
     pub fn preset(&self) -> CalcPreset {
         self.preset
     }

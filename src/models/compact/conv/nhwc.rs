@@ -7,9 +7,10 @@
 //! (~80–100). Here a conv is:
 //! - one im2col pass (a custom op, safe Rust, rayon): row `(b, y, x)` holds the `k × k × C` input values the output
 //!   pixel reads, in `(ky, kx, c)` order, then a 1 (the bias); the previous layer's `ReLU` is applied while copying;
-//! - one matrix product `(B·H_out·W_out) × (k²C + 1)` by `(k²C + 1) × O`, whose output is already NHWC.
+//! - one matrix product `(n·H_out·W_out) × (k²C + 1)` by `(k²C + 1) × O` for every `n` samples (about 2048 output
+//!   pixels at a time, so the column matrix stays a few MB), whose output is already NHWC.
 //!
-//! So a layer costs one copy and one large matrix product, with no separate bias, `ReLU` or layout passes. No
+//! So a layer costs one copy and a few large matrix products, with no separate bias, `ReLU` or layout passes. No
 //! gradients flow (FGSM and training take the NCHW path); the tests compare it with candle's `conv2d`.
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor};
