@@ -155,9 +155,18 @@ fn write_error_sheet(weights: &Path, set: &TestSet, detection: &DetectionStats, 
     if thumbnails.is_empty() {
         return Ok(());
     }
-    let stem = weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    let png = encode_png(&sheet(&thumbnails, 8))?;
-    super::write_atomically(&out_dir.join(format!("calc-errors-{stem}.png")), |w| Ok(std::io::Write::write_all(w, &png)?))
+    write_sheet(&out_dir.join(format!("calc-errors-{}.png", stem(weights))), &thumbnails, 8)
+}
+
+/// A contact sheet of `thumbnails` in rows of `columns`, written atomically as a PNG.
+fn write_sheet(path: &Path, thumbnails: &[image::RgbImage], columns: usize) -> anyhow::Result<()> {
+    let png = encode_png(&sheet(thumbnails, columns))?;
+    super::write_atomically(path, |w| Ok(std::io::Write::write_all(w, &png)?))
+}
+
+/// A weights file's stem (`calc-compact-robust`): the model's name in tables and file names.
+fn stem(weights: &Path) -> String {
+    weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Runs the model on every DICOM file under `dir`; writes `calc-real-<weights stem>.png` (the marked patches) to `out`.
@@ -189,9 +198,7 @@ fn real_results(
         });
     }
     if !thumbnails.is_empty() {
-        let stem = weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let png = encode_png(&sheet(&thumbnails, 4))?;
-        super::write_atomically(&out_dir.join(format!("calc-real-{stem}.png")), |w| Ok(std::io::Write::write_all(w, &png)?))?;
+        write_sheet(&out_dir.join(format!("calc-real-{}.png", stem(weights))), &thumbnails, 4)?;
     }
     Ok(out)
 }
@@ -203,10 +210,7 @@ fn write_outputs(evals: &[ModelEval], out: &Path) -> anyhow::Result<()> {
     let bytes = serde_json::to_vec_pretty(evals)?;
     super::write_atomically(&json, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
     let points: Vec<Vec<(f64, f64)>> = evals.iter().map(|e| e.clean.roc.iter().map(|p| (p.fpr, p.tpr)).collect()).collect();
-    let labels: Vec<String> = evals
-        .iter()
-        .map(|e| format!("{}, AUC {:.3}", e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(), e.clean.auc))
-        .collect();
+    let labels: Vec<String> = evals.iter().map(|e| format!("{}, AUC {:.3}", name(e), e.clean.auc)).collect();
     let series: Vec<RocSeries<'_>> = evals
         .iter()
         .enumerate()
@@ -221,9 +225,9 @@ fn write_outputs(evals: &[ModelEval], out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The weights file's stem, the model's name in the tables.
+/// The model's name in the tables.
 fn name(e: &ModelEval) -> String {
-    e.weights.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    stem(&e.weights)
 }
 
 fn markdown(evals: &[ModelEval], set: &TestSet) -> String {

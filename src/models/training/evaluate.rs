@@ -211,8 +211,14 @@ fn perturb_image(
     perturb::apply(image, [MODEL_SPACING_MM; 2], &params, &mut FourierCache::default(), cancelled).map_err(perturb_error)
 }
 
-/// Probabilities of `patches` (eval mode), FGSM-perturbed with their labels when `fgsm_eps` is set.
-fn score(net: &CalcNet, patches: &[Vec<f32>], labels: &[bool], fgsm_eps: Option<f64>, device: &Device) -> Result<Vec<f32>, ModelError> {
+/// Probabilities of `patches` (eval mode, batches of 16), FGSM-perturbed with their labels when `fgsm_eps` is set.
+pub(super) fn score(
+    net: &CalcNet,
+    patches: &[Vec<f32>],
+    labels: &[bool],
+    fgsm_eps: Option<f64>,
+    device: &Device,
+) -> Result<Vec<f32>, ModelError> {
     let n = PATCH_SIZE * PATCH_SIZE;
     let mut scores = Vec::with_capacity(patches.len());
     for (chunk, chunk_labels) in patches.chunks(16).zip(labels.chunks(16)) {
@@ -283,12 +289,7 @@ pub struct TileScores {
 }
 
 /// Scores every breast tile of every test image (non-overlapping grid, as the detector tiles).
-pub fn tile_scores(
-    net: &CalcNet,
-    set: &TestSet,
-    device: &Device,
-    cancelled: &(dyn Fn() -> bool + Sync),
-) -> Result<TileScores, ModelError> {
+pub fn tile_scores(net: &CalcNet, set: &TestSet, device: &Device, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<TileScores, ModelError> {
     let mut images = Vec::with_capacity(set.images.len());
     for img in &set.images {
         let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, PATCH_SIZE, Some(&img.mask), MIN_BREAST);

@@ -10,12 +10,12 @@
 
 use std::path::PathBuf;
 
-use candle_core::{Device, Tensor};
+use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use super::TrainError;
 use super::data_cache::PatchSet;
-use super::evaluate::MIN_BREAST;
+use super::evaluate::{MIN_BREAST, score};
 use crate::imaging::breast_mask::BreastMask;
 use crate::imaging::model_input::InputScaling;
 use crate::imaging::resample::MODEL_SPACING_MM;
@@ -78,12 +78,7 @@ fn hard_tiles(net: &CalcNet, image: &EvalImage, params: &HardNegatives, device: 
     let scaling = InputScaling::from_image(img, &mask, false);
     let negatives: Vec<Vec<f32>> =
         grid.iter().zip(&labels).filter(|(_, l)| **l == Some(false)).map(|(t, _)| scaling.patch(img, t.x, t.y, PATCH_SIZE)).collect();
-    let mut scored = Vec::with_capacity(negatives.len());
-    for chunk in negatives.chunks(16) {
-        let data: Vec<f32> = chunk.iter().flatten().copied().collect();
-        let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), device)?;
-        scored.extend(net.probabilities(&x)?.to_vec1::<f32>()?);
-    }
+    let scored = score(net, &negatives, &vec![false; negatives.len()], None, device)?;
     let mut order: Vec<usize> = (0..negatives.len()).filter(|&i| scored[i] >= params.threshold).collect();
     order.sort_by(|&a, &b| scored[b].total_cmp(&scored[a]));
     order.truncate(params.max_per_image);
