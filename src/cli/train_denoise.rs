@@ -11,7 +11,7 @@ use crate::models::device::{best_device, device_name};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainDenoiseArgs {
-    /// Network: fast (interactive; shipped default), wide, paper (the paper's 1.7 M-parameter residual net), dncnn.
+    /// Network: fast (interactive; shipped default), unet (multiscale), wide, paper (the paper's 1.7 M-parameter residual net), dncnn.
     #[arg(long, default_value = "fast")]
     pub preset: String,
     /// Output weights (f16 safetensors), e.g. assets/models/denoise-fast.safetensors.

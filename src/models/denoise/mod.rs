@@ -12,7 +12,8 @@ pub mod ssim_loss;
 pub mod store;
 pub mod tiled;
 pub mod train;
+pub mod unet;
 
 pub use net::DenoiseNet;
-pub use preset::{DenoiseConfig, DenoisePreset};
+pub use preset::{DenoiseArch, DenoiseConfig, DenoisePreset};
 pub use store::{DENOISE_FORMAT, LoadedDenoiser, load_denoiser};

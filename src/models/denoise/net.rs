@@ -4,7 +4,8 @@
 use candle_core::{Result, Tensor};
 use candle_nn::{Module, VarBuilder};
 
-use super::preset::{DenoiseConfig, DenoisePreset};
+use super::preset::{DenoiseArch, DenoiseConfig, DenoisePreset};
+use super::unet::Unet;
 use crate::models::cdc::batch_norm::ConvBnRelu3;
 use crate::models::compact::conv::{Conv2d, ConvSpec};
 
@@ -17,19 +18,56 @@ struct Block {
     skip: Option<Conv2d>,
 }
 
-/// The denoiser of one preset.
+/// The paper's residual stack (and `DnCNN`'s plain one when there are no blocks).
 #[derive(Debug, Clone)]
-pub struct DenoiseNet {
-    preset: DenoisePreset,
+struct Residual {
+    plain: bool,
     head: Conv2d,
     blocks: Vec<Block>,
     tail: Conv2d,
 }
 
+#[derive(Debug, Clone)]
+enum Body {
+    Residual(Residual),
+    Unet(Unet),
+}
+
+/// The denoiser of one preset.
+#[derive(Debug, Clone)]
+pub struct DenoiseNet {
+    preset: DenoisePreset,
+    body: Body,
+}
+
 impl DenoiseNet {
-    /// Builds the network; tensor names are `head.*`, `block.{i}.layer.{j}.*`, `block.{i}.skip.*`, `tail.*`.
+    /// Builds the network. Residual presets name their tensors `head.*`, `block.{i}.layer.{j}.*`, `block.{i}.skip.*`,
+    /// `tail.*`; the multiscale one as [`Unet::new`] does.
     pub fn new(preset: DenoisePreset, vb: &VarBuilder) -> Result<Self> {
-        let DenoiseConfig { channels: c, blocks, convs_per_block, conv_skip } = preset.config();
+        let body = match preset.config() {
+            DenoiseArch::Residual(config) => Body::Residual(Residual::new(config, vb)?),
+            DenoiseArch::Unet(config) => Body::Unet(Unet::new(config, vb)?),
+        };
+        Ok(Self { preset, body })
+    }
+
+    /// The preset.
+    pub fn preset(&self) -> DenoisePreset {
+        self.preset
+    }
+
+    /// The noise map of `x` `(B, 1, H, W)`; `train` uses batch statistics in the batch norms.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        match &self.body {
+            Body::Residual(net) => net.forward_t(x, train),
+            Body::Unet(net) => net.forward_t(x, train),
+        }
+    }
+}
+
+impl Residual {
+    fn new(config: DenoiseConfig, vb: &VarBuilder) -> Result<Self> {
+        let DenoiseConfig { channels: c, blocks, convs_per_block, conv_skip } = config;
         let head = Conv2d::new(1, c, CONV3, &vb.pp("head"))?;
         let block_count = blocks.max(1);
         let blocks = (0..block_count)
@@ -45,18 +83,12 @@ impl DenoiseNet {
             })
             .collect::<Result<_>>()?;
         let tail = Conv2d::new(c, 1, CONV3, &vb.pp("tail"))?;
-        Ok(Self { preset, head, blocks, tail })
+        Ok(Self { plain: config.blocks == 0, head, blocks, tail })
     }
 
-    /// The preset.
-    pub fn preset(&self) -> DenoisePreset {
-        self.preset
-    }
-
-    /// The noise map of `x` `(B, 1, H, W)`; `train` uses batch statistics in the batch norms.
-    pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let mut h = self.head.forward(x)?.relu()?;
-        let plain = self.preset.config().blocks == 0;
+        let plain = self.plain;
         for block in &self.blocks {
             let mut y = h.clone();
             for layer in &block.layers {
@@ -95,10 +127,16 @@ mod tests {
         let paper = parameters(DenoisePreset::Paper);
         assert!((1_700_000..1_780_000).contains(&paper), "{paper}");
         assert!(parameters(DenoisePreset::Fast) < 60_000);
+        assert!((150_000..250_000).contains(&parameters(DenoisePreset::Unet)), "{}", parameters(DenoisePreset::Unet));
         let varmap = VarMap::new();
         let net = DenoiseNet::new(DenoisePreset::Fast, &VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();
         let x = Tensor::zeros((2, 1, 20, 24), DType::F32, &Device::Cpu).unwrap();
         assert_eq!(net.forward_t(&x, false).unwrap().dims(), &[2, 1, 20, 24]);
         assert_eq!(net.forward_t(&x, true).unwrap().dims(), &[2, 1, 20, 24]);
+        let unet_map = VarMap::new();
+        let unet = DenoiseNet::new(DenoisePreset::Unet, &VarBuilder::from_varmap(&unet_map, DType::F32, &Device::Cpu)).unwrap();
+        let odd = Tensor::zeros((2, 1, 21, 30), DType::F32, &Device::Cpu).unwrap();
+        assert_eq!(unet.forward_t(&odd, false).unwrap().dims(), &[2, 1, 21, 30]);
+        assert_eq!(unet.forward_t(&odd, true).unwrap().dims(), &[2, 1, 21, 30]);
     }
 }

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::unet::UnetConfig;
 use crate::models::error::ModelError;
 
 /// Which network: the paper's residual net, the small interactive one, or `DnCNN`-17 for comparison.
@@ -20,6 +21,52 @@ pub enum DenoisePreset {
     Wide,
     /// Zhang et al.'s `DnCNN`-17 (64 channels, conv + 15 × conv-BN-`ReLU` + conv, no skips), trained the same way.
     Dncnn,
+    /// A multiscale (U-Net) body: 16 / 32 / 64 channels at full, ½ and ¼ resolution, receptive radius 32 px at 58 %
+    /// of `fast`'s multiply-adds (see [`super::unet`]).
+    Unet,
+}
+
+/// The network family of a preset and its shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DenoiseArch {
+    /// The paper's residual stack (and `DnCNN`'s plain one).
+    Residual(DenoiseConfig),
+    /// The multiscale body.
+    Unet(UnetConfig),
+}
+
+impl DenoiseArch {
+    /// Pixels on each side that influence one output pixel.
+    pub fn receptive_radius(self) -> usize {
+        match self {
+            Self::Residual(c) => c.receptive_radius(),
+            Self::Unet(c) => c.receptive_radius(),
+        }
+    }
+
+    /// Multiply-adds per output pixel.
+    pub fn macs_per_pixel(self) -> usize {
+        match self {
+            Self::Residual(c) => c.macs_per_pixel(),
+            Self::Unet(c) => c.macs_per_pixel(),
+        }
+    }
+
+    /// Tiles must start on multiples of this (the strides of the multiscale body).
+    pub fn alignment(self) -> usize {
+        match self {
+            Self::Residual(_) => 1,
+            Self::Unet(_) => UnetConfig::MULTIPLE,
+        }
+    }
+
+    /// Channels of the full-resolution feature maps (what sizes the im2col buffers of a tile).
+    pub fn full_resolution_channels(self) -> usize {
+        match self {
+            Self::Residual(c) => c.channels,
+            Self::Unet(c) => c.channels[0],
+        }
+    }
 }
 
 /// The shape of a preset.
@@ -37,7 +84,7 @@ pub struct DenoiseConfig {
 
 impl DenoisePreset {
     /// Every preset.
-    pub const ALL: [Self; 4] = [Self::Fast, Self::Wide, Self::Paper, Self::Dncnn];
+    pub const ALL: [Self; 5] = [Self::Fast, Self::Unet, Self::Wide, Self::Paper, Self::Dncnn];
 
     /// The command-line and file name.
     pub fn name(self) -> &'static str {
@@ -46,24 +93,29 @@ impl DenoisePreset {
             Self::Fast => "fast",
             Self::Wide => "wide",
             Self::Dncnn => "dncnn",
+            Self::Unet => "unet",
         }
     }
 
-    /// Parses a name (`paper`, `fast`, `dncnn`).
+    /// Parses a name (`fast`, `unet`, `wide`, `paper`, `dncnn`).
     pub fn from_name(name: &str) -> Result<Self, ModelError> {
         Self::ALL
             .into_iter()
             .find(|p| p.name() == name)
-            .ok_or_else(|| ModelError::Input(format!("unknown denoiser preset {name:?} (expected fast, wide, paper or dncnn)")))
+            .ok_or_else(|| ModelError::Input(format!("unknown denoiser preset {name:?} (expected fast, unet, wide, paper or dncnn)")))
     }
 
-    /// The layer configuration.
-    pub fn config(self) -> DenoiseConfig {
+    /// The network family and its shape.
+    pub fn config(self) -> DenoiseArch {
+        let residual = |channels, blocks, convs_per_block, conv_skip| {
+            DenoiseArch::Residual(DenoiseConfig { channels, blocks, convs_per_block, conv_skip })
+        };
         match self {
-            Self::Paper => DenoiseConfig { channels: 64, blocks: 15, convs_per_block: 3, conv_skip: true },
-            Self::Fast => DenoiseConfig { channels: 24, blocks: 4, convs_per_block: 2, conv_skip: false },
-            Self::Wide => DenoiseConfig { channels: 32, blocks: 6, convs_per_block: 2, conv_skip: false },
-            Self::Dncnn => DenoiseConfig { channels: 64, blocks: 0, convs_per_block: 15, conv_skip: false },
+            Self::Paper => residual(64, 15, 3, true),
+            Self::Fast => residual(24, 4, 2, false),
+            Self::Wide => residual(32, 6, 2, false),
+            Self::Dncnn => residual(64, 0, 15, false),
+            Self::Unet => DenoiseArch::Unet(UnetConfig { channels: [16, 32, 64], layers: [1, 2, 3, 2, 1] }),
         }
     }
 }
@@ -102,5 +154,8 @@ mod tests {
         assert_eq!(DenoisePreset::Paper.config().receptive_radius(), 47);
         assert_eq!(DenoisePreset::Dncnn.config().receptive_radius(), 17);
         assert!(DenoisePreset::Fast.config().macs_per_pixel() * 15 < DenoisePreset::Paper.config().macs_per_pixel());
+        assert_eq!(DenoisePreset::Unet.config().receptive_radius(), 32);
+        assert_eq!(DenoisePreset::Unet.config().alignment(), 4);
+        assert!(DenoisePreset::Unet.config().macs_per_pixel() < DenoisePreset::Fast.config().macs_per_pixel());
     }
 }
