@@ -710,6 +710,7 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     assert!(r["psnr_output"].as_f64().unwrap() > r["psnr_input"].as_f64().unwrap() + 2.0, "{report}");
     assert!(r["ssim_output"].as_f64().unwrap() > r["ssim_input"].as_f64().unwrap(), "{report}");
     assert_eq!(report["preset"], "fast");
+    assert_eq!(report["estimate"], "full-dose");
     assert_eq!(report["weights_sha256"].as_str().unwrap().len(), 64);
     assert!(!stdout(&run).contains("PatientName"));
     let written = info_json(&out, &[]);
@@ -722,13 +723,14 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     assert_ok(&run);
     let report: Value = serde_json::from_str(&stdout(&run)).unwrap();
     assert!(report["reference"].is_null());
+    assert_eq!(report["estimate"], "noise-free");
     // Refusals: the input as output, a dose outside (0, 1], an unknown preset, a file that is not an image.
     let copy = dir.path().join("in.dcm");
     std::fs::copy(&input, &copy).unwrap();
     let before = std::fs::read(&copy).unwrap();
     assert_one_line_error(&mammoscope(&["analyze".as_ref(), "denoise".as_ref(), copy.as_os_str(), "--out".as_ref(), copy.as_os_str()]));
     assert_eq!(std::fs::read(&copy).unwrap(), before, "the input was modified");
-    for extra in [["--dose", "0"], ["--dose", "1.5"], ["--preset", "huge"]] {
+    for extra in [["--dose", "0"], ["--dose", "1.5"], ["--preset", "huge"], ["--estimate", "clean"]] {
         let mut args = vec!["analyze".to_owned(), "denoise".to_owned(), copy.display().to_string(), "--out".to_owned()];
         args.extend([plain.display().to_string(), extra[0].to_owned(), extra[1].to_owned()]);
         assert_one_line_error(&mammoscope(&args));

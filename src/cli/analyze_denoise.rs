@@ -1,7 +1,9 @@
 //! `mammoscope analyze denoise FILE [--dose ALPHA] [--preset P] --out OUT [--json]`: the Anscombe-domain residual
 //! denoiser on one image. With `--dose α < 1` the image is first dose-reduced as the paper does (gain from the image,
 //! Poisson thinning) and the original is the reference: PSNR and SSIM of the input and of the output are reported.
-//! Without it the image is denoised as acquired (α = 1) and there is no reference.
+//! Without it the image is denoised as acquired (α = 1) and there is no reference. With `--dose` the output is by
+//! default the estimate of the original (`--estimate full-dose`, the paper's target), or the network's noise-free
+//! estimate (`--estimate noise-free`).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,7 +17,7 @@ use crate::dicom::{self, OpenOptions};
 use crate::imaging::perturb::{count_scale::CountScale, dose::reduce_dose, gain::estimate_gain_or_ratio};
 use crate::imaging::quality;
 use crate::models::catalog::denoise_model_path;
-use crate::models::denoise::pipeline::denoise_image;
+use crate::models::denoise::pipeline::{Estimate, denoise_image};
 use crate::models::denoise::{DenoisePreset, load_denoiser};
 use crate::models::device::{best_device, device_name};
 
@@ -27,7 +29,13 @@ pub struct DenoiseArgs {
     /// the reference for PSNR/SSIM.
     #[arg(long, value_name = "ALPHA")]
     pub dose: Option<f64>,
-    /// Shipped preset: fast (default), wide or paper (when installed).
+    /// With --dose: what the output estimates. `full-dose` (default): the original image the dose was reduced from, the
+    /// paper's training target and what PSNR/SSIM against the original score (the posterior mean: α·input +
+    /// (1 − α)·noise-free estimate); `noise-free`: the network's noise-free estimate. Without --dose the output is
+    /// always the noise-free estimate.
+    #[arg(long, value_name = "full-dose|noise-free", default_value = "full-dose")]
+    pub estimate: String,
+    /// Shipped preset: fast (default), unet, wide or paper (when installed).
     #[arg(long, default_value = "fast", conflicts_with = "weights")]
     pub preset: String,
     /// A weights file written by `mammoscope train denoise` instead of a shipped preset.
@@ -57,6 +65,8 @@ struct Report {
     weights_sha256: String,
     device: String,
     dose_fraction: f64,
+    /// What the output estimates: "noise-free" or "full-dose" (with --dose).
+    estimate: Estimate,
     gain: f64,
     offset: f64,
     /// True when the gain came from the paper's var/mean ratio because the regression failed (e.g. film).
@@ -88,6 +98,12 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
     if !(alpha > 0.0 && alpha <= 1.0) {
         bail!("--dose must be in (0, 1], got {alpha}");
     }
+    let estimate = match a.estimate.as_str() {
+        _ if alpha >= 1.0 && matches!(a.estimate.as_str(), "full-dose" | "noise-free") => Estimate::NoiseFree,
+        "full-dose" => Estimate::FullDose,
+        "noise-free" => Estimate::NoiseFree,
+        other => bail!("--estimate must be full-dose or noise-free, got {other:?}"),
+    };
     let weights = if let Some(w) = &a.weights {
         w.clone()
     } else {
@@ -127,8 +143,14 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         &|| false,
     )?;
     bar.finish_and_clear();
+    let out = estimate.apply(&input, out, scale);
     let seconds = started.elapsed().as_secs_f64();
-    let description = format!("mammoscope analyze denoise: preset {}; dose {alpha}; seed {}", model.net.preset().name(), a.seed);
+    let description = format!(
+        "mammoscope analyze denoise: preset {}; dose {alpha}; {} estimate; seed {}",
+        model.net.preset().name(),
+        estimate.name(),
+        a.seed
+    );
     let write = |path: &std::path::Path, image: &crate::imaging::Image, format: OutputFormat| match format {
         OutputFormat::Dicom => write_dicom(&a.file, path, &loaded.meta, image, &description),
         OutputFormat::Png | OutputFormat::Tiff => write_grey16(path, image, format),
@@ -158,6 +180,7 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         weights_sha256: model.sha256.clone(),
         device: device_name(&device),
         dose_fraction: alpha,
+        estimate,
         gain: gain.gain,
         offset: gain.offset,
         gain_from_ratio: from_ratio,

