@@ -619,6 +619,7 @@ fn cdc_prediction_plots_and_the_heatmap_overlay_toggles_and_refines() {
 #[test]
 fn denoised_and_difference_views_toggle_and_the_split_moves() {
     use mammoscope::app::denoise::{DenoiseSettings, DenoiseView};
+    use mammoscope::models::denoise::pipeline::Estimate;
     let mut harness = app_harness(Vec::new());
     harness.state_mut().send(Command::SetLayout(Layout::One));
     harness.run_steps(3);
@@ -647,6 +648,19 @@ fn denoised_and_difference_views_toggle_and_the_split_moves() {
     let denoised = harness.render().unwrap();
     denoised.save(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/denoised.png")).ok(); // for a human look
     assert!(region_differs(&noisy, &denoised, viewport) > 5000, "the denoised view looks like the noisy input");
+
+    // The full-dose estimate scores higher against the full-dose original than the noise-free one.
+    let full = DenoiseSettings { estimate: Estimate::FullDose, ..on };
+    harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: full });
+    wait_until(&mut harness, "the full-dose estimate", |app| {
+        let d = &app.state.image(id).unwrap().denoise;
+        d.error.is_some() || d.result.as_ref().is_some_and(|r| r.complete() && r.input.estimate == Estimate::FullDose)
+    });
+    let d = &harness.state().state.image(id).unwrap().denoise;
+    let full_scores = d.result.as_ref().unwrap().scores.unwrap();
+    assert!(full_scores.psnr_output > scores.psnr_output && full_scores.ssim_output > scores.ssim_output, "{full_scores:?} {scores:?}");
+    harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: on });
+    harness.run_steps(3);
 
     // The difference view draws a diverging colour map: coloured (not grey) pixels appear.
     harness.state_mut().send(Command::SetDenoiseSettings { image: id, settings: DenoiseSettings { view: DenoiseView::Difference, ..on } });

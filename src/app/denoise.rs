@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::imaging::{Image, pyramid::Pyramid};
 use crate::models::denoise::DenoisePreset;
+use crate::models::denoise::pipeline::Estimate;
 
 /// How many finished results an image keeps.
 pub const CACHED_RESULTS: usize = 4;
@@ -31,11 +32,21 @@ pub struct DenoiseSettings {
     pub split: Option<f32>,
     /// Colour gain of the difference view: |difference| at (robust maximum / gain) is full colour.
     pub difference_gain: f32,
+    /// What the denoised image of a dose-reduced input estimates (the image as acquired is always denoised to its
+    /// noise-free estimate).
+    pub estimate: Estimate,
 }
 
 impl Default for DenoiseSettings {
     fn default() -> Self {
-        Self { enabled: false, view: DenoiseView::Denoised, preset: DenoisePreset::Fast, split: None, difference_gain: 1.0 }
+        Self {
+            enabled: false,
+            view: DenoiseView::Denoised,
+            preset: DenoisePreset::Fast,
+            split: None,
+            difference_gain: 1.0,
+            estimate: Estimate::NoiseFree,
+        }
     }
 }
 
@@ -48,6 +59,8 @@ pub struct DenoiseInput {
     /// The dose fraction α of the input (the lab's dose slider; 1 for the frame).
     pub alpha: f64,
     pub preset: DenoisePreset,
+    /// Noise-free, or (α < 1 only) the full-dose image.
+    pub estimate: Estimate,
 }
 
 /// PSNR/SSIM against the full-dose original, when the input is dose-reduced.
@@ -123,11 +136,13 @@ impl DenoiseState {
 /// frame as acquired.
 pub fn wanted_input(img: &super::OpenImage) -> DenoiseInput {
     let lab = img.perturb.active();
+    let alpha = if lab { img.perturb.params.dose_fraction.filter(|a| *a < 1.0).unwrap_or(1.0) } else { 1.0 };
     DenoiseInput {
         frame: img.frame,
         perturb_version: lab.then_some(img.perturb.version),
-        alpha: if lab { img.perturb.params.dose_fraction.filter(|a| *a < 1.0).unwrap_or(1.0) } else { 1.0 },
+        alpha,
         preset: img.denoise.settings.preset,
+        estimate: if alpha < 1.0 { img.denoise.settings.estimate } else { Estimate::NoiseFree },
     }
 }
 
@@ -168,7 +183,8 @@ mod tests {
     #[test]
     fn cache_keeps_the_latest_results_per_input() {
         let mut s = DenoiseState::default();
-        let input = |alpha| DenoiseInput { frame: 0, perturb_version: None, alpha, preset: DenoisePreset::Fast };
+        let input =
+            |alpha| DenoiseInput { frame: 0, perturb_version: None, alpha, preset: DenoisePreset::Fast, estimate: Estimate::NoiseFree };
         let result = |alpha| DenoiseResult {
             input: input(alpha),
             denoised: Pyramid::build(Arc::new(Image::filled(2, 2, 0.0)), 64),

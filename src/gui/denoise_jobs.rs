@@ -132,7 +132,7 @@ impl DenoiseJobs {
             let (gain, _) = estimate_gain_or_ratio(&frame)?;
             let scale = CountScale { gain: gain.gain, offset: gain.offset, alpha: input.alpha };
             let snapshot = |anscombe: &Image, done: usize, total: usize, scores: Option<DenoiseScores>| -> DenoiseResult {
-                let denoised = to_raw(&noisy, anscombe, scale);
+                let denoised = input.estimate.apply(&noisy, to_raw(&noisy, anscombe, scale), scale);
                 result(input, &denoised, &noisy, done, total, scores, started, &version)
             };
             let mut last = Instant::now();
@@ -151,6 +151,7 @@ impl DenoiseJobs {
                 },
                 &cancelled,
             )?;
+            let denoised = input.estimate.apply(&noisy, denoised, scale);
             let scores = (input.alpha < 1.0).then(|| scores(&frame, &noisy, &denoised)).transpose()?;
             r.output(result(input, &denoised, &noisy, 1, 1, scores, started, &version));
             Ok(())

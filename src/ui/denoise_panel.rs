@@ -1,6 +1,7 @@
 //! The "Denoise" section of the right panel: on/off, preset, the denoised or difference view, split compare with the
 //! full-dose original, the difference colour gain, progress and — when the perturbation lab's dose slider has
-//! simulated a lower dose — PSNR and SSIM of the input and of the denoised image against the full-dose original.
+//! simulated a lower dose — the choice of estimate (noise-free or the full-dose original) and PSNR and SSIM of the
+//! input and of the denoised image against the full-dose original.
 
 use egui::RichText;
 
@@ -8,6 +9,7 @@ use crate::app::denoise::{DenoiseSettings, DenoiseView, wanted_input};
 use crate::app::{Command, OpenImage};
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::DenoisePreset;
+use crate::models::denoise::pipeline::Estimate;
 
 pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Command>) {
     let state = &image.denoise;
@@ -45,6 +47,19 @@ pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
             ui.add(egui::Slider::new(split, 0.0..=1.0).show_value(false));
         }
     });
+    if wanted_input(image).alpha < 1.0 {
+        let mut full = s.estimate == Estimate::FullDose;
+        if ui
+            .checkbox(&mut full, "Estimate the full-dose image")
+            .on_hover_text(
+                "Off: the noise-free estimate. On: the best estimate of the full-dose original (the paper's target), \
+                 α·input + (1 − α)·noise-free, since the dose-reduced image shares its quanta with the original",
+            )
+            .changed()
+        {
+            s.estimate = if full { Estimate::FullDose } else { Estimate::NoiseFree };
+        }
+    }
     if s.view == DenoiseView::Difference {
         ui.add(egui::Slider::new(&mut s.difference_gain, 0.25..=8.0).logarithmic(true).text("colour gain"));
     }

@@ -23,7 +23,7 @@ use crate::imaging::{
 };
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
-use crate::models::denoise::pipeline::{Estimate, denoise_image, gaussian_baseline, to_raw};
+use crate::models::denoise::pipeline::{Estimate, denoise_image_mirrored, gaussian_baseline, to_raw};
 use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
 use crate::models::device::{best_device, device_name};
 use crate::synth::denoise_data::eval_image;
@@ -45,6 +45,9 @@ pub struct BenchDenoiseArgs {
     /// Side of the evaluated crop.
     #[arg(long, default_value_t = 512)]
     pub crop: usize,
+    /// Average each network over this many mirror images (1–4; `models::denoise::mirrors`).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub mirrors: usize,
     /// Skip BM3D.
     #[arg(long)]
     pub no_bm3d: bool,
@@ -88,7 +91,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
     if let Some(side) = a.speed {
         return speed(a, side, &device);
     }
-    let models = load_models(&a.weights, &device)?;
+    let models = load_models(&a.weights, a.mirrors, &device)?;
     let mut cases = simulated_cases(a);
     if a.real.as_os_str() != "none" {
         cases.extend(real_cases(&a.real, a.crop)?);
@@ -124,7 +127,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
             push("gaussian σ=1", case.kind, score(case, &g)?, Some(t.elapsed().as_secs_f64() / mp));
             for (name, model) in &models {
                 let t = Instant::now();
-                let out = denoise_image(&model.net, &noisy, scale, None, &device, &mut |_| {}, &|| false)?;
+                let out = denoise_image_mirrored(&model.net, &noisy, scale, a.mirrors, &device, &mut |_| {}, &|| false)?;
                 let seconds = t.elapsed().as_secs_f64() / mp;
                 push(name, case.kind, score(case, &out)?, Some(seconds));
                 let full_dose = Estimate::FullDose.apply(&noisy, out, scale);
@@ -209,14 +212,15 @@ impl Drop for Scratch {
     }
 }
 
-fn load_models(weights: &[PathBuf], device: &Device) -> anyhow::Result<Vec<(String, LoadedDenoiser)>> {
+fn load_models(weights: &[PathBuf], mirrors: usize, device: &Device) -> anyhow::Result<Vec<(String, LoadedDenoiser)>> {
     let paths: Vec<PathBuf> =
         if weights.is_empty() { DenoisePreset::ALL.into_iter().filter_map(denoise_model_path).collect() } else { weights.to_vec() };
     paths
         .iter()
         .map(|p| {
             let m = load_denoiser(p, device).with_context(|| format!("cannot load {}", p.display()))?;
-            Ok((format!("net {}", m.net.preset().name()), m))
+            let passes = if mirrors > 1 { format!(" ×{mirrors} mirrors") } else { String::new() };
+            Ok((format!("net {}{passes}", m.net.preset().name()), m))
         })
         .collect()
 }

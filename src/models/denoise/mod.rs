@@ -5,6 +5,7 @@
 pub mod batch;
 pub mod crops_store;
 pub mod eval;
+pub mod mirrors;
 pub mod net;
 pub mod pipeline;
 pub mod preset;

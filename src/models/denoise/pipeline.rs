@@ -8,6 +8,7 @@
 
 use candle_core::Device;
 
+use super::mirrors::denoise_anscombe_mirrored;
 use super::net::DenoiseNet;
 use super::tiled::{Rect, TileOptions, TileProgress, denoise_anscombe};
 use crate::imaging::{Image, gaussian::blur_image, perturb::count_scale::CountScale};
@@ -29,6 +30,20 @@ pub fn denoise_image(
 ) -> Result<Image, ModelError> {
     let a = scale.to_anscombe(image);
     let denoised = denoise_anscombe(net, &a, TileOptions::for_net(net), visible, device, progress, cancelled)?;
+    Ok(to_raw(image, &denoised, scale))
+}
+
+/// [`denoise_image`] averaged over `passes` mirror images ([`super::mirrors`]); no visible-first order.
+pub fn denoise_image_mirrored(
+    net: &DenoiseNet,
+    image: &Image,
+    scale: CountScale,
+    passes: usize,
+    device: &Device,
+    progress: &mut dyn FnMut(&TileProgress<'_>),
+    cancelled: &dyn Fn() -> bool,
+) -> Result<Image, ModelError> {
+    let denoised = denoise_anscombe_mirrored(net, &scale.to_anscombe(image), passes, device, progress, cancelled)?;
     Ok(to_raw(image, &denoised, scale))
 }
 
