@@ -709,7 +709,7 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     let r = &report["reference"];
     assert!(r["psnr_output"].as_f64().unwrap() > r["psnr_input"].as_f64().unwrap() + 2.0, "{report}");
     assert!(r["ssim_output"].as_f64().unwrap() > r["ssim_input"].as_f64().unwrap(), "{report}");
-    assert_eq!(report["preset"], "fast");
+    assert_eq!(report["preset"], "unet");
     assert_eq!(report["estimate"], "full-dose");
     assert_eq!(report["weights_sha256"].as_str().unwrap().len(), 64);
     assert!(!stdout(&run).contains("PatientName"));

@@ -42,7 +42,7 @@ impl Default for DenoiseSettings {
         Self {
             enabled: false,
             view: DenoiseView::Denoised,
-            preset: DenoisePreset::Fast,
+            preset: DenoisePreset::Unet,
             split: None,
             difference_gain: 1.0,
             estimate: Estimate::NoiseFree,

@@ -35,8 +35,8 @@ pub struct DenoiseArgs {
     /// always the noise-free estimate.
     #[arg(long, value_name = "full-dose|noise-free", default_value = "full-dose")]
     pub estimate: String,
-    /// Shipped preset: fast (default), unet, wide or paper (when installed).
-    #[arg(long, default_value = "fast", conflicts_with = "weights")]
+    /// Shipped preset: unet (default), fast, wide or paper (when installed).
+    #[arg(long, default_value = "unet", conflicts_with = "weights")]
     pub preset: String,
     /// A weights file written by `mammoscope train denoise` instead of a shipped preset.
     #[arg(long, value_name = "W.safetensors")]

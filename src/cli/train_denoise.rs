@@ -11,8 +11,8 @@ use crate::models::device::{best_device, device_name};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainDenoiseArgs {
-    /// Network: fast (interactive; shipped default), unet (multiscale), wide, paper (the paper's 1.7 M-parameter residual net), dncnn.
-    #[arg(long, default_value = "fast")]
+    /// Network: unet (multiscale; the shipped default), fast, wide, paper (the paper's 1.7 M-parameter residual net), dncnn.
+    #[arg(long, default_value = "unet")]
     pub preset: String,
     /// Output weights (f16 safetensors), e.g. assets/models/denoise-fast.safetensors.
     #[arg(long, value_name = "OUT.safetensors")]

@@ -26,7 +26,7 @@ pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
     });
     ui.horizontal(|ui| {
         ui.label("network");
-        for p in [DenoisePreset::Fast, DenoisePreset::Unet, DenoisePreset::Wide, DenoisePreset::Paper] {
+        for p in [DenoisePreset::Unet, DenoisePreset::Fast, DenoisePreset::Wide, DenoisePreset::Paper] {
             let installed = denoise_model_path(p).is_some();
             ui.add_enabled_ui(installed, |ui| ui.selectable_value(&mut s.preset, p, p.name()))
                 .response

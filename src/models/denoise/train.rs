@@ -47,7 +47,7 @@ pub struct TrainDenoiseConfig {
 }
 
 impl TrainDenoiseConfig {
-    /// The recipe of the shipped `fast` model.
+    /// The recipe of the shipped models (`unet` as it is; `fast` and `wide` with fewer steps, see the model card).
     pub fn shipped(preset: DenoisePreset, out: PathBuf, work_dir: PathBuf) -> Self {
         Self {
             preset,
