@@ -9,11 +9,26 @@ use super::tiled::{TileOptions, TileProgress, denoise_anscombe};
 use crate::imaging::Image;
 use crate::models::error::ModelError;
 
-/// The most passes: the identity and the three mirrors.
-pub const MAX_PASSES: usize = 4;
+/// A mirror image of the plane.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mirror {
+    Identity,
+    LeftRight,
+    TopBottom,
+    Both,
+}
 
-/// `image` mirrored left–right (`horizontal`) and/or top–bottom (`vertical`); its own inverse.
-pub fn mirror(image: &Image, horizontal: bool, vertical: bool) -> Image {
+impl Mirror {
+    /// The passes in order: the identity first.
+    pub const ALL: [Self; 4] = [Self::Identity, Self::LeftRight, Self::TopBottom, Self::Both];
+}
+
+/// The most passes: the identity and the three mirrors.
+pub const MAX_PASSES: usize = Mirror::ALL.len();
+
+/// `image` mirrored by `m`; every mirror is its own inverse.
+pub fn mirror(image: &Image, m: Mirror) -> Image {
+    let (horizontal, vertical) = (matches!(m, Mirror::LeftRight | Mirror::Both), matches!(m, Mirror::TopBottom | Mirror::Both));
     let (w, h) = (image.width, image.height);
     let mut data = Vec::with_capacity(w * h);
     for y in 0..h {
@@ -42,13 +57,12 @@ pub fn denoise_anscombe_mirrored(
     }
     let options = TileOptions::for_net(net);
     let mut sum = vec![0.0f64; a.data.len()];
-    for pass in 0..passes {
-        let (horizontal, vertical) = (pass & 1 == 1, pass & 2 == 2);
-        let input = mirror(a, horizontal, vertical);
+    for (pass, m) in Mirror::ALL.into_iter().take(passes).enumerate() {
+        let input = mirror(a, m);
         let mut overall = |p: &TileProgress<'_>| {
             progress(&TileProgress { done: pass * p.total + p.done, total: passes * p.total, partial: p.partial });
         };
-        let out = mirror(&denoise_anscombe(net, &input, options, None, device, &mut overall, cancelled)?, horizontal, vertical);
+        let out = mirror(&denoise_anscombe(net, &input, options, None, device, &mut overall, cancelled)?, m);
         for (s, v) in sum.iter_mut().zip(&out.data) {
             *s += f64::from(*v);
         }
@@ -67,9 +81,12 @@ mod tests {
     #[test]
     fn mirrors_are_their_own_inverse_and_one_pass_is_the_plain_result() {
         let a = Image { width: 3, height: 2, data: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0] };
-        assert_eq!(mirror(&a, true, false).data, vec![3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
-        assert_eq!(mirror(&a, false, true).data, vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
-        assert_eq!(mirror(&mirror(&a, true, true), true, true).data, a.data);
+        assert_eq!(mirror(&a, Mirror::LeftRight).data, vec![3.0, 2.0, 1.0, 6.0, 5.0, 4.0]);
+        assert_eq!(mirror(&a, Mirror::TopBottom).data, vec![4.0, 5.0, 6.0, 1.0, 2.0, 3.0]);
+        assert_eq!(mirror(&a, Mirror::Both).data, vec![6.0, 5.0, 4.0, 3.0, 2.0, 1.0]);
+        for m in Mirror::ALL {
+            assert_eq!(mirror(&mirror(&a, m), m).data, a.data);
+        }
 
         let varmap = VarMap::new();
         let net = DenoiseNet::new(DenoisePreset::Unet, &VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu)).unwrap();

@@ -30,7 +30,7 @@ struct Residual {
 #[derive(Debug, Clone)]
 enum Body {
     Residual(Residual),
-    Unet(Unet),
+    Unet(Box<Unet>),
 }
 
 /// The denoiser of one preset.
@@ -46,7 +46,7 @@ impl DenoiseNet {
     pub fn new(preset: DenoisePreset, vb: &VarBuilder) -> Result<Self> {
         let body = match preset.config() {
             DenoiseArch::Residual(config) => Body::Residual(Residual::new(config, vb)?),
-            DenoiseArch::Unet(config) => Body::Unet(Unet::new(config, vb)?),
+            DenoiseArch::Unet(config) => Body::Unet(Box::new(Unet::new(config, vb)?)),
         };
         Ok(Self { preset, body })
     }
