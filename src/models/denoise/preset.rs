@@ -21,9 +21,11 @@ pub enum DenoisePreset {
     Wide,
     /// Zhang et al.'s `DnCNN`-17 (64 channels, conv + 15 × conv-BN-`ReLU` + conv, no skips), trained the same way.
     Dncnn,
-    /// A multiscale (U-Net) body: 16 / 32 / 64 channels at full, ½ and ¼ resolution, receptive radius 32 px at 58 %
+    /// A multiscale (U-Net) body: 16 / 32 / 64 channels at full, ½ and ¼ resolution, receptive radius 30 px at 58 %
     /// of `fast`'s multiply-adds (see [`super::unet`]).
     Unet,
+    /// A deeper multiscale body, down to ⅛ resolution (128 channels there): receptive radius 66 px.
+    Unet4,
 }
 
 /// The network family of a preset and its shape.
@@ -56,7 +58,7 @@ impl DenoiseArch {
     pub fn alignment(self) -> usize {
         match self {
             Self::Residual(_) => 1,
-            Self::Unet(_) => UnetConfig::MULTIPLE,
+            Self::Unet(c) => c.alignment(),
         }
     }
 
@@ -84,7 +86,7 @@ pub struct DenoiseConfig {
 
 impl DenoisePreset {
     /// Every preset.
-    pub const ALL: [Self; 5] = [Self::Fast, Self::Unet, Self::Wide, Self::Paper, Self::Dncnn];
+    pub const ALL: [Self; 6] = [Self::Unet, Self::Fast, Self::Wide, Self::Unet4, Self::Paper, Self::Dncnn];
 
     /// The command-line and file name.
     pub fn name(self) -> &'static str {
@@ -94,15 +96,16 @@ impl DenoisePreset {
             Self::Wide => "wide",
             Self::Dncnn => "dncnn",
             Self::Unet => "unet",
+            Self::Unet4 => "unet4",
         }
     }
 
-    /// Parses a name (`fast`, `unet`, `wide`, `paper`, `dncnn`).
+    /// Parses a name (`unet`, `fast`, `wide`, `unet4`, `paper`, `dncnn`).
     pub fn from_name(name: &str) -> Result<Self, ModelError> {
         Self::ALL
             .into_iter()
             .find(|p| p.name() == name)
-            .ok_or_else(|| ModelError::Input(format!("unknown denoiser preset {name:?} (expected fast, unet, wide, paper or dncnn)")))
+            .ok_or_else(|| ModelError::Input(format!("unknown denoiser preset {name:?} (expected unet, fast, wide, unet4, paper or dncnn)")))
     }
 
     /// The network family and its shape.
@@ -115,7 +118,15 @@ impl DenoisePreset {
             Self::Fast => residual(24, 4, 2, false),
             Self::Wide => residual(32, 6, 2, false),
             Self::Dncnn => residual(64, 0, 15, false),
-            Self::Unet => DenoiseArch::Unet(UnetConfig { channels: [16, 32, 64], layers: [1, 2, 3, 2, 1] }),
+            Self::Unet => {
+                DenoiseArch::Unet(UnetConfig { channels: &[16, 32, 64], down_layers: &[1, 2], bottom_layers: 3, up_layers: &[1, 2] })
+            }
+            Self::Unet4 => DenoiseArch::Unet(UnetConfig {
+                channels: &[16, 32, 64, 128],
+                down_layers: &[1, 2, 2],
+                bottom_layers: 3,
+                up_layers: &[1, 2, 2],
+            }),
         }
     }
 }
@@ -154,8 +165,11 @@ mod tests {
         assert_eq!(DenoisePreset::Paper.config().receptive_radius(), 47);
         assert_eq!(DenoisePreset::Dncnn.config().receptive_radius(), 17);
         assert!(DenoisePreset::Fast.config().macs_per_pixel() * 15 < DenoisePreset::Paper.config().macs_per_pixel());
-        assert_eq!(DenoisePreset::Unet.config().receptive_radius(), 32);
+        assert_eq!(DenoisePreset::Unet.config().receptive_radius(), 30);
         assert_eq!(DenoisePreset::Unet.config().alignment(), 4);
+        assert_eq!(DenoisePreset::Unet.config().macs_per_pixel(), 24_352);
+        assert_eq!(DenoisePreset::Unet4.config().receptive_radius(), 66);
+        assert_eq!(DenoisePreset::Unet4.config().alignment(), 8);
         assert!(DenoisePreset::Unet.config().macs_per_pixel() < DenoisePreset::Fast.config().macs_per_pixel());
     }
 }

@@ -187,5 +187,17 @@ mod tests {
             let worst = worst_difference(&reference, &seamy);
             assert!(worst > 1e-4, "{bad:?}: {worst}");
         }
+        // Four levels: a 66 px radius on the ⅛ grid.
+        let net = seeded_net(DenoisePreset::Unet4);
+        let (w, h) = (330, 250);
+        let a = test_image(w, h);
+        let reference = denoise_anscombe(&net, &a, whole, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let options = TileOptions { core: 96, ..TileOptions::for_net(&net) };
+        assert_eq!(options.margin, 72);
+        let tiled = denoise_anscombe(&net, &a, options, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let worst = worst_difference(&reference, &tiled);
+        assert!(worst < 1e-4, "largest tiled/whole difference {worst}");
+        let seamy = denoise_anscombe(&net, &a, TileOptions { core: 96, margin: 36 }, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        assert!(worst_difference(&reference, &seamy) > 1e-4);
     }
 }

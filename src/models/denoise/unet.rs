@@ -1,8 +1,9 @@
 //! A multiscale denoiser body (U-Net with additive skips): the residual presets see at most 10–14 px of context, and
 //! on the smooth, low-SNR signal of an 80 % dose-reduced mammogram a wider context is what averages the noise down.
-//! Two stride-2 convs take the features to ¼ resolution, where the widest layers are cheap; sub-pixel convolutions
-//! (1 × 1 conv to 4× the channels, then depth-to-space) bring them back and add the encoder's features of the same
-//! scale. Receptive radius 31 px at 58 % of `fast`'s multiply-adds per pixel.
+//! Stride-2 convs take the features down a level at a time (the shipped `unet`: to ¼ resolution), where the widest
+//! layers are cheap; sub-pixel convolutions (1 × 1 conv to 4× the channels, then depth-to-space) bring them back up
+//! and add the encoder's features of the same scale. `unet`: receptive radius 30 px at 58 % of `fast`'s
+//! multiply-adds per pixel.
 
 use candle_core::{Result, Tensor};
 use candle_nn::{Module, VarBuilder};
@@ -17,34 +18,55 @@ const POINT: ConvSpec = ConvSpec { kernel: 1, stride: 1, padding: 0, bias: true 
 /// The shape of a multiscale body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct UnetConfig {
-    /// Channels at full, ½ and ¼ resolution.
-    pub channels: [usize; 3],
-    /// Conv-BN-`ReLU` layers: encoder at full and ½ resolution, the bottom at ¼, decoder at ½ and full.
-    pub layers: [usize; 5],
+    /// Channels per level, full resolution first; every further level halves the resolution (a stride-2 conv down, a
+    /// sub-pixel conv up).
+    pub channels: &'static [usize],
+    /// Conv-BN-`ReLU` layers on the way down, per level but the last.
+    pub down_layers: &'static [usize],
+    /// Conv-BN-`ReLU` layers at the lowest resolution.
+    pub bottom_layers: usize,
+    /// Conv-BN-`ReLU` layers on the way up, per level but the last (after adding the encoder's features).
+    pub up_layers: &'static [usize],
 }
 
 impl UnetConfig {
-    /// Input sides are padded to a multiple of this (two stride-2 levels); tiles must start on it.
-    pub const MULTIPLE: usize = 4;
+    fn levels(self) -> usize {
+        self.channels.len()
+    }
 
-    /// Pixels on each side that can influence one output pixel, rounded up (the exact reach is 8 + … on one side and
-    /// 5 + … on the other, from where the stride-2 phases fall).
+    /// Input sides are padded to a multiple of this (2^(levels − 1)); tiles must start on it.
+    pub fn alignment(self) -> usize {
+        1 << (self.levels() - 1)
+    }
+
+    /// Pixels on each side that can influence one output pixel. The head and the tail reach 1 px each; at level ℓ
+    /// (pixels 2^ℓ apart) every conv-BN-`ReLU` layer reaches one pixel, the stride-2 conv down one more, and the
+    /// sub-pixel conv up one more on the far side of its 2 × 2 block; the bottom layers reach one pixel each.
     pub fn receptive_radius(self) -> usize {
-        let [e0, e1, mid, d1, d0] = self.layers;
-        // head + e0 at full resolution, the stride-2 conv (2 px per ½-resolution pixel of reach, ±1 of phase), e1 at ½,
-        // the second stride-2 conv and the bottom at ¼ (4 px each), up to ½ (±3 px of phase), d1 at ½, up to full (±1),
-        // d0 and the tail at full resolution.
-        1 + e0 + 2 + 2 * e1 + 2 + 4 * mid + 3 + 2 * d1 + 1 + d0 + 1
+        let bottom = self.bottom_layers << (self.levels() - 1);
+        let levels: usize = (0..self.levels() - 1).map(|l| (self.down_layers[l] + self.up_layers[l] + 2) << l).sum();
+        2 + levels + bottom
     }
 
     /// Multiply-adds per output pixel.
     pub fn macs_per_pixel(self) -> usize {
-        let [c0, c1, c2] = self.channels;
-        let [e0, e1, mid, d1, d0] = self.layers;
-        let full = 9 * c0 + (e0 + d0) * 9 * c0 * c0 + 9 * c0;
-        let half = (9 * c0 * c1 + (e1 + d1) * 9 * c1 * c1 + c1 * 4 * c0) / 4;
-        let quarter = (9 * c1 * c2 + mid * 9 * c2 * c2 + c2 * 4 * c1) / 16;
-        full + half + quarter
+        let c = self.channels;
+        let last = self.levels() - 1;
+        let mut total = 9 * c[0] + 9 * c[0];
+        for l in 0..last {
+            let per_pixel = (self.down_layers[l] + self.up_layers[l]) * 9 * c[l] * c[l];
+            let transitions = 9 * c[l] * c[l + 1] / 4 + c[l + 1] * 4 * c[l] / 4;
+            total += (per_pixel + transitions) >> (2 * l);
+        }
+        total + (self.bottom_layers * 9 * c[last] * c[last] >> (2 * last))
+    }
+
+    fn validate(self) -> Result<()> {
+        let n = self.levels();
+        if n < 2 || self.down_layers.len() != n - 1 || self.up_layers.len() != n - 1 {
+            candle_core::bail!("a multiscale body needs at least 2 levels and layer counts for all but the last");
+        }
+        Ok(())
     }
 }
 
@@ -62,54 +84,68 @@ impl Stack {
     }
 }
 
+/// One level above the bottom: its encoder layers, the stride-2 conv to the next level, the sub-pixel conv back from
+/// it, and its decoder layers.
+#[derive(Debug, Clone)]
+struct Level {
+    enc: Stack,
+    down: Conv2d,
+    up: Conv2d,
+    dec: Stack,
+}
+
 /// The multiscale body: input `(B, 1, H, W)`, output the noise map of the same shape.
 #[derive(Debug, Clone)]
 pub struct Unet {
+    alignment: usize,
     head: Conv2d,
-    enc0: Stack,
-    down1: Conv2d,
-    enc1: Stack,
-    down2: Conv2d,
+    levels: Vec<Level>,
     mid: Stack,
-    up2: Conv2d,
-    dec1: Stack,
-    up1: Conv2d,
-    dec0: Stack,
     tail: Conv2d,
 }
 
 impl Unet {
-    /// Builds the body; tensor names `head`, `enc0`, `down1`, `enc1`, `down2`, `mid`, `up2`, `dec1`, `up1`, `dec0`, `tail`.
+    /// Builds the body; level ℓ's tensors are `enc{ℓ}`, `down{ℓ+1}`, `up{ℓ+1}`, `dec{ℓ}`, and the rest `head`, `mid`, `tail`.
     pub fn new(config: UnetConfig, vb: &VarBuilder) -> Result<Self> {
-        let [c0, c1, c2] = config.channels;
-        let [e0, e1, mid, d1, d0] = config.layers;
+        config.validate()?;
+        let c = config.channels;
+        let levels = (0..c.len() - 1)
+            .map(|l| {
+                Ok(Level {
+                    enc: Stack::new(c[l], config.down_layers[l], &vb.pp(format!("enc{l}")))?,
+                    down: Conv2d::new(c[l], c[l + 1], DOWN, &vb.pp(format!("down{}", l + 1)))?,
+                    up: Conv2d::new(c[l + 1], 4 * c[l], POINT, &vb.pp(format!("up{}", l + 1)))?,
+                    dec: Stack::new(c[l], config.up_layers[l], &vb.pp(format!("dec{l}")))?,
+                })
+            })
+            .collect::<Result<_>>()?;
         Ok(Self {
-            head: Conv2d::new(1, c0, CONV3, &vb.pp("head"))?,
-            enc0: Stack::new(c0, e0, &vb.pp("enc0"))?,
-            down1: Conv2d::new(c0, c1, DOWN, &vb.pp("down1"))?,
-            enc1: Stack::new(c1, e1, &vb.pp("enc1"))?,
-            down2: Conv2d::new(c1, c2, DOWN, &vb.pp("down2"))?,
-            mid: Stack::new(c2, mid, &vb.pp("mid"))?,
-            up2: Conv2d::new(c2, 4 * c1, POINT, &vb.pp("up2"))?,
-            dec1: Stack::new(c1, d1, &vb.pp("dec1"))?,
-            up1: Conv2d::new(c1, 4 * c0, POINT, &vb.pp("up1"))?,
-            dec0: Stack::new(c0, d0, &vb.pp("dec0"))?,
-            tail: Conv2d::new(c0, 1, CONV3, &vb.pp("tail"))?,
+            alignment: config.alignment(),
+            head: Conv2d::new(1, c[0], CONV3, &vb.pp("head"))?,
+            levels,
+            mid: Stack::new(c[c.len() - 1], config.bottom_layers, &vb.pp("mid"))?,
+            tail: Conv2d::new(c[0], 1, CONV3, &vb.pp("tail"))?,
         })
     }
 
-    /// The noise map of `x`; sides that are not a multiple of [`UnetConfig::MULTIPLE`] are padded with zeros at the
-    /// bottom and right (the input is background-subtracted, so zero is its mean) and the padding cropped again.
+    /// The noise map of `x`; sides that are not a multiple of the alignment are padded with zeros at the bottom and
+    /// right (the input is background-subtracted, so zero is its mean) and the padding cropped again.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let (_, _, h, w) = x.dims4()?;
-        let m = UnetConfig::MULTIPLE;
+        let m = self.alignment;
         let padded = x.pad_with_zeros(2, 0, h.next_multiple_of(m) - h)?.pad_with_zeros(3, 0, w.next_multiple_of(m) - w)?;
-        let e0 = self.enc0.forward_t(&self.head.forward(&padded)?.relu()?, train)?;
-        let e1 = self.enc1.forward_t(&self.down1.forward(&e0)?.relu()?, train)?;
-        let bottom = self.mid.forward_t(&self.down2.forward(&e1)?.relu()?, train)?;
-        let d1 = self.dec1.forward_t(&(depth_to_space(&self.up2.forward(&bottom)?)? + e1)?, train)?;
-        let d0 = self.dec0.forward_t(&(depth_to_space(&self.up1.forward(&d1)?)? + e0)?, train)?;
-        self.tail.forward(&d0)?.narrow(2, 0, h)?.narrow(3, 0, w)
+        let mut h_now = self.head.forward(&padded)?.relu()?;
+        let mut skips = Vec::with_capacity(self.levels.len());
+        for level in &self.levels {
+            let e = level.enc.forward_t(&h_now, train)?;
+            h_now = level.down.forward(&e)?.relu()?;
+            skips.push(e);
+        }
+        h_now = self.mid.forward_t(&h_now, train)?;
+        for (level, skip) in self.levels.iter().zip(skips).rev() {
+            h_now = level.dec.forward_t(&(depth_to_space(&level.up.forward(&h_now)?)? + skip)?, train)?;
+        }
+        self.tail.forward(&h_now)?.narrow(2, 0, h)?.narrow(3, 0, w)
     }
 }
 
