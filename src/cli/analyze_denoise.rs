@@ -1,5 +1,5 @@
-//! `mammoscope analyze denoise FILE [--dose ALPHA] [--preset P] --out OUT [--json]`: the Anscombe-domain residual
-//! denoiser on one image. With `--dose α < 1` the image is first dose-reduced as the paper does (gain from the image,
+//! `mammoscope analyze denoise FILE [--dose ALPHA] [--preset P] --out OUT [--json]`: the Anscombe-domain denoiser on
+//! one image. With `--dose α < 1` the image is first dose-reduced as the paper does (gain from the image,
 //! Poisson thinning) and the original is the reference: PSNR and SSIM of the input and of the output are reported.
 //! Without it the image is denoised as acquired (α = 1) and there is no reference. With `--dose` the output is by
 //! default the estimate of the original (`--estimate full-dose`, the paper's target), or the network's noise-free
@@ -98,12 +98,13 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
     if !(alpha > 0.0 && alpha <= 1.0) {
         bail!("--dose must be in (0, 1], got {alpha}");
     }
-    let estimate = match a.estimate.as_str() {
-        _ if alpha >= 1.0 && matches!(a.estimate.as_str(), "full-dose" | "noise-free") => Estimate::NoiseFree,
+    let requested = match a.estimate.as_str() {
         "full-dose" => Estimate::FullDose,
         "noise-free" => Estimate::NoiseFree,
         other => bail!("--estimate must be full-dose or noise-free, got {other:?}"),
     };
+    // The full-dose estimate of an image as acquired is the image itself.
+    let estimate = if alpha < 1.0 { requested } else { Estimate::NoiseFree };
     let weights = if let Some(w) = &a.weights {
         w.clone()
     } else {

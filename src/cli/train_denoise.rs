@@ -11,10 +11,11 @@ use crate::models::device::{best_device, device_name};
 
 #[derive(Debug, clap::Args)]
 pub struct TrainDenoiseArgs {
-    /// Network: unet (multiscale; the shipped default), fast, wide, paper (the paper's 1.7 M-parameter residual net), dncnn.
+    /// Network: unet (multiscale; the shipped default), fast, wide, unet4, paper (the paper's 1.7 M-parameter residual
+    /// net), dncnn.
     #[arg(long, default_value = "unet")]
     pub preset: String,
-    /// Output weights (f16 safetensors), e.g. assets/models/denoise-fast.safetensors.
+    /// Output weights (f16 safetensors), e.g. assets/models/denoise-unet.safetensors.
     #[arg(long, value_name = "OUT.safetensors")]
     pub out: PathBuf,
     /// Optimiser steps (each a batch of 64 × 64 patches with fresh noise).

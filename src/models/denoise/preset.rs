@@ -102,10 +102,9 @@ impl DenoisePreset {
 
     /// Parses a name (`unet`, `fast`, `wide`, `unet4`, `paper`, `dncnn`).
     pub fn from_name(name: &str) -> Result<Self, ModelError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| ModelError::Input(format!("unknown denoiser preset {name:?} (expected unet, fast, wide, unet4, paper or dncnn)")))
+        Self::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+            ModelError::Input(format!("unknown denoiser preset {name:?} (expected unet, fast, wide, unet4, paper or dncnn)"))
+        })
     }
 
     /// The network family and its shape.
