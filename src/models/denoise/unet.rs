@@ -58,7 +58,7 @@ impl UnetConfig {
             let transitions = 9 * c[l] * c[l + 1] / 4 + c[l + 1] * 4 * c[l] / 4;
             total += (per_pixel + transitions) >> (2 * l);
         }
-        total + (self.bottom_layers * 9 * c[last] * c[last] >> (2 * last))
+        total + ((self.bottom_layers * 9 * c[last] * c[last]) >> (2 * last))
     }
 
     fn validate(self) -> Result<()> {
