@@ -139,6 +139,11 @@ mod tests {
         Image::new(w, h, (0..w * h).map(|i| 30.0 + ((i * 2_654_435_761) % 1000) as f32 / 300.0 + (i % w) as f32 * 0.05).collect()).unwrap()
     }
 
+    /// The whole tiled run with no visible rectangle, progress or cancellation.
+    fn denoise(net: &DenoiseNet, a: &Image, options: TileOptions) -> Image {
+        denoise_anscombe(net, a, options, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap()
+    }
+
     fn worst_difference(p: &Image, q: &Image) -> f32 {
         p.data.iter().zip(&q.data).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max)
     }
@@ -150,7 +155,7 @@ mod tests {
         let (w, h) = (150, 110);
         let a = test_image(w, h);
         let whole = TileOptions { core: 1000, margin: 0 };
-        let reference = denoise_anscombe(&net, &a, whole, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let reference = denoise(&net, &a, whole);
         let tiled_opts = TileOptions { core: 40, margin: DenoisePreset::Fast.config().receptive_radius() };
         let mut calls = 0;
         let tiled = denoise_anscombe(&net, &a, tiled_opts, Some([0, 0, 50, 50]), &Device::Cpu, &mut |_| calls += 1, &|| false).unwrap();
@@ -160,7 +165,7 @@ mod tests {
         assert!(reference.data.iter().zip(&a.data).any(|(p, q)| (p - q).abs() > 1e-3), "the net changed the image");
         // Too small a margin does leave seams: the test can fail.
         let short = TileOptions { core: 40, margin: 2 };
-        let seamy = denoise_anscombe(&net, &a, short, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let seamy = denoise(&net, &a, short);
         let worst = worst_difference(&reference, &seamy);
         assert!(worst > 1e-3, "{worst}");
         let cancelled = denoise_anscombe(&net, &a, tiled_opts, None, &Device::Cpu, &mut |_| {}, &|| true);
@@ -175,7 +180,7 @@ mod tests {
         let (w, h) = (203, 141);
         let a = test_image(w, h);
         let whole = TileOptions { core: 1000, margin: 0 };
-        let reference = denoise_anscombe(&net, &a, whole, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let reference = denoise(&net, &a, whole);
         let options = TileOptions { core: 48, ..TileOptions::for_net(&net) };
         assert_eq!(options.margin, 32);
         let tiled = denoise_anscombe(&net, &a, options, Some([60, 60, 90, 90]), &Device::Cpu, &mut |_| {}, &|| false).unwrap();
@@ -183,7 +188,7 @@ mod tests {
         assert!(worst < 1e-4, "largest tiled/whole difference {worst}");
         assert!(worst_difference(&reference, &a) > 1e-3, "the net changed the image");
         for bad in [TileOptions { core: 48, margin: 30 }, TileOptions { core: 48, margin: 12 }] {
-            let seamy = denoise_anscombe(&net, &a, bad, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+            let seamy = denoise(&net, &a, bad);
             let worst = worst_difference(&reference, &seamy);
             assert!(worst > 1e-4, "{bad:?}: {worst}");
         }
@@ -191,13 +196,13 @@ mod tests {
         let net = seeded_net(DenoisePreset::Unet4);
         let (w, h) = (330, 250);
         let a = test_image(w, h);
-        let reference = denoise_anscombe(&net, &a, whole, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let reference = denoise(&net, &a, whole);
         let options = TileOptions { core: 96, ..TileOptions::for_net(&net) };
         assert_eq!(options.margin, 72);
-        let tiled = denoise_anscombe(&net, &a, options, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let tiled = denoise(&net, &a, options);
         let worst = worst_difference(&reference, &tiled);
         assert!(worst < 1e-4, "largest tiled/whole difference {worst}");
-        let seamy = denoise_anscombe(&net, &a, TileOptions { core: 96, margin: 36 }, None, &Device::Cpu, &mut |_| {}, &|| false).unwrap();
+        let seamy = denoise(&net, &a, TileOptions { core: 96, margin: 36 });
         assert!(worst_difference(&reference, &seamy) > 1e-4);
     }
 }
