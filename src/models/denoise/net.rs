@@ -1,5 +1,6 @@
-//! The residual denoiser (mammogram-denoising-anscombe, Sec. 2.2, Fig. 2): input the Anscombe-domain image minus its
-//! smooth background, output the noise map `V̂`; the denoised image is the input minus `V̂`.
+//! The denoiser (mammogram-denoising-anscombe, Sec. 2.2, Fig. 2): input the Anscombe-domain image minus its smooth
+//! background, output the noise map `V̂`; the denoised image is the input minus `V̂`. The body is the paper's residual
+//! stack or the multiscale one ([`super::unet`]).
 
 use candle_core::{Result, Tensor};
 use candle_nn::{Module, VarBuilder};

@@ -1,20 +1,20 @@
-//! Network presets of the Anscombe-domain residual denoiser.
+//! Network presets of the Anscombe-domain denoiser.
 
 use serde::{Deserialize, Serialize};
 
 use super::unet::UnetConfig;
 use crate::models::error::ModelError;
 
-/// Which network: the paper's residual net, the small interactive one, or `DnCNN`-17 for comparison.
+/// Which network: the paper's residual net, the small residual ones, the multiscale ones (`unet`, the default), or
+/// `DnCNN`-17 for comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DenoisePreset {
     /// Eckert et al., Fig. 2: 3 × 3 conv (64) + `ReLU`, 15 residual blocks of three 3 × 3 conv (64) + BN + `ReLU` with
     /// a 1 × 1 conv skip, 3 × 3 conv to the noise map: 1.74 M parameters.
     Paper,
-    /// The interactive preset: 24 channels, 4 residual blocks of two conv + BN + `ReLU` with identity skips
-    /// (about 42 k parameters, 41× fewer multiply-adds per pixel than `paper`; see the model card for the measurement
-    /// that chose it).
+    /// The small residual preset (the default before `unet`): 24 channels, 4 residual blocks of two conv + BN + `ReLU`
+    /// with identity skips (about 42 k parameters, 41× fewer multiply-adds per pixel than `paper`).
     Fast,
     /// A wider, deeper interactive net: 32 channels, 6 residual blocks of two conv + BN + `ReLU` (about 112 k
     /// parameters, 2.6× the operations of `fast`), for where `fast` does not match BM3D.
