@@ -98,11 +98,7 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
     if !(alpha > 0.0 && alpha <= 1.0) {
         bail!("--dose must be in (0, 1], got {alpha}");
     }
-    let requested = match a.estimate.as_str() {
-        "full-dose" => Estimate::FullDose,
-        "noise-free" => Estimate::NoiseFree,
-        other => bail!("--estimate must be full-dose or noise-free, got {other:?}"),
-    };
+    let requested = Estimate::from_name(&a.estimate)?;
     // The full-dose estimate of an image as acquired is the image itself.
     let estimate = if alpha < 1.0 { requested } else { Estimate::NoiseFree };
     let weights = if let Some(w) = &a.weights {

@@ -63,6 +63,9 @@ pub enum Estimate {
 }
 
 impl Estimate {
+    /// Both estimates.
+    pub const ALL: [Self; 2] = [Self::NoiseFree, Self::FullDose];
+
     /// The command-line name.
     pub fn name(self) -> &'static str {
         match self {
@@ -71,11 +74,19 @@ impl Estimate {
         }
     }
 
+    /// Parses a command-line name.
+    pub fn from_name(name: &str) -> Result<Self, ModelError> {
+        Self::ALL
+            .into_iter()
+            .find(|e| e.name() == name)
+            .ok_or_else(|| ModelError::Input(format!("unknown estimate {name:?} (expected full-dose or noise-free)")))
+    }
+
     /// `noise_free` (a noise-free estimate of `input`, a dose reduction to α) as this estimate.
     pub fn apply(self, input: &Image, noise_free: Image, scale: CountScale) -> Image {
         match self {
             Self::NoiseFree => noise_free,
-            Self::FullDose => full_dose_estimate(input, &noise_free, scale),
+            Self::FullDose => full_dose_estimate(input, noise_free, scale),
         }
     }
 }
@@ -85,13 +96,12 @@ impl Estimate {
 /// independent of `K` given the rate λ, `E[N | K] = K + (1 − α)·E[λ | K]`. On the raw scale, where the input shows
 /// `K / α`, that is `α·input + (1 − α)·noise_free` (raw values are affine in counts). At α = 1 it is the input itself.
 /// Pixels without counts keep their value.
-pub fn full_dose_estimate(input: &Image, noise_free: &Image, scale: CountScale) -> Image {
+pub fn full_dose_estimate(input: &Image, mut noise_free: Image, scale: CountScale) -> Image {
     let alpha = scale.alpha.clamp(0.0, 1.0) as f32;
-    let mut out = noise_free.clone();
-    for (o, &v) in out.data.iter_mut().zip(&input.data) {
+    for (o, &v) in noise_free.data.iter_mut().zip(&input.data) {
         *o = if scale.counts(v) <= 0.0 { v } else { alpha * v + (1.0 - alpha) * *o };
     }
-    out
+    noise_free
 }
 
 /// An Anscombe-domain result back on the raw scale of `input`; pixels without counts in `input` keep their value.
@@ -130,7 +140,7 @@ mod tests {
         let full_dose = Estimate::FullDose.apply(&reduced, truth.clone(), scale);
         assert!((mse(&noise_free) / lambda - 1.0).abs() < 0.05, "{}", mse(&noise_free));
         assert!((mse(&full_dose) / (lambda * (1.0 - alpha)) - 1.0).abs() < 0.05, "{}", mse(&full_dose));
-        let same = full_dose_estimate(&full, &truth, CountScale { alpha: 1.0, ..scale });
+        let same = full_dose_estimate(&full, truth, CountScale { alpha: 1.0, ..scale });
         assert_eq!(same.data, full.data);
     }
 }
