@@ -18,11 +18,14 @@ pub struct TrainDenoiseArgs {
     /// Output weights (f16 safetensors), e.g. assets/models/denoise-unet.safetensors.
     #[arg(long, value_name = "OUT.safetensors")]
     pub out: PathBuf,
-    /// Optimiser steps (each a batch of 64 × 64 patches with fresh noise).
+    /// Optimiser steps (each a batch of patches with fresh noise).
     #[arg(long, default_value_t = 6000)]
     pub steps: usize,
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Side of a training patch in px (the paper's 64; crops are cut 16 px larger).
+    #[arg(long, value_name = "PX", default_value_t = 64)]
+    pub patch: usize,
     #[arg(long, value_name = "LR", default_value_t = 1e-3)]
     pub lr: f64,
     /// Simulated training mammograms.
@@ -31,7 +34,7 @@ pub struct TrainDenoiseArgs {
     /// Simulated validation mammograms (other seeds).
     #[arg(long, value_name = "N", default_value_t = 8)]
     pub val_images: usize,
-    /// 80 × 80 crops cut from each image.
+    /// Crops cut from each image.
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub crops_per_image: usize,
     #[arg(long, default_value_t = 2026)]
@@ -49,6 +52,7 @@ pub fn run(a: &TrainDenoiseArgs) -> anyhow::Result<()> {
     let config = TrainDenoiseConfig {
         steps: a.steps,
         batch_size: a.batch,
+        patch: a.patch,
         lr: a.lr,
         train_images: a.train_images,
         val_images: a.val_images,

@@ -7,7 +7,8 @@
 //! 0–4 calcification clusters and sometimes a mass. Half the images are kept as linear For Processing values
 //! (`raw`, `raw_clean`), half as For Presentation (log-processed `image`, `clean`), because users open both. The
 //! detector gain and offset are estimated from the noisy full-dose image itself (`estimate_gain`), exactly as at
-//! inference, never taken from the simulator's truth. Crops are [`CROP`] px square and lie inside the breast; a
+//! inference, never taken from the simulator's truth. Crops are square, 16 px larger than the training patch ([`crop_side`]: 80 px for the paper's 64),
+//! and lie inside the breast; a
 //! fifth of them are centred on calcifications so the network sees what it must keep.
 
 use rand::{Rng, SeedableRng, rngs::StdRng};
@@ -17,13 +18,21 @@ use crate::dicom::Laterality;
 use crate::imaging::{Image, perturb::gain::estimate_gain, seed::splitmix64};
 use crate::synth::mammogram::{Density, DetectorParams, LesionParams, MammogramParams, MaskRle, View, simulate};
 
-/// Side of a stored crop: the 64 px training patch plus an 8 px margin for the smooth background.
+/// Side of a stored crop for the paper's 64 px training patch: the patch plus an 8 px margin for the smooth
+/// background.
 pub const CROP: usize = 80;
+
+/// Side of the stored crop for training patches of side `patch`.
+pub const fn crop_side(patch: usize) -> usize {
+    patch + (CROP - 64)
+}
 
 /// Full-dose crops with their noise-free twins and the image's count scale.
 #[derive(Clone, Debug, Default)]
 pub struct DenoiseCrops {
-    /// `CROP²` noisy full-dose values per crop, row-major, crop after crop.
+    /// Side of every crop.
+    pub side: usize,
+    /// `side²` noisy full-dose values per crop, row-major, crop after crop.
     pub noisy: Vec<f32>,
     /// The noise-free values of the same pixels.
     pub clean: Vec<f32>,
@@ -50,11 +59,12 @@ impl DenoiseCrops {
 
     /// The noisy and clean pixels of crop `i`.
     pub fn crop(&self, i: usize) -> (&[f32], &[f32]) {
-        let n = CROP * CROP;
+        let n = self.side * self.side;
         (&self.noisy[i * n..(i + 1) * n], &self.clean[i * n..(i + 1) * n])
     }
 
     fn append(&mut self, mut other: Self) {
+        self.side = other.side;
         self.noisy.append(&mut other.noisy);
         self.clean.append(&mut other.clean);
         self.gain.append(&mut other.gain);
@@ -72,6 +82,8 @@ pub struct CropParams {
     pub first_image: usize,
     pub images: usize,
     pub crops_per_image: usize,
+    /// Side of a crop ([`crop_side`] of the training patch).
+    pub side: usize,
 }
 
 /// Simulation settings of image `index`.
@@ -107,12 +119,12 @@ pub fn build_crops(params: CropParams, progress: &(dyn Fn(usize) + Sync), cancel
             if cancelled() {
                 return DenoiseCrops::default();
             }
-            let crops = image_crops(params.seed, index, params.crops_per_image).unwrap_or_default();
+            let crops = image_crops(params.seed, index, params.crops_per_image, params.side).unwrap_or_default();
             progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
             crops
         })
         .collect();
-    let mut all = DenoiseCrops::default();
+    let mut all = DenoiseCrops { side: params.side, ..DenoiseCrops::default() };
     for part in parts {
         all.append(part);
     }
@@ -120,26 +132,26 @@ pub fn build_crops(params: CropParams, progress: &(dyn Fn(usize) + Sync), cancel
 }
 
 /// The crops of one image, `None` when its gain cannot be estimated.
-fn image_crops(seed: u64, index: usize, count: usize) -> Option<DenoiseCrops> {
+fn image_crops(seed: u64, index: usize, count: usize, side: usize) -> Option<DenoiseCrops> {
     let (params, linear) = image_params(seed, index);
     let sim = simulate(&params).ok()?;
     let (noisy, clean) = if linear { (sim.raw, sim.raw_clean) } else { (sim.image, sim.clean) };
     let estimate = estimate_gain(&noisy).ok()?;
     let (w, h) = (noisy.width, noisy.height);
     let inside = full_mask(&sim.truth.breast_mask, w, h);
-    if w < CROP || h < CROP {
+    if w < side || h < side {
         return None;
     }
     let mut values: Vec<f32> = clean.data.iter().zip(&inside).filter(|p| *p.1).map(|p| *p.0).collect();
-    if values.len() < CROP * CROP {
+    if values.len() < side * side {
         return None;
     }
     values.sort_by(f32::total_cmp);
     let range = [values[values.len() / 100], values[values.len() * 99 / 100]];
     let mut rng = StdRng::seed_from_u64(splitmix64(seed ^ splitmix64(index as u64 ^ 0xC80F)));
     let specks: Vec<[f64; 2]> = sim.truth.calcifications.iter().map(|c| c.center_px).collect();
-    let mut out = DenoiseCrops::default();
-    let half = CROP / 2;
+    let mut out = DenoiseCrops { side, ..DenoiseCrops::default() };
+    let half = side / 2;
     let mut tries = 0;
     while out.len() < count && tries < count * 50 {
         tries += 1;
@@ -155,13 +167,13 @@ fn image_crops(seed: u64, index: usize, count: usize) -> Option<DenoiseCrops> {
         }
         let (x0, y0) = (cx - half, cy - half);
         let all_inside =
-            [(x0, y0), (x0 + CROP - 1, y0), (x0, y0 + CROP - 1), (x0 + CROP - 1, y0 + CROP - 1)].iter().all(|&(x, y)| inside[y * w + x]);
+            [(x0, y0), (x0 + side - 1, y0), (x0, y0 + side - 1), (x0 + side - 1, y0 + side - 1)].iter().all(|&(x, y)| inside[y * w + x]);
         if !all_inside {
             continue;
         }
-        for y in y0..y0 + CROP {
-            out.noisy.extend_from_slice(&noisy.data[y * w + x0..][..CROP]);
-            out.clean.extend_from_slice(&clean.data[y * w + x0..][..CROP]);
+        for y in y0..y0 + side {
+            out.noisy.extend_from_slice(&noisy.data[y * w + x0..][..side]);
+            out.clean.extend_from_slice(&clean.data[y * w + x0..][..side]);
         }
         out.gain.push(estimate.gain as f32);
         out.offset.push(estimate.offset as f32);
@@ -212,7 +224,7 @@ mod tests {
 
     #[test]
     fn crops_lie_inside_the_breast_and_are_reproducible() {
-        let params = CropParams { seed: 3, first_image: 0, images: 1, crops_per_image: 6 };
+        let params = CropParams { seed: 3, first_image: 0, images: 1, crops_per_image: 6, side: CROP };
         let a = build_crops(params, &|_| {}, &|| false);
         assert_eq!(a.len(), 6);
         assert_eq!(a.noisy.len(), 6 * CROP * CROP);
@@ -221,5 +233,7 @@ mod tests {
         let (noisy, clean) = a.crop(2);
         assert!(noisy.iter().zip(clean).any(|(n, c)| (n - c).abs() > 0.5), "the noisy crop has noise");
         assert!(a.gain[0] > 0.0 && a.range[0][1] > a.range[0][0]);
+        let large = build_crops(CropParams { side: crop_side(128), ..params }, &|_| {}, &|| false);
+        assert_eq!((large.side, large.len(), large.noisy.len()), (144, 6, 6 * 144 * 144));
     }
 }

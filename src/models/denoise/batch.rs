@@ -14,9 +14,9 @@ use crate::imaging::{
     seed::splitmix64,
 };
 use crate::models::training::batches::dihedral;
-use crate::synth::denoise_data::{CROP, DenoiseCrops};
+use crate::synth::denoise_data::DenoiseCrops;
 
-/// Side of a training patch (the paper's 64 × 64).
+/// Side of a training patch by default (the paper's 64 × 64; `train denoise --patch` for larger ones).
 pub const PATCH: usize = 64;
 /// The paper's dose fraction (80 % dose reduction).
 pub const PAPER_ALPHA: f64 = 0.2;
@@ -85,27 +85,28 @@ impl SampleSpec {
     }
 }
 
-/// Builds the `(input, background, noise, clean)` arrays of one sample.
-pub fn sample(crops: &DenoiseCrops, spec: SampleSpec) -> [Vec<f32>; 4] {
+/// Builds the `(input, background, noise, clean)` arrays of one sample: the centred `patch`² of its crop.
+pub fn sample(crops: &DenoiseCrops, spec: SampleSpec, patch: usize) -> [Vec<f32>; 4] {
     let (noisy, clean) = crops.crop(spec.crop);
+    let side = crops.side;
     let scale = CountScale { gain: f64::from(crops.gain[spec.crop]), offset: f64::from(crops.offset[spec.crop]), alpha: spec.alpha };
-    let noisy = Image { width: CROP, height: CROP, data: noisy.to_vec() };
+    let noisy = Image { width: side, height: side, data: noisy.to_vec() };
     let reduced = reduce_dose(&noisy, spec.alpha, scale.gain, scale.offset, spec.seed).unwrap_or(noisy);
     let a = scale.to_anscombe(&reduced);
-    let a_clean = scale.expected_anscombe(&Image { width: CROP, height: CROP, data: clean.to_vec() });
-    let background = gaussian_blur(&a.data, CROP, CROP, BACKGROUND_SIGMA_PX);
-    let margin = (CROP - PATCH) / 2;
-    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(PATCH * PATCH));
-    for y in margin..margin + PATCH {
-        for x in margin..margin + PATCH {
-            let i = y * CROP + x;
+    let a_clean = scale.expected_anscombe(&Image { width: side, height: side, data: clean.to_vec() });
+    let background = gaussian_blur(&a.data, side, side, BACKGROUND_SIGMA_PX);
+    let margin = (side - patch) / 2;
+    let mut out: [Vec<f32>; 4] = std::array::from_fn(|_| Vec::with_capacity(patch * patch));
+    for y in margin..margin + patch {
+        for x in margin..margin + patch {
+            let i = y * side + x;
             out[0].push(a.data[i] - background[i]);
             out[1].push(background[i]);
             out[2].push(a.data[i] - a_clean.data[i]);
             out[3].push(a_clean.data[i]);
         }
     }
-    out.map(|v| dihedral(&v, PATCH, spec.flip))
+    out.map(|v| dihedral(&v, patch, spec.flip))
 }
 
 /// The Anscombe-domain dynamic range of a crop's image at α (for the SSIM constants).
@@ -115,11 +116,14 @@ pub fn anscombe_range(crops: &DenoiseCrops, i: usize, alpha: f64) -> f32 {
     (mean_anscombe(scale.counts(hi)) - mean_anscombe(scale.counts(lo))).max(1.0) as f32
 }
 
-/// Builds a batch of `specs` (samples in parallel).
-pub fn batch(crops: &DenoiseCrops, specs: &[SampleSpec], device: &Device) -> Result<Batch> {
-    let samples: Vec<[Vec<f32>; 4]> = specs.par_iter().map(|s| sample(crops, *s)).collect();
+/// Builds a batch of `specs`, `patch`² each (samples in parallel).
+pub fn batch(crops: &DenoiseCrops, specs: &[SampleSpec], patch: usize, device: &Device) -> Result<Batch> {
+    if patch > crops.side {
+        candle_core::bail!("{patch} px patches do not fit in {} px crops", crops.side);
+    }
+    let samples: Vec<[Vec<f32>; 4]> = specs.par_iter().map(|s| sample(crops, *s, patch)).collect();
     let n = specs.len();
-    let stack = |k: usize| Tensor::from_vec(samples.iter().flat_map(|s| s[k].iter().copied()).collect(), (n, 1, PATCH, PATCH), device);
+    let stack = |k: usize| Tensor::from_vec(samples.iter().flat_map(|s| s[k].iter().copied()).collect(), (n, 1, patch, patch), device);
     let range: Vec<f32> = specs.iter().map(|s| anscombe_range(crops, s.crop, s.alpha)).collect();
     Ok(Batch { input: stack(0)?, background: stack(1)?, noise: stack(2)?, clean: stack(3)?, range: Tensor::from_vec(range, n, device)? })
 }

@@ -8,7 +8,7 @@ use candle_core::{DType, Device};
 use candle_nn::{VarBuilder, VarMap};
 use serde::{Deserialize, Serialize};
 
-use super::batch::{DoseMix, PAPER_ALPHA, SampleSpec, batch};
+use super::batch::{DoseMix, PAPER_ALPHA, PATCH, SampleSpec, batch};
 use super::crops_store::{load_crops, save_crops};
 use super::net::DenoiseNet;
 use super::preset::DenoisePreset;
@@ -18,7 +18,7 @@ use crate::imaging::seed::splitmix64;
 use crate::models::adam::{Adam, AdamConfig};
 use crate::models::checkpoint::{fill_varmap, load_weights, write_atomically};
 use crate::models::error::ModelError;
-use crate::synth::denoise_data::{CropParams, DenoiseCrops, build_crops};
+use crate::synth::denoise_data::{CROP, CropParams, DenoiseCrops, build_crops, crop_side};
 
 /// Everything that determines a training run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct TrainDenoiseConfig {
     /// Optimiser steps.
     pub steps: usize,
     pub batch_size: usize,
+    /// Side of a training patch (the paper's 64; larger patches give the multiscale nets' deep levels context).
+    #[serde(default = "paper_patch")]
+    pub patch: usize,
     /// Peak learning rate (cosine decay to `final_lr_fraction` of it after a linear warm-up).
     pub lr: f64,
     pub final_lr_fraction: f64,
@@ -57,6 +60,7 @@ impl TrainDenoiseConfig {
             crops_per_image: 200,
             steps: 6000,
             batch_size: 16,
+            patch: PATCH,
             lr: 1e-3,
             final_lr_fraction: 0.02,
             warmup_steps: 100,
@@ -78,6 +82,14 @@ impl TrainDenoiseConfig {
     fn validate(&self) -> Result<(), ModelError> {
         if self.steps == 0 || self.batch_size == 0 || self.train_images == 0 || self.crops_per_image == 0 || self.checkpoint_every == 0 {
             return Err(ModelError::Input("steps, batch size, images, crops per image and checkpoint interval must be positive".into()));
+        }
+        let align = self.preset.config().alignment();
+        if !(32..=512).contains(&self.patch) || !self.patch.is_multiple_of(align) {
+            return Err(ModelError::Input(format!(
+                "the training patch must be 32 to 512 px and a multiple of {align} for {}, got {}",
+                self.preset.name(),
+                self.patch
+            )));
         }
         Ok(())
     }
@@ -138,6 +150,10 @@ struct Progress {
 
 const VAL_SEED: u64 = 0x0DE_5A1;
 
+fn paper_patch() -> usize {
+    PATCH
+}
+
 /// Trains (or resumes) the denoiser and writes the f16 weights to `config.out`.
 pub fn train_denoiser(
     config: &TrainDenoiseConfig,
@@ -192,7 +208,7 @@ pub fn train_denoiser(
         let base = (step * config.batch_size) as u64;
         let specs: Vec<SampleSpec> =
             (0..config.batch_size as u64).map(|i| SampleSpec::draw(&train, &config.dose_mix, config.seed, base + i)).collect();
-        let b = batch(&train, &specs, device)?;
+        let b = batch(&train, &specs, config.patch, device)?;
         let estimated = net.forward_t(&b.input, true)?;
         let denoised = b.denoised(&estimated)?;
         let (loss, _, _) = denoise_loss(&estimated, &b.noise, &denoised, &b.clean, &b.range, &window)?;
@@ -205,7 +221,7 @@ pub fn train_denoiser(
         observer.step(progress.summary.steps_done, config.steps, loss);
         let done = progress.summary.steps_done;
         if done % config.checkpoint_every == 0 || done == config.steps {
-            let (val_mse, val_input_mse, val_ssim) = validate(&net, &val, &val_specs, config.batch_size, &window, device)?;
+            let (val_mse, val_input_mse, val_ssim) = validate(&net, &val, &val_specs, config, &window, device)?;
             let record = DenoiseValRecord {
                 step: done,
                 train_loss: loss_sum / loss_count.max(1) as f64,
@@ -248,8 +264,12 @@ fn crops(
     observer: &dyn DenoiseTrainObserver,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<(DenoiseCrops, DenoiseCrops), ModelError> {
+    let side = crop_side(config.patch);
     let sets = [
-        ("train", CropParams { seed: config.seed, first_image: 0, images: config.train_images, crops_per_image: config.crops_per_image }),
+        (
+            "train",
+            CropParams { seed: config.seed, first_image: 0, images: config.train_images, crops_per_image: config.crops_per_image, side },
+        ),
         (
             "val",
             CropParams {
@@ -257,13 +277,16 @@ fn crops(
                 first_image: config.train_images,
                 images: config.val_images,
                 crops_per_image: config.crops_per_image.min(64),
+                side,
             },
         ),
     ];
     let mut out = Vec::new();
     for (name, params) in sets {
         let recipe = format!("{params:?}");
-        let path = config.work_dir.join(format!("crops-{name}.safetensors"));
+        // One cache per crop size, so runs with other patch sizes do not rebuild each other's.
+        let file = if side == CROP { format!("crops-{name}.safetensors") } else { format!("crops-{name}-{side}.safetensors") };
+        let path = config.work_dir.join(file);
         if let Some(c) = load_crops(&path, &recipe)? {
             observer.message(&format!("{name}: {} crops from {}", c.len(), path.display()));
             out.push(c);
@@ -285,13 +308,13 @@ fn validate(
     net: &DenoiseNet,
     val: &DenoiseCrops,
     specs: &[SampleSpec],
-    batch_size: usize,
+    config: &TrainDenoiseConfig,
     window: &candle_core::Tensor,
     device: &Device,
 ) -> Result<(f64, f64, f64), ModelError> {
     let (mut mse, mut input, mut ssim, mut n) = (0.0, 0.0, 0.0, 0usize);
-    for chunk in specs.chunks(batch_size) {
-        let b = batch(val, chunk, device)?;
+    for chunk in specs.chunks(config.batch_size) {
+        let b = batch(val, chunk, config.patch, device)?;
         let estimated = net.forward_t(&b.input, false)?;
         let denoised = b.denoised(&estimated)?;
         let (_, m, s) = denoise_loss(&estimated, &b.noise, &denoised, &b.clean, &b.range, window)?;
@@ -380,5 +403,29 @@ mod tests {
         assert_eq!(again.history.len(), 2);
         assert!((again.history[1].val_mse - summary.history[1].val_mse).abs() < 1e-9);
         assert_eq!(observer.0.lock().len(), 2, "no new validation on a finished run");
+    }
+
+    /// Larger patches train from their own crop cache; patches off the multiscale grid or out of range are refused.
+    #[test]
+    fn patch_size_is_checked_and_larger_patches_train() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = TrainDenoiseConfig {
+            train_images: 1,
+            val_images: 1,
+            crops_per_image: 4,
+            steps: 2,
+            batch_size: 2,
+            patch: 96,
+            checkpoint_every: 2,
+            ..TrainDenoiseConfig::shipped(DenoisePreset::Unet, dir.path().join("out.safetensors"), dir.path().join("work"))
+        };
+        let observer = Record(Mutex::new(Vec::new()));
+        let summary = train_denoiser(&config, &Device::Cpu, &observer, &|| false).unwrap();
+        assert_eq!(summary.steps_done, 2);
+        assert!(dir.path().join("work/crops-train-112.safetensors").exists());
+        for patch in [66, 16, 1024] {
+            let bad = TrainDenoiseConfig { patch, ..config.clone() };
+            assert!(matches!(train_denoiser(&bad, &Device::Cpu, &observer, &|| false), Err(ModelError::Input(_))), "{patch}");
+        }
     }
 }
