@@ -711,6 +711,8 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     assert!(r["ssim_output"].as_f64().unwrap() > r["ssim_input"].as_f64().unwrap(), "{report}");
     assert_eq!(report["preset"], "unet");
     assert_eq!(report["estimate"], "full-dose");
+    let weight = report["full_dose_weight"].as_f64().unwrap();
+    assert!((0.0..=0.3).contains(&weight), "{report}");
     assert_eq!(report["weights_sha256"].as_str().unwrap().len(), 64);
     assert!(!stdout(&run).contains("PatientName"));
     let written = info_json(&out, &[]);
@@ -724,6 +726,7 @@ fn analyze_denoise_reports_scores_and_refuses_bad_input() {
     let report: Value = serde_json::from_str(&stdout(&run)).unwrap();
     assert!(report["reference"].is_null());
     assert_eq!(report["estimate"], "noise-free");
+    assert!(report["full_dose_weight"].is_null());
     // Refusals: the input as output, a dose outside (0, 1], an unknown preset, a file that is not an image.
     let copy = dir.path().join("in.dcm");
     std::fs::copy(&input, &copy).unwrap();

@@ -17,7 +17,7 @@ use crate::dicom::{self, OpenOptions};
 use crate::imaging::perturb::{count_scale::CountScale, dose::reduce_dose, gain::estimate_gain_or_ratio};
 use crate::imaging::quality;
 use crate::models::catalog::denoise_model_path;
-use crate::models::denoise::pipeline::{Estimate, denoise_image};
+use crate::models::denoise::pipeline::{Estimate, denoise_image, full_dose_weight};
 use crate::models::denoise::{DenoisePreset, load_denoiser};
 use crate::models::device::{best_device, device_name};
 
@@ -67,6 +67,9 @@ struct Report {
     dose_fraction: f64,
     /// What the output estimates: "noise-free" or "full-dose" (with --dose).
     estimate: Estimate,
+    /// With the full-dose estimate: the weight of the dose-reduced input, α when the image's noise is what its gain
+    /// says, less when the original was quieter (film).
+    full_dose_weight: Option<f64>,
     gain: f64,
     offset: f64,
     /// True when the gain came from the paper's var/mean ratio because the regression failed (e.g. film).
@@ -140,6 +143,7 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         &|| false,
     )?;
     bar.finish_and_clear();
+    let full_dose_weight = (estimate == Estimate::FullDose).then(|| full_dose_weight(&input, scale));
     let out = estimate.apply(&input, out, scale);
     let seconds = started.elapsed().as_secs_f64();
     let description = format!(
@@ -178,6 +182,7 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         device: device_name(&device),
         dose_fraction: alpha,
         estimate,
+        full_dose_weight,
         gain: gain.gain,
         offset: gain.offset,
         gain_from_ratio: from_ratio,

@@ -15,7 +15,7 @@ use crate::imaging::perturb::{self, FourierCache, PerturbParams, count_scale::Co
 use crate::imaging::{Image, pyramid::Pyramid, quality};
 use crate::jobs::{self, Job, Message};
 use crate::models::catalog::denoise_model_path;
-use crate::models::denoise::pipeline::{denoise_image, to_raw};
+use crate::models::denoise::pipeline::{blend_input, denoise_image, to_raw};
 use crate::models::denoise::tiled::Rect;
 use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
 use crate::models::device::best_device;
@@ -131,8 +131,9 @@ impl DenoiseJobs {
             };
             let (gain, _) = estimate_gain_or_ratio(&frame)?;
             let scale = CountScale { gain: gain.gain, offset: gain.offset, alpha: input.alpha };
+            let weight = input.estimate.input_weight(&noisy, scale);
             let snapshot = |anscombe: &Image, done: usize, total: usize, scores: Option<DenoiseScores>| -> DenoiseResult {
-                let denoised = input.estimate.apply(&noisy, to_raw(&noisy, anscombe, scale), scale);
+                let denoised = blend_input(&noisy, to_raw(&noisy, anscombe, scale), scale, weight);
                 result(input, &denoised, &noisy, done, total, scores, started, &version)
             };
             let mut last = Instant::now();
@@ -151,7 +152,7 @@ impl DenoiseJobs {
                 },
                 &cancelled,
             )?;
-            let denoised = input.estimate.apply(&noisy, denoised, scale);
+            let denoised = blend_input(&noisy, denoised, scale, weight);
             let scores = (input.alpha < 1.0).then(|| scores(&frame, &noisy, &denoised)).transpose()?;
             r.output(result(input, &denoised, &noisy, 1, 1, scores, started, &version));
             Ok(())

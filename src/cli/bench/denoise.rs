@@ -23,7 +23,7 @@ use crate::imaging::{
 };
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
-use crate::models::denoise::pipeline::{Estimate, denoise_image_mirrored, gaussian_baseline, to_raw};
+use crate::models::denoise::pipeline::{Estimate, denoise_image_mirrored, full_dose_weight, gaussian_baseline, to_raw};
 use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
 use crate::models::device::{best_device, device_name};
 use crate::synth::denoise_data::eval_image;
@@ -120,6 +120,9 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
         let mut inputs = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let (noisy, scale) = case.degrade(alpha, splitmix64(a.seed ^ (i as u64) << 8 ^ alpha.to_bits()));
+            if alpha < 1.0 {
+                eprintln!("{} at α {alpha}: full-dose weight {:.3}", case.name, full_dose_weight(&noisy, scale));
+            }
             let mp = (noisy.width * noisy.height) as f64 / 1e6;
             push("noisy", case.kind, score(case, &noisy)?, None);
             let t = Instant::now();
@@ -215,14 +218,18 @@ impl Drop for Scratch {
 fn load_models(weights: &[PathBuf], mirrors: usize, device: &Device) -> anyhow::Result<Vec<(String, LoadedDenoiser)>> {
     let paths: Vec<PathBuf> =
         if weights.is_empty() { DenoisePreset::ALL.into_iter().filter_map(denoise_model_path).collect() } else { weights.to_vec() };
-    paths
-        .iter()
-        .map(|p| {
-            let m = load_denoiser(p, device).with_context(|| format!("cannot load {}", p.display()))?;
-            let passes = if mirrors > 1 { format!(" ×{mirrors} mirrors") } else { String::new() };
-            Ok((format!("net {}{passes}", m.net.preset().name()), m))
-        })
-        .collect()
+    let mut out: Vec<(String, LoadedDenoiser)> = Vec::new();
+    for p in &paths {
+        let m = load_denoiser(p, device).with_context(|| format!("cannot load {}", p.display()))?;
+        let passes = if mirrors > 1 { format!(" ×{mirrors} mirrors") } else { String::new() };
+        let mut name = format!("net {}{passes}", m.net.preset().name());
+        // Two weights of one preset: rows are kept apart by name, so the second is told by its file.
+        if out.iter().any(|(n, _)| *n == name) {
+            name = format!("{name} ({})", p.file_stem().map_or_else(|| p.display().to_string(), |s| s.to_string_lossy().into_owned()));
+        }
+        out.push((name, m));
+    }
+    Ok(out)
 }
 
 /// Seconds per megapixel of every preset (see `--speed`).

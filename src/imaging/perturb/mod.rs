@@ -9,7 +9,7 @@
 //!
 //! Files: [`noise`] (Gaussian noise, matched-σ baseline), [`gain`] (gain estimator), [`dose`] (Poisson thinning),
 //! [`anscombe`] (variance stabilisation and its unbiased inverse), [`count_scale`] (raw values ↔ counts ↔ Anscombe
-//! domain), [`shuffle`] (patch shuffle), `cache`.
+//! domain), [`noise_share`] (how much of a reduced image's noise is its original's), [`shuffle`] (patch shuffle), `cache`.
 //!
 //! ```
 //! use mammoscope::imaging::{Image, perturb::{self, FourierCache, PerturbParams}};
@@ -26,6 +26,7 @@ pub mod count_scale;
 pub mod dose;
 pub mod gain;
 pub mod noise;
+pub mod noise_share;
 mod params;
 mod rng;
 pub mod shuffle;

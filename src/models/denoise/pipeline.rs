@@ -11,7 +11,11 @@ use candle_core::Device;
 use super::mirrors::denoise_anscombe_mirrored;
 use super::net::DenoiseNet;
 use super::tiled::{Rect, TileOptions, TileProgress, denoise_anscombe};
-use crate::imaging::{Image, gaussian::blur_image, perturb::count_scale::CountScale};
+use crate::imaging::{
+    Image,
+    gaussian::blur_image,
+    perturb::{count_scale::CountScale, noise_share::original_noise_share},
+};
 use crate::models::error::ModelError;
 
 /// σ of the Gaussian-filter baseline in the Anscombe domain (the paper's Table 1).
@@ -84,9 +88,14 @@ impl Estimate {
 
     /// `noise_free` (a noise-free estimate of `input`, a dose reduction to α) as this estimate.
     pub fn apply(self, input: &Image, noise_free: Image, scale: CountScale) -> Image {
+        blend_input(input, noise_free, scale, self.input_weight(input, scale))
+    }
+
+    /// The weight of `input` in this estimate: 0 for the noise-free one, [`full_dose_weight`] for the full-dose one.
+    pub fn input_weight(self, input: &Image, scale: CountScale) -> f64 {
         match self {
-            Self::NoiseFree => noise_free,
-            Self::FullDose => full_dose_estimate(input, noise_free, scale),
+            Self::NoiseFree => 0.0,
+            Self::FullDose => full_dose_weight(input, scale),
         }
     }
 }
@@ -95,13 +104,32 @@ impl Estimate {
 /// noise-free estimate: with full-dose counts `N = K + M`, the kept `K` observed and the removed `M ~ Poisson((1 − α)λ)`
 /// independent of `K` given the rate λ, `E[N | K] = K + (1 − α)·E[λ | K]`. On the raw scale, where the input shows
 /// `K / α`, that is `α·input + (1 − α)·noise_free` (raw values are affine in counts). At α = 1 it is the input itself.
+///
+/// The weight α holds when the gain describes the original's noise. Where it does not (var/mean counts texture or
+/// film grain as quanta, processed images), the weight is the measured share of the input's noise that is the
+/// original's own, [`full_dose_weight`]: the Gaussian posterior mean `noise_free + w·(input − noise_free)`.
 /// Pixels without counts keep their value.
-pub fn full_dose_estimate(input: &Image, mut noise_free: Image, scale: CountScale) -> Image {
-    let alpha = scale.alpha.clamp(0.0, 1.0) as f32;
+pub fn full_dose_estimate(input: &Image, noise_free: Image, scale: CountScale) -> Image {
+    let weight = full_dose_weight(input, scale);
+    blend_input(input, noise_free, scale, weight)
+}
+
+/// `weight·input + (1 − weight)·noise_free`; pixels without counts keep the input's value.
+pub fn blend_input(input: &Image, mut noise_free: Image, scale: CountScale, weight: f64) -> Image {
+    if weight <= 0.0 {
+        return noise_free;
+    }
+    let w = weight.min(1.0) as f32;
     for (o, &v) in noise_free.data.iter_mut().zip(&input.data) {
-        *o = if scale.counts(v) <= 0.0 { v } else { alpha * v + (1.0 - alpha) * *o };
+        *o = if scale.counts(v) <= 0.0 { v } else { w * v + (1.0 - w) * *o };
     }
     noise_free
+}
+
+/// The weight of the input in [`full_dose_estimate`]: α when the input's noise is what thinning a Poisson original
+/// with the estimated gain gives, less when the original was quieter ([`original_noise_share`]).
+pub fn full_dose_weight(input: &Image, scale: CountScale) -> f64 {
+    original_noise_share(input, scale)
 }
 
 /// An Anscombe-domain result back on the raw scale of `input`; pixels without counts in `input` keep their value.
