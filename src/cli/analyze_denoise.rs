@@ -30,9 +30,10 @@ pub struct DenoiseArgs {
     #[arg(long, value_name = "ALPHA")]
     pub dose: Option<f64>,
     /// With --dose: what the output estimates. `full-dose` (default): the original image the dose was reduced from, the
-    /// paper's training target and what PSNR/SSIM against the original score (the posterior mean: α·input +
-    /// (1 − α)·noise-free estimate); `noise-free`: the network's noise-free estimate. Without --dose the output is
-    /// always the noise-free estimate.
+    /// paper's training target and what PSNR/SSIM against the original score (the posterior mean: w·input +
+    /// (1 − w)·noise-free estimate, w = α when the image's noise matches its gain, less for a quieter original, measured
+    /// on the input and reported as `full_dose_weight`); `noise-free`: the network's noise-free estimate. Without
+    /// --dose the output is always the noise-free estimate.
     #[arg(long, value_name = "full-dose|noise-free", default_value = "full-dose")]
     pub estimate: String,
     /// Shipped preset: unet (default), fast, wide or paper (when installed).

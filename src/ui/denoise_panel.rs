@@ -53,7 +53,8 @@ pub fn denoise_panel_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
             .checkbox(&mut full, "Estimate the full-dose image")
             .on_hover_text(
                 "Off: the noise-free estimate. On: the best estimate of the full-dose original (the paper's target), \
-                 α·input + (1 − α)·noise-free, since the dose-reduced image shares its quanta with the original",
+                 w·input + (1 − w)·noise-free, since the dose-reduced image shares its quanta with the original \
+                 (w = α when the image's noise matches its gain, less for a quieter original; measured on the input)",
             )
             .changed()
         {
