@@ -23,6 +23,9 @@ pub struct TrainDenoiseArgs {
     pub steps: usize,
     #[arg(long, default_value_t = 16)]
     pub batch: usize,
+    /// Start from these weights (same preset) instead of the seeded initialisation: a further training cycle.
+    #[arg(long, value_name = "W.safetensors")]
+    pub init: Option<PathBuf>,
     /// Side of a training patch in px (the paper's 64; crops are cut 16 px larger).
     #[arg(long, value_name = "PX", default_value_t = 64)]
     pub patch: usize,
@@ -53,6 +56,7 @@ pub fn run(a: &TrainDenoiseArgs) -> anyhow::Result<()> {
         steps: a.steps,
         batch_size: a.batch,
         patch: a.patch,
+        init: a.init.clone(),
         lr: a.lr,
         train_images: a.train_images,
         val_images: a.val_images,

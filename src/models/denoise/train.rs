@@ -36,6 +36,9 @@ pub struct TrainDenoiseConfig {
     /// Side of a training patch (the paper's 64; larger patches give the multiscale nets' deep levels context).
     #[serde(default = "paper_patch")]
     pub patch: usize,
+    /// Start from these weights instead of the seeded initialisation (a further training cycle of a finished run).
+    #[serde(default)]
+    pub init: Option<PathBuf>,
     /// Peak learning rate (cosine decay to `final_lr_fraction` of it after a linear warm-up).
     pub lr: f64,
     pub final_lr_fraction: f64,
@@ -61,6 +64,7 @@ impl TrainDenoiseConfig {
             steps: 6000,
             batch_size: 16,
             patch: PATCH,
+            init: None,
             lr: 1e-3,
             final_lr_fraction: 0.02,
             warmup_steps: 100,
@@ -181,6 +185,10 @@ pub fn train_denoiser(
         adam.load(&config.work_dir.join(&progress.adam_file), &varmap)?;
         observer.message(&format!("resumed after step {}", progress.summary.steps_done));
     } else {
+        if let Some(init) = &config.init {
+            fill_varmap(&varmap, &load_weights(init, device)?.0)?;
+            observer.message(&format!("starting from {}", init.display()));
+        }
         progress.recipe = config.recipe();
         progress.summary = DenoiseTrainSummary {
             preset: Some(config.preset),
@@ -403,6 +411,23 @@ mod tests {
         assert_eq!(again.history.len(), 2);
         assert!((again.history[1].val_mse - summary.history[1].val_mse).abs() < 1e-9);
         assert_eq!(observer.0.lock().len(), 2, "no new validation on a finished run");
+        // A further cycle from the finished weights starts where they are, not from scratch.
+        let next = TrainDenoiseConfig {
+            init: Some(config.out.clone()),
+            steps: 1,
+            checkpoint_every: 1,
+            lr: 1e-9,
+            warmup_steps: 1,
+            work_dir: dir.path().join("work2"),
+            out: dir.path().join("out2.safetensors"),
+            ..config.clone()
+        };
+        let cycle = train_denoiser(&next, &Device::Cpu, &observer, &|| false).unwrap();
+        // (One step updates the batch-norm statistics, so not exactly; a seeded start is at the input's error.)
+        let (start, done) = (cycle.history[0].val_mse, summary.history[1].val_mse);
+        assert!(start < 1.5 * done && start < 0.4 * cycle.history[0].val_input_mse, "{cycle:?} after {summary:?}");
+        let scratch = train_denoiser(&TrainDenoiseConfig { init: None, work_dir: dir.path().join("work3"), ..next }, &Device::Cpu, &observer, &|| false);
+        assert!(scratch.unwrap().history[0].val_mse > 0.8 * cycle.history[0].val_input_mse);
     }
 
     /// Larger patches train from their own crop cache; patches off the multiscale grid or out of range are refused.
