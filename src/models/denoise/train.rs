@@ -426,7 +426,12 @@ mod tests {
         // (One step updates the batch-norm statistics, so not exactly; a seeded start is at the input's error.)
         let (start, done) = (cycle.history[0].val_mse, summary.history[1].val_mse);
         assert!(start < 1.5 * done && start < 0.4 * cycle.history[0].val_input_mse, "{cycle:?} after {summary:?}");
-        let scratch = train_denoiser(&TrainDenoiseConfig { init: None, work_dir: dir.path().join("work3"), ..next }, &Device::Cpu, &observer, &|| false);
+        let scratch = train_denoiser(
+            &TrainDenoiseConfig { init: None, work_dir: dir.path().join("work3"), ..next },
+            &Device::Cpu,
+            &observer,
+            &|| false,
+        );
         assert!(scratch.unwrap().history[0].val_mse > 0.8 * cycle.history[0].val_input_mse);
     }
 
