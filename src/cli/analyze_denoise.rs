@@ -17,7 +17,7 @@ use crate::dicom::{self, OpenOptions};
 use crate::imaging::perturb::{count_scale::CountScale, dose::reduce_dose, gain::estimate_gain_or_ratio};
 use crate::imaging::quality;
 use crate::models::catalog::denoise_model_path;
-use crate::models::denoise::pipeline::{Estimate, denoise_image, full_dose_weight};
+use crate::models::denoise::pipeline::{Estimate, blend_input, denoise_image};
 use crate::models::denoise::{DenoisePreset, load_denoiser};
 use crate::models::device::{best_device, device_name};
 
@@ -144,8 +144,8 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         &|| false,
     )?;
     bar.finish_and_clear();
-    let full_dose_weight = (estimate == Estimate::FullDose).then(|| full_dose_weight(&input, scale));
-    let out = estimate.apply(&input, out, scale);
+    let weight = estimate.input_weight(&input, scale);
+    let out = blend_input(&input, out, scale, weight);
     let seconds = started.elapsed().as_secs_f64();
     let description = format!(
         "mammoscope analyze denoise: preset {}; dose {alpha}; {} estimate; seed {}",
@@ -183,7 +183,7 @@ pub fn run(a: &DenoiseArgs) -> anyhow::Result<()> {
         device: device_name(&device),
         dose_fraction: alpha,
         estimate,
-        full_dose_weight,
+        full_dose_weight: (estimate == Estimate::FullDose).then_some(weight),
         gain: gain.gain,
         offset: gain.offset,
         gain_from_ratio: from_ratio,

@@ -23,7 +23,7 @@ use crate::imaging::{
 };
 use crate::models::catalog::denoise_model_path;
 use crate::models::denoise::eval::{CaseKind, EvalCase, Scores, TableRow, markdown, reference_sigma, row, score};
-use crate::models::denoise::pipeline::{Estimate, denoise_image_mirrored, full_dose_weight, gaussian_baseline, to_raw};
+use crate::models::denoise::pipeline::{Estimate, blend_input, denoise_image_mirrored, gaussian_baseline, to_raw};
 use crate::models::denoise::{DenoisePreset, LoadedDenoiser, load_denoiser};
 use crate::models::device::{best_device, device_name};
 use crate::synth::denoise_data::eval_image;
@@ -120,8 +120,10 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
         let mut inputs = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             let (noisy, scale) = case.degrade(alpha, splitmix64(a.seed ^ (i as u64) << 8 ^ alpha.to_bits()));
+            // Measured once per input, used by every "→ full dose" row.
+            let weight = Estimate::FullDose.input_weight(&noisy, scale);
             if alpha < 1.0 {
-                eprintln!("{} at α {alpha}: full-dose weight {:.3}", case.name, full_dose_weight(&noisy, scale));
+                eprintln!("{} at α {alpha}: full-dose weight {weight:.3}", case.name);
             }
             let mp = (noisy.width * noisy.height) as f64 / 1e6;
             push("noisy", case.kind, score(case, &noisy)?, None);
@@ -133,25 +135,25 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
                 let out = denoise_image_mirrored(&model.net, &noisy, scale, a.mirrors, &device, &mut |_| {}, &|| false)?;
                 let seconds = t.elapsed().as_secs_f64() / mp;
                 push(name, case.kind, score(case, &out)?, Some(seconds));
-                let full_dose = Estimate::FullDose.apply(&noisy, out, scale);
+                let full_dose = blend_input(&noisy, out, scale, weight);
                 push(&format!("{name} → full dose"), case.kind, score(case, &full_dose)?, Some(seconds));
             }
             if !a.no_bm3d {
                 write_npy(&scratch.path().join(format!("c{i:03}.noisy.npy")), &scale.to_anscombe(&noisy))?;
             }
-            inputs.push((noisy, scale));
+            inputs.push((noisy, scale, weight));
         }
         if !a.no_bm3d {
             let timings = run_bm3d(&a.python, scratch.path())?;
             for (i, case) in cases.iter().enumerate() {
                 let name = format!("c{i:03}");
                 let denoised = read_npy(&scratch.path().join(format!("{name}.bm3d.npy")))?;
-                let (noisy, scale) = &inputs[i];
+                let (noisy, scale, weight) = &inputs[i];
                 let out = to_raw(noisy, &denoised, *scale);
                 let mp = (noisy.width * noisy.height) as f64 / 1e6;
                 let seconds = timings.get(&name).map(|s| s / mp);
                 push("BM3D", case.kind, score(case, &out)?, seconds);
-                push("BM3D → full dose", case.kind, score(case, &Estimate::FullDose.apply(noisy, out, *scale))?, seconds);
+                push("BM3D → full dose", case.kind, score(case, &blend_input(noisy, out, *scale, *weight))?, seconds);
             }
         }
         for (name, results) in &per_method {

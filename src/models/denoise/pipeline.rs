@@ -86,32 +86,27 @@ impl Estimate {
             .ok_or_else(|| ModelError::Input(format!("unknown estimate {name:?} (expected full-dose or noise-free)")))
     }
 
-    /// `noise_free` (a noise-free estimate of `input`, a dose reduction to α) as this estimate.
+    /// `noise_free` (a noise-free estimate of `input`, a dose reduction to α) as this estimate. Callers that blend
+    /// more than once per input measure [`Self::input_weight`] once and call [`blend_input`].
     pub fn apply(self, input: &Image, noise_free: Image, scale: CountScale) -> Image {
         blend_input(input, noise_free, scale, self.input_weight(input, scale))
     }
 
-    /// The weight of `input` in this estimate: 0 for the noise-free one, [`full_dose_weight`] for the full-dose one.
+    /// The weight of `input` in this estimate: 0 for the noise-free one; for the full-dose one, the posterior mean of
+    /// the full-dose image given its binomial thinning to α (what `reduce_dose` simulates).
+    ///
+    /// With full-dose counts `N = K + M`, the kept `K` observed and the removed `M ~ Poisson((1 − α)λ)` independent of
+    /// `K` given the rate λ, `E[N | K] = K + (1 − α)·E[λ | K]`. On the raw scale, where the input shows `K / α`, that is
+    /// `α·input + (1 − α)·noise_free` (raw values are affine in counts); at α = 1 it is the input itself. The weight α
+    /// holds when the gain describes the original's noise. Where it does not (var/mean counts texture or film grain as
+    /// quanta, processed images), the weight is the measured share of the input's noise that is the original's own
+    /// ([`original_noise_share`]), the Gaussian posterior mean `noise_free + w·(input − noise_free)`.
     pub fn input_weight(self, input: &Image, scale: CountScale) -> f64 {
         match self {
             Self::NoiseFree => 0.0,
-            Self::FullDose => full_dose_weight(input, scale),
+            Self::FullDose => original_noise_share(input, scale),
         }
     }
-}
-
-/// The posterior mean of the full-dose image given its binomial thinning to α (what `reduce_dose` simulates), from a
-/// noise-free estimate: with full-dose counts `N = K + M`, the kept `K` observed and the removed `M ~ Poisson((1 − α)λ)`
-/// independent of `K` given the rate λ, `E[N | K] = K + (1 − α)·E[λ | K]`. On the raw scale, where the input shows
-/// `K / α`, that is `α·input + (1 − α)·noise_free` (raw values are affine in counts). At α = 1 it is the input itself.
-///
-/// The weight α holds when the gain describes the original's noise. Where it does not (var/mean counts texture or
-/// film grain as quanta, processed images), the weight is the measured share of the input's noise that is the
-/// original's own, [`full_dose_weight`]: the Gaussian posterior mean `noise_free + w·(input − noise_free)`.
-/// Pixels without counts keep their value.
-pub fn full_dose_estimate(input: &Image, noise_free: Image, scale: CountScale) -> Image {
-    let weight = full_dose_weight(input, scale);
-    blend_input(input, noise_free, scale, weight)
 }
 
 /// `weight·input + (1 − weight)·noise_free`; pixels without counts keep the input's value.
@@ -124,12 +119,6 @@ pub fn blend_input(input: &Image, mut noise_free: Image, scale: CountScale, weig
         *o = if scale.counts(v) <= 0.0 { v } else { w * v + (1.0 - w) * *o };
     }
     noise_free
-}
-
-/// The weight of the input in [`full_dose_estimate`]: α when the input's noise is what thinning a Poisson original
-/// with the estimated gain gives, less when the original was quieter ([`original_noise_share`]).
-pub fn full_dose_weight(input: &Image, scale: CountScale) -> f64 {
-    original_noise_share(input, scale)
 }
 
 /// An Anscombe-domain result back on the raw scale of `input`; pixels without counts in `input` keep their value.
@@ -168,7 +157,7 @@ mod tests {
         let full_dose = Estimate::FullDose.apply(&reduced, truth.clone(), scale);
         assert!((mse(&noise_free) / lambda - 1.0).abs() < 0.05, "{}", mse(&noise_free));
         assert!((mse(&full_dose) / (lambda * (1.0 - alpha)) - 1.0).abs() < 0.05, "{}", mse(&full_dose));
-        let same = full_dose_estimate(&full, truth, CountScale { alpha: 1.0, ..scale });
+        let same = Estimate::FullDose.apply(&full, truth, CountScale { alpha: 1.0, ..scale });
         assert_eq!(same.data, full.data);
     }
 }
