@@ -464,13 +464,19 @@ fn calcification_overlay_toggles_and_threshold_changes_the_patches_drawn() {
     let calc = &harness.state().state.image(id).unwrap().calc;
     assert!(calc.error.is_none(), "{:?}", calc.error);
     let result = calc.result.as_ref().unwrap();
-    let scored = result.detection.patches.len();
+    let patches = result.detection.patches.clone();
+    let scored = patches.len();
     assert!(scored > 10, "only {scored} breast patches scored");
-    // Threshold 0 draws every scored patch; 1.01 draws none; the default is the model's operating point.
+    // Threshold 0 outlines the whole breast: every scored patch is drawn, or overlaps a more probable drawn one (the
+    // shifted edge tiles); 1 draws fewer; the default is the model's operating point.
     assert!((calc.threshold_or_default() - result.operating_point).abs() < f32::EPSILON);
     harness.state_mut().send(Command::SetCalcThreshold { image: id, threshold: 0.0 });
     harness.run_steps(3);
-    assert_eq!(harness.state().state.image(id).unwrap().calc.visible().len(), scored);
+    let drawn = harness.state().state.image(id).unwrap().calc.visible();
+    assert!(drawn.len() > 10 && drawn.len() <= scored, "{} of {scored} drawn", drawn.len());
+    for p in &patches {
+        assert!(drawn.iter().any(|m| m == p || (m.overlaps(p) && m.prob >= p.prob)), "{p:?} neither drawn nor covered");
+    }
     let all_drawn = harness.render().unwrap();
     let viewport = egui::Rect::from_min_max(egui::pos2(140.0, 40.0), egui::pos2(900.0, 760.0));
     assert!(region_differs(&before, &all_drawn, viewport) > 2000, "no patch outlines drawn");

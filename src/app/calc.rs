@@ -92,8 +92,9 @@ impl CalcState {
         self.threshold.or(self.result.as_ref().map(|r| r.operating_point)).unwrap_or(0.5)
     }
 
-    /// Patches to draw (at or above the threshold), most probable first.
+    /// Patches to outline: at or above the threshold, the most probable of any overlapping ones
+    /// ([`crate::models::detector::Detection::marks`]), most probable first.
     pub fn visible(&self) -> Vec<PatchScore> {
-        self.result.as_ref().map(|r| r.detection.above(self.threshold_or_default())).unwrap_or_default()
+        self.result.as_ref().map(|r| r.detection.marks(self.threshold_or_default())).unwrap_or_default()
     }
 }

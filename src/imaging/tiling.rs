@@ -28,11 +28,39 @@ impl Tile {
         (self.x as f64 + half, self.y as f64 + half)
     }
 
+    /// Whether the two tiles share an area (a shared edge is not enough).
+    pub fn overlaps(&self, other: &Tile) -> bool {
+        self.x < other.x + other.size && other.x < self.x + self.size && self.y < other.y + other.size && other.y < self.y + self.size
+    }
+
     /// Whether pixel point `(x, y)` (continuous coordinates) lies at least `margin` pixels inside the tile.
     pub fn contains_with_margin(&self, x: f64, y: f64, margin: f64) -> bool {
         let (x0, y0, s) = (self.x as f64, self.y as f64, self.size as f64);
         x >= x0 + margin && x <= x0 + s - margin && y >= y0 + margin && y <= y0 + s - margin
     }
+}
+
+/// The marks a reader is shown from overlapping tiles: of the tiles scoring at least `threshold`, the strongest, then
+/// the next strongest that overlaps none already kept, and so on (greedy non-maximum suppression). Returns indices
+/// into `tiles`, strongest first; the kept tiles share no area. On a non-overlapping grid every tile at or above
+/// the threshold is kept, except where the shifted last row or column overlaps a stronger neighbour.
+pub fn strongest_non_overlapping(tiles: &[Tile], scores: &[f32], threshold: f32) -> Vec<usize> {
+    let n = tiles.len().min(scores.len());
+    suppress_overlaps(&scores[..n], threshold, |a, b| tiles[a].overlaps(&tiles[b]))
+}
+
+/// Greedy non-maximum suppression over items `0..scores.len()` with the overlap test `overlaps(i, j)`: indices of the
+/// kept items scoring at least `threshold`, strongest first (ties: the earlier item).
+pub fn suppress_overlaps(scores: &[f32], threshold: f32, overlaps: impl Fn(usize, usize) -> bool) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..scores.len()).filter(|&i| scores[i] >= threshold).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    let mut kept: Vec<usize> = Vec::new();
+    for i in order {
+        if kept.iter().all(|&k| !overlaps(k, i)) {
+            kept.push(i);
+        }
+    }
+    kept
 }
 
 /// Start positions along one axis of length `len`: multiples of `stride`, the last shifted to end at `len`.
@@ -65,6 +93,22 @@ pub fn tiles(width: usize, height: usize, size: usize, stride: usize, mask: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suppression_keeps_the_strongest_of_overlapping_tiles_and_every_grid_tile() {
+        let t = |x, y| Tile { x, y, size: 224 };
+        // Half-overlapping chain: the strongest (index 1) wins, its neighbours go, the far one stays.
+        let chain = [t(0, 0), t(112, 0), t(224, 0), t(448, 0)];
+        assert_eq!(strongest_non_overlapping(&chain, &[0.6, 0.9, 0.7, 0.5], 0.5), vec![1, 3]);
+        // A tile below the threshold is not shown and suppresses nothing: 0 and 2 only touch, so both stay.
+        assert_eq!(strongest_non_overlapping(&chain, &[0.6, 0.4, 0.7, 0.2], 0.5), vec![2, 0]);
+        // A weaker tile never suppresses a stronger one.
+        assert_eq!(strongest_non_overlapping(&chain, &[0.9, 0.6, 0.2, 0.2], 0.5), vec![0]);
+        // Grid neighbours share an edge only: all kept.
+        let grid = [t(0, 0), t(224, 0), t(0, 224)];
+        assert_eq!(strongest_non_overlapping(&grid, &[0.8, 0.9, 0.8], 0.5), vec![1, 0, 2]);
+        assert!(t(0, 0).overlaps(&t(223, 223)) && !t(0, 0).overlaps(&t(224, 0)));
+    }
 
     #[test]
     fn non_overlapping_tiles_cover_the_image_and_end_at_the_edge() {

@@ -10,7 +10,7 @@ use crate::imaging::Image;
 use crate::imaging::breast_mask::BreastMask;
 use crate::imaging::model_input::InputScaling;
 use crate::imaging::resample::{MODEL_SPACING_MM, resample};
-use crate::imaging::tiling::{Tile, tiles};
+use crate::imaging::tiling::{Tile, suppress_overlaps, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::checkpoint::{WeightsInfo, build_from_file};
 use crate::models::error::ModelError;
@@ -48,6 +48,16 @@ impl PatchScore {
     pub fn contains(&self, x: f64, y: f64) -> bool {
         x >= self.x && y >= self.y && x < self.x + self.w && y < self.y + self.h
     }
+
+    /// Whether the two patches share an area; patches that only touch (grid neighbours, up to rounding of a
+    /// millionth of their side) do not.
+    pub fn overlaps(&self, other: &PatchScore) -> bool {
+        let eps = 1e-6 * self.w.max(self.h);
+        self.x + eps < other.x + other.w
+            && other.x + eps < self.x + self.w
+            && self.y + eps < other.y + other.h
+            && other.y + eps < self.y + self.h
+    }
 }
 
 /// The detector's output for one image.
@@ -67,6 +77,18 @@ impl Detection {
         let mut hits: Vec<PatchScore> = self.patches.iter().copied().filter(|p| p.prob >= threshold).collect();
         hits.sort_by(|a, b| b.prob.total_cmp(&a.prob));
         hits
+    }
+
+    /// What the overlay outlines: the patches at or above `threshold`, each dropped when it overlaps a more probable
+    /// one already kept (overlapping tiles with a stride under the patch size), most probable first. On the
+    /// non-overlapping grid this is [`Self::above`] less the shifted edge tiles that overlap a stronger neighbour.
+    /// The model card's whole-image detection counts these marks.
+    pub fn marks(&self, threshold: f32) -> Vec<PatchScore> {
+        let scores: Vec<f32> = self.patches.iter().map(|p| p.prob).collect();
+        suppress_overlaps(&scores, threshold, |a, b| self.patches[a].overlaps(&self.patches[b]))
+            .into_iter()
+            .map(|i| self.patches[i])
+            .collect()
     }
 
     pub fn max_prob(&self) -> f32 {
@@ -220,5 +242,38 @@ impl CalcDetector {
             progress(probs.len(), tiles.len());
         }
         Ok(probs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn patch(x: f64, y: f64, prob: f32) -> PatchScore {
+        PatchScore { x, y, w: 100.5, h: 100.5, prob }
+    }
+
+    #[test]
+    fn marks_keep_the_most_probable_of_overlapping_patches_and_every_grid_neighbour() {
+        let detection = Detection {
+            // Half-overlapping neighbours along x, a touching grid neighbour below the first, one below threshold.
+            patches: vec![
+                patch(0.0, 0.0, 0.7),
+                patch(50.25, 0.0, 0.9),
+                patch(100.5, 0.0, 0.8),
+                patch(0.0, 100.5, 0.6),
+                patch(300.0, 0.0, 0.2),
+            ],
+            patch_size_px: 100.5,
+            patch_size_mm: 15.7,
+            skipped: 0,
+        };
+        let marks: Vec<f32> = detection.marks(0.5).iter().map(|p| p.prob).collect();
+        assert_eq!(marks, vec![0.9, 0.6]);
+        assert_eq!(detection.above(0.5).len(), 4);
+        assert!(detection.marks(0.95).is_empty());
+        // Without overlap (touching patches only) the marks are every patch above the threshold.
+        let grid = Detection { patches: vec![patch(0.0, 0.0, 0.7), patch(100.5, 0.0, 0.9)], ..detection };
+        assert_eq!(grid.marks(0.5).len(), 2);
     }
 }

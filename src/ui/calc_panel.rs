@@ -77,8 +77,9 @@ fn status_ui(ui: &mut egui::Ui, image: &OpenImage) {
         let d = &r.detection;
         let on = if r.input.perturb_version.is_some() { "the perturbed image" } else { "the original" };
         ui.label(format!(
-            "{} of {} patches ≥ threshold on {on}; patch {:.0} px = {:.1} mm; {:.1} s",
+            "{} marks ({} of {} patches ≥ threshold) on {on}; patch {:.0} px = {:.1} mm; {:.1} s",
             calc.visible().len(),
+            d.above(calc.threshold_or_default()).len(),
             d.patches.len(),
             d.patch_size_px,
             d.patch_size_mm,

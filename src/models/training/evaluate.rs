@@ -5,7 +5,10 @@
 //! - the same tiles under perturbations (the denoising-CNN paper's Table 1): Gaussian noise, dose reduction,
 //!   Fourier low-pass at R cycles/mm, and white-box FGSM at two ε;
 //! - whole-image detection: the fraction of visible calcification clusters with at least one tile at or above the
-//!   operating point, and the false tiles per calcification-free image.
+//!   operating point, and the false tiles per calcification-free image, on the non-overlapping grid or with a smaller
+//!   stride. With overlapping tiles the marks are the strongest non-overlapping tiles
+//!   ([`strongest_non_overlapping`]): a cluster counts as found only when a mark holds it, and false marks are
+//!   counted as on the grid.
 //!
 //! Perturbations act on the whole model-scale image (0.07 mm/px) before normalisation and tiling, as in the viewer.
 
@@ -19,7 +22,7 @@ use crate::imaging::model_input::InputScaling;
 use crate::imaging::perturb::{self, FourierCache, PerturbParams};
 use crate::imaging::resample::MODEL_SPACING_MM;
 use crate::imaging::seed::splitmix64;
-use crate::imaging::tiling::{Tile, tiles};
+use crate::imaging::tiling::{Tile, strongest_non_overlapping, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::error::ModelError;
 use crate::models::gradient::fgsm;
@@ -150,8 +153,10 @@ pub struct DetectionStats {
     pub sensitivity: f64,
     pub calc_free_images: usize,
     pub false_tiles_per_calc_free_image: f64,
+    /// The strongest non-overlapping false tiles (equal to the false tiles on the non-overlapping grid).
+    pub false_marks_per_calc_free_image: f64,
     pub tiles_per_calc_free_image: f64,
-    /// What the model gets wrong, for the model card's error sheet: every false tile on a calcification-free image
+    /// What the model gets wrong, for the model card's error sheet: every false mark on a calcification-free image
     /// and, for every missed cluster, the grid tile holding its centre.
     #[serde(skip)]
     pub errors: Vec<DetectionError>,
@@ -288,11 +293,18 @@ pub struct TileScores {
     pub images: Vec<(Vec<Tile>, Vec<f32>)>,
 }
 
-/// Scores every breast tile of every test image (non-overlapping grid, as the detector tiles).
-pub fn tile_scores(net: &CalcNet, set: &TestSet, device: &Device, cancelled: &(dyn Fn() -> bool + Sync)) -> Result<TileScores, ModelError> {
+/// Scores every breast tile of every test image, tiled as the detector tiles with `stride` (`PATCH_SIZE`: the
+/// paper's non-overlapping grid; half of it: every point in up to four tiles).
+pub fn tile_scores(
+    net: &CalcNet,
+    set: &TestSet,
+    stride: usize,
+    device: &Device,
+    cancelled: &(dyn Fn() -> bool + Sync),
+) -> Result<TileScores, ModelError> {
     let mut images = Vec::with_capacity(set.images.len());
     for img in &set.images {
-        let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, PATCH_SIZE, Some(&img.mask), MIN_BREAST);
+        let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, stride, Some(&img.mask), MIN_BREAST);
         let scaling = InputScaling::from_image(&img.image.image, &img.mask, false);
         let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.patch(&img.image.image, t.x, t.y, PATCH_SIZE)).collect();
         if cancelled() {
@@ -312,27 +324,25 @@ pub fn detection_stats(
     device: &Device,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<DetectionStats, ModelError> {
-    Ok(detection_at(set, &tile_scores(net, set, device, cancelled)?, threshold))
+    Ok(detection_at(set, &tile_scores(net, set, PATCH_SIZE, device, cancelled)?, threshold))
 }
 
-/// Whole-image detection from scored tiles at `threshold`: a visible cluster is found when a tile at or above the
-/// threshold holds one of its visible specks; false tiles are counted on the calcification-free images.
+/// Whole-image detection from scored tiles at `threshold`: a visible cluster is found when a mark (a tile at or above
+/// the threshold, the strongest of any overlapping ones) holds one of its visible specks; false tiles and false marks
+/// are counted on the calcification-free images.
 pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> DetectionStats {
-    let (mut clusters, mut found, mut free_images, mut false_tiles, mut free_tiles) = (0, 0, 0, 0usize, 0usize);
+    let (mut clusters, mut found, mut free_images, mut false_tiles, mut false_marks, mut free_tiles) = (0, 0, 0, 0usize, 0usize, 0usize);
     let mut errors = Vec::new();
     for (index, (img, (grid, scores))) in set.images.iter().zip(&scored.images).enumerate() {
-        let hit = |x: f64, y: f64| grid.iter().zip(scores).any(|(t, &s)| s >= threshold && t.contains_with_margin(x, y, 0.0));
+        let marks = strongest_non_overlapping(grid, scores, threshold);
+        let hit = |x: f64, y: f64| marks.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
             free_images += 1;
             free_tiles += grid.len();
             false_tiles += scores.iter().filter(|&&s| s >= threshold).count();
-            errors.extend(grid.iter().zip(scores).filter(|&(_, &s)| s >= threshold).map(|(&tile, &prob)| DetectionError {
-                image: index,
-                tile,
-                prob,
-                missed_cluster: false,
-            }));
+            false_marks += marks.len();
+            errors.extend(marks.iter().map(|&k| DetectionError { image: index, tile: grid[k], prob: scores[k], missed_cluster: false }));
         }
         for c in visible {
             clusters += 1;
@@ -358,6 +368,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         sensitivity: if clusters == 0 { f64::NAN } else { found as f64 / clusters as f64 },
         calc_free_images: free_images,
         false_tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_tiles as f64 / free_images as f64 },
+        false_marks_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_marks as f64 / free_images as f64 },
         tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { free_tiles as f64 / free_images as f64 },
         errors,
     }
