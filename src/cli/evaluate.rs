@@ -119,7 +119,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
         }
         let scored = tile_scores(&net, &set, a.stride, &device, &none)?;
         let detection = detection_at(&set, &scored, op);
-        // The free-response curve: clusters found against false tiles per calcification-free image.
+        // The free-response curve: clusters found against false marks per calcification-free image.
         let sweep = SWEEP.iter().map(|&t| detection_at(&set, &scored, t)).collect();
         write_error_sheet(path, &set, &detection, &a.out)?;
         let real = match &a.real {
