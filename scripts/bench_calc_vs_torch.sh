@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Candle against PyTorch on the same patches with the same weights (CPU, 2 threads).
 # 1. `mammoscope bench calc --export DIR` times the whole detector per preset and exports, per preset, its weights,
-#    the 224 px breast patches of a 4096 × 3328 mammogram and candle's logits;
+#    the 224 px breast patches of a 4096 × 3328 mammogram (the non-overlapping grid) and candle's logits;
 # 2. scripts/bench_calc_torch.py runs the same architecture in PyTorch on those patches (checking the logits agree);
 # 3. the ratio candle / PyTorch of the inference time per patch is printed.
 # Needs the PyTorch venv: see scripts/requirements-bench-torch.txt (three commands).
@@ -11,7 +11,7 @@ DIR=${1:-.cache/bench-calc}
 PY=${PYTHON:-.venv-torch/bin/python}
 [ -x "$PY" ] || { echo "no PyTorch venv at $PY: see scripts/requirements-bench-torch.txt" >&2; exit 2; }
 cargo build --release --quiet
-./target/release/mammoscope bench calc --runs 3 --export "$DIR" | tee "$DIR.candle.txt"
+./target/release/mammoscope bench calc --runs 3 --stride 224 --export "$DIR" | tee "$DIR.candle.txt"
 echo
 printf '%-10s %14s %14s %8s %s\n' preset "candle infer ms/p" "torch ms/p" ratio "logits agree"
 for preset in compact resnet18 resnet50; do

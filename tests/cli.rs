@@ -431,9 +431,11 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
             let p = prob_at(x, y);
             assert!(p >= op, "{view}: the {}-speck cluster at ({x:.0}, {y:.0}) scores {p:.3} < {op:.3}", c["specks"]);
         }
+        let above = patches.iter().filter(|p| p["prob"].as_f64().unwrap() >= op).count();
+        let marks = v["images"][0]["marks_at_operating_point"].as_u64().unwrap() as usize;
+        assert!(marks <= above && (marks > 0) == (above > 0), "{view}: {marks} marks from {above} patches at the operating point");
         if clusters.is_empty() {
-            let marked = patches.iter().filter(|p| p["prob"].as_f64().unwrap() >= op).count();
-            assert!(marked <= 2, "{view} has no calcifications but {marked} of {} patches are marked", patches.len());
+            assert!(marks <= 2, "{view} has no calcifications but {marks} marks ({above} of {} patches) are outlined", patches.len());
         }
     }
 }

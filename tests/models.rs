@@ -16,13 +16,14 @@ use mammoscope::synth::calc_patches::generate_eval_images;
 /// Held-out images: a seed no training or card evaluation uses.
 const TEST_SEED: u64 = 31_337;
 
-/// The issue's acceptance bar. Ignored because the shipped models do not reach it yet: on 60 held-out images the plain
-/// model finds 87% of the visible clusters with 2.7 false patches per calcification-free image (of ~36 tiles), the
-/// robust (default) one 81% with 1.2, and no threshold of either gives both (about 79% at ≤ 1 false patch; the
-/// free-response sweep in `assets/models/CALC_MODEL_CARD.md`); issue 4 stays open until a model passes. Run with
-/// `--ignored`.
+/// The issue's acceptance bar, on the detector's default half-overlapping tiles and the marks the viewer outlines.
+/// Ignored because the shipped models do not reach it yet: on the card's 60 held-out images the robust (default)
+/// model finds 87% of the visible clusters with 1.43 false marks per calcification-free image, the plain one 96%
+/// with 3.5; at ≤ 1 false mark both find about 83–87% (on 240 further images too; the free-response sweeps in
+/// `assets/models/CALC_MODEL_CARD.md`). Here the robust model finds 9 of 12. Issue 4 stays open until a model
+/// passes. Run with `--ignored`.
 #[test]
-#[ignore = "the shipped calcification models do not meet the 90% / ≤ 1 false patch bar yet (model card)"]
+#[ignore = "the shipped calcification models do not meet the 90% / ≤ 1 false mark bar yet (model card)"]
 fn shipped_models_find_the_clusters_with_few_false_patches() {
     let images = generate_eval_images(TEST_SEED, 16, &|_, _| {}, &|| false).unwrap();
     let set = TestSet::new(images, TEST_SEED);
@@ -30,7 +31,7 @@ fn shipped_models_find_the_clusters_with_few_false_patches() {
         let path = calc_model_path(model).unwrap_or_else(|| panic!("shipped model {} missing (assets/models/{})", model.id, model.file));
         let (net, info) = build_from_file(&path, &Device::Cpu).unwrap();
         let op: f32 = info.metadata["operating_point"].parse().unwrap();
-        let stats = detection_stats(&net, &set, op, &Device::Cpu, &|| false).unwrap();
+        let stats = detection_stats(&net, &set, op, DetectorOptions::default().stride, &Device::Cpu, &|| false).unwrap();
         assert!(stats.clusters >= 8, "{}: only {} visible clusters in the test images", model.id, stats.clusters);
         assert!(
             stats.sensitivity >= 0.9,
@@ -40,8 +41,8 @@ fn shipped_models_find_the_clusters_with_few_false_patches() {
             stats.clusters
         );
         assert!(stats.calc_free_images >= 3);
-        // "Few": at most one false patch per calcification-free image on average (of about 40–60 breast tiles).
-        assert!(stats.false_tiles_per_calc_free_image <= 1.0, "{}: {:?}", model.id, stats);
+        // "Few": at most one false mark (what the viewer outlines) per calcification-free image on average.
+        assert!(stats.false_marks_per_calc_free_image <= 1.0, "{}: {:?}", model.id, stats);
     }
 }
 

@@ -36,7 +36,8 @@ pub struct AppState {
     pub loading: Vec<(u32, u32, String)>,
     /// The calcification model in use (index into `models::catalog::CALC_MODELS`).
     pub calc_model: usize,
-    /// Tile stride of the calcification detector in model pixels (224 = the paper's non-overlapping patches).
+    /// Tile stride of the calcification detector in model pixels (224 = the paper's non-overlapping patches; the
+    /// default is half of it).
     pub calc_stride: usize,
     /// The CDMAM QA mode: readout of the open phantom images.
     pub cdmam: super::cdmam::CdmamState,
@@ -47,7 +48,7 @@ impl AppState {
     pub fn new() -> Self {
         Self {
             slots: vec![None; 4],
-            calc_stride: crate::models::preset::PATCH_SIZE,
+            calc_stride: crate::models::detector::DEFAULT_STRIDE,
             cdmam: super::cdmam::CdmamState::new(),
             ..Self::default()
         }

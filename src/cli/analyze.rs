@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::dicom::{self, OpenOptions};
 use crate::models::catalog::{self, CALC_MODELS};
-use crate::models::detector::{CalcDetector, DetectorOptions, PatchScore};
+use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore};
 use crate::models::device::best_device;
+use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::{self, RobustnessCurve, SweepRegion};
 
 /// `analyze` subcommands.
@@ -41,9 +42,10 @@ pub struct ModelArgs {
     /// A weights file written by `mammoscope train calc` instead of a shipped model.
     #[arg(long, value_name = "FILE.safetensors")]
     pub weights: Option<PathBuf>,
-    /// Tile stride in model pixels (224 = non-overlapping patches, the paper's; 112 = half overlap).
-    #[arg(long, value_name = "PX", default_value_t = 224, value_parser = clap::value_parser!(u32).range(28..=224))]
-    pub stride: u32,
+    /// Tile stride in model pixels (224 = non-overlapping patches, the paper's; 112 = half overlap). Default:
+    /// 112 for `analyze calc`; 224 for `analyze robustness`, whose max and mean over the breast need no overlap.
+    #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(28..=224))]
+    pub stride: Option<u32>,
     /// Pixel spacing in mm for files that carry none (digitised film such as CBIS-DDSM, research images).
     #[arg(long, value_name = "MM")]
     pub spacing_mm: Option<f64>,
@@ -101,8 +103,9 @@ pub fn load_detector(args: &ModelArgs) -> anyhow::Result<(CalcDetector, String)>
     Ok((detector, name))
 }
 
-fn options(args: &ModelArgs) -> DetectorOptions {
-    DetectorOptions { stride: args.stride as usize, ..DetectorOptions::default() }
+/// The detector's options: `--stride`, else `default_stride`.
+fn options(args: &ModelArgs, default_stride: usize) -> DetectorOptions {
+    DetectorOptions { stride: args.stride.map_or(default_stride, |s| s as usize), ..DetectorOptions::default() }
 }
 
 #[derive(Serialize)]
@@ -118,6 +121,9 @@ struct ImageResult {
     skipped_background_tiles: usize,
     max_prob: f32,
     above_operating_point: usize,
+    /// What the viewer outlines at the operating point: the patches above it, less those overlapping a more
+    /// probable one.
+    marks_at_operating_point: usize,
     patches: Vec<PatchScore>,
 }
 
@@ -158,7 +164,7 @@ fn bar(len: usize, prefix: String) -> ProgressBar {
 
 fn calc(args: &CalcArgs) -> anyhow::Result<()> {
     let (detector, name) = load_detector(&args.model)?;
-    let options = options(&args.model);
+    let options = options(&args.model, DEFAULT_STRIDE);
     let mut images = Vec::new();
     for file in &args.files {
         let (image, spacing, assumed, invert, uid) = open(file, args.model.spacing_mm)?;
@@ -190,6 +196,7 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
             skipped_background_tiles: detection.skipped,
             max_prob: detection.max_prob(),
             above_operating_point: detection.above(detector.operating_point).len(),
+            marks_at_operating_point: detection.marks(detector.operating_point).len(),
             patches: detection.patches,
         });
     }
@@ -211,12 +218,13 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
     );
     for r in &report.images {
         println!(
-            "{}: {} patches of {:.0} px ({:.1} mm), {} at or above the operating point, max probability {:.3}",
+            "{}: {} patches of {:.0} px ({:.1} mm), {} at or above the operating point ({} marks), max probability {:.3}",
             r.file.display(),
             r.patches.len(),
             r.patch_size_px,
             r.patch_size_mm,
             r.above_operating_point,
+            r.marks_at_operating_point,
             r.max_prob
         );
         let mut top = r.patches.clone();
@@ -246,7 +254,7 @@ fn robustness_cmd(args: &RobustnessArgs) -> anyhow::Result<()> {
         spacing,
         invert,
         &SweepRegion::Breast,
-        &options(&args.model),
+        &options(&args.model, PATCH_SIZE),
         &|done, total, _| {
             progress.set_length(total as u64);
             progress.set_position(done as u64);

@@ -18,7 +18,8 @@ use crate::models::detector::{CalcDetector, DetectorOptions};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::training::evaluate::{
-    CleanResult, Condition, ConditionResult, DetectionStats, TestSet, detection_at, evaluate_clean, evaluate_condition, tile_scores,
+    CleanResult, Condition, ConditionResult, DetectionStats, TestSet, TileScores, detection_at, evaluate_clean, evaluate_condition,
+    tile_scores,
 };
 use crate::report::canvas::encode_png;
 use crate::report::patch_sheet::{sheet, thumbnail, tile_thumbnail};
@@ -57,11 +58,25 @@ pub struct EvaluateCalcArgs {
     /// Only the clean patch scores and whole-image detection (skips the robustness table), e.g. while training.
     #[arg(long)]
     pub quick: bool,
-    /// Tile stride of whole-image detection in model pixels: 224 (the paper's non-overlapping grid, the default) or
-    /// 112 (overlapping tiles, as `analyze calc --stride 112`). With overlap, the marks are the strongest
-    /// non-overlapping tiles: clusters must be in a mark, false marks are counted.
-    #[arg(long, value_name = "PX", default_value_t = 224)]
+    /// Tile stride of whole-image detection in model pixels: 112 (half-overlapping tiles, as the viewer and
+    /// `analyze calc` tile by default) or 224 (the paper's non-overlapping grid). With overlap, the marks are the
+    /// strongest non-overlapping tiles: clusters must be in a mark, false marks are counted.
+    #[arg(long, value_name = "PX", default_value_t = 112)]
     pub stride: usize,
+    /// Whole-image detection scores each tile in this many of its 8 flips/rotations and averages (1: as it is).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+    pub views: u8,
+    /// Also report whole-image detection of the ensemble: the mean probability of all `--weights`.
+    #[arg(long)]
+    pub ensemble: bool,
+    /// Choose a detection threshold on these images: the lowest (steps of 0.005) with at most this many false marks
+    /// per calcification-free image. Run it on validation images (a seed other than the test seed), then evaluate the
+    /// test images at the chosen threshold with `--detection-threshold`.
+    #[arg(long, value_name = "N")]
+    pub max_false_marks: Option<f64>,
+    /// Report whole-image detection at this threshold too (e.g. one chosen on validation images); repeatable.
+    #[arg(long, value_name = "P")]
+    pub detection_threshold: Vec<f32>,
 }
 
 #[derive(Serialize)]
@@ -79,7 +94,7 @@ struct ModelEval {
 }
 
 /// Thresholds of the free-response sweep in the model card.
-const SWEEP: [f32; 9] = [0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98];
+const SWEEP: [f32; 15] = [0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.825, 0.85, 0.875, 0.9, 0.925, 0.95, 0.98];
 
 #[derive(Clone, Serialize)]
 struct RealResult {
@@ -107,6 +122,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     eprintln!("test set: {} balanced patches ({} with calcifications)", set.balanced.len(), set.positives());
     let none = || false;
     let mut evals = Vec::new();
+    let mut all_scores = Vec::new();
     for path in &a.weights {
         let (net, info) = build_from_file(path, &device).with_context(|| format!("cannot load {}", path.display()))?;
         let op = info.metadata.get("operating_point").and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.5);
@@ -117,10 +133,12 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
             eprintln!("  {}", condition.label());
             conditions.push(evaluate_condition(&net, &set, condition, op, &device, &none)?);
         }
-        let scored = tile_scores(&net, &set, a.stride, &device, &none)?;
+        let scored = tile_scores(&net, &set, a.stride, a.views, &device, &none)?;
         let detection = detection_at(&set, &scored, op);
         // The free-response curve: clusters found against false marks per calcification-free image.
-        let sweep = SWEEP.iter().map(|&t| detection_at(&set, &scored, t)).collect();
+        let sweep = sweep(&set, &scored, a);
+        report_detection_choice(&stem(path), &set, &scored, a);
+        all_scores.push(scored);
         write_error_sheet(path, &set, &detection, &a.out)?;
         let real = match &a.real {
             Some(dir) => real_results(path, dir, a.real_spacing_mm, &device, &a.out)?,
@@ -140,7 +158,55 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     }
     write_outputs(&evals, &a.out)?;
     println!("{}", markdown(&evals, &set, a.stride));
+    if a.ensemble {
+        let mean = TileScores::mean(&all_scores).context("the models were not scored on the same tiles")?;
+        println!("{}", ensemble_markdown(&sweep(&set, &mean, a)));
+        report_detection_choice("ensemble (mean probability)", &set, &mean, a);
+    }
     Ok(())
+}
+
+/// Detection at the sweep's thresholds, then at `--detection-threshold` when given.
+fn sweep(set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) -> Vec<DetectionStats> {
+    SWEEP.iter().copied().chain(a.detection_threshold.iter().copied()).map(|t| detection_at(set, scored, t)).collect()
+}
+
+/// With `--max-false-marks B`: prints the lowest threshold (steps of 0.005 from 0.3) with at most `B` false marks per
+/// calcification-free image on these images, and the clusters it finds.
+fn report_detection_choice(model: &str, set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) {
+    let Some(budget) = a.max_false_marks else { return };
+    let chosen = (0..=139u16)
+        .map(|k| 0.3 + f32::from(k) * 0.005)
+        .map(|t| detection_at(set, scored, t))
+        .find(|d| d.false_marks_per_calc_free_image <= budget);
+    match chosen {
+        Some(d) => println!(
+            "{model}: lowest threshold with <= {budget} false marks per calcification-free image: {:.3} ({}/{} clusters, {:.1}%; {:.2} false marks)",
+            d.threshold,
+            d.clusters_found,
+            d.clusters,
+            100.0 * d.sensitivity,
+            d.false_marks_per_calc_free_image
+        ),
+        None => println!("{model}: no threshold up to 0.995 has <= {budget} false marks per calcification-free image"),
+    }
+}
+
+fn ensemble_markdown(sweep: &[DetectionStats]) -> String {
+    let mut s = String::from("\nEnsemble (mean probability of the models), clusters found / false marks per calcification-free image:\n\n");
+    table_header(&mut s, "threshold", &["marks".to_owned(), "overlapping tiles joined".to_owned()]);
+    for d in sweep {
+        let _ = writeln!(
+            s,
+            "| {} | {:.1}% / {:.2} | {:.1}% / {:.2} |",
+            d.threshold,
+            100.0 * d.sensitivity,
+            d.false_marks_per_calc_free_image,
+            100.0 * d.clusters_found_by_groups as f64 / d.clusters as f64,
+            d.false_groups_per_calc_free_image
+        );
+    }
+    s
 }
 
 /// Writes `calc-errors-<weights stem>.png`: the false tiles on calcification-free test images (most confident first, at
@@ -321,11 +387,31 @@ fn detection_table(s: &mut String, evals: &[ModelEval], stride: usize) {
         "\nFree-response sweep (clusters found / false marks per calcification-free image; a mark is the strongest of overlapping tiles):\n"
     );
     table_header(s, "threshold", &evals.iter().map(name).collect::<Vec<_>>());
-    for (k, t) in SWEEP.iter().enumerate() {
+    let thresholds = evals.first().map(|e| e.sweep.iter().map(|d| d.threshold).collect::<Vec<_>>()).unwrap_or_default();
+    for (k, t) in thresholds.into_iter().enumerate() {
         let _ = write!(s, "| {t} |");
         for e in evals {
             let d = &e.sweep[k];
             let _ = write!(s, " {:.1}% / {:.2} |", 100.0 * d.sensitivity, d.false_marks_per_calc_free_image);
+        }
+        let _ = writeln!(s);
+    }
+    let _ = writeln!(
+        s,
+        "\nOverlapping tiles at or above the threshold joined into one finding (clusters in any such tile / findings per calcification-free image):\n"
+    );
+    table_header(s, "threshold", &evals.iter().map(name).collect::<Vec<_>>());
+    for (k, t) in evals.first().map(|e| e.sweep.iter().map(|d| d.threshold).collect::<Vec<_>>()).unwrap_or_default().into_iter().enumerate()
+    {
+        let _ = write!(s, "| {t} |");
+        for e in evals {
+            let d = &e.sweep[k];
+            let _ = write!(
+                s,
+                " {:.1}% / {:.2} |",
+                100.0 * d.clusters_found_by_groups as f64 / d.clusters as f64,
+                d.false_groups_per_calc_free_image
+            );
         }
         let _ = writeln!(s);
     }

@@ -15,6 +15,7 @@ use crate::models::catalog::{CALC_MODELS, calc_model_path};
 use crate::models::detector::{CalcDetector, DetectorOptions};
 use crate::models::device::best_device;
 use crate::models::error::ModelError;
+use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::{self, RobustnessCurve, SweepRegion};
 
 /// Quiet time after a settings change before a detection starts.
@@ -135,6 +136,9 @@ impl CalcJobs {
             let (spacing, _) = img.spacing_for_filters();
             let invert = img.meta.is_monochrome1();
             let region = img.calc.robustness.patch.map_or(SweepRegion::Breast, |p| SweepRegion::Rect([p.x, p.y, p.w, p.h]));
+            // Max and mean over the whole breast need no overlap: the paper's grid, 4× fewer patches. A selected
+            // patch is swept at the overlay's stride, so the sweep scores that patch itself.
+            let stride = if matches!(region, SweepRegion::Breast) { PATCH_SIZE } else { stride };
             let cache = self.detectors.clone();
             let spawned = jobs::spawn("robustness", egui_ctx.clone(), move |r: &jobs::Reporter<RobustnessCurve>| {
                 let detector = detector(&cache, model)?;

@@ -63,6 +63,43 @@ pub fn suppress_overlaps(scores: &[f32], threshold: f32, overlaps: impl Fn(usize
     kept
 }
 
+/// The tiles scoring at least `threshold`, grouped by overlap: two such tiles are in one group when a chain of
+/// overlapping such tiles joins them. Each group is one finding when overlapping tiles are shown as their union.
+/// Groups are sorted by their strongest score, strongest first; indices within a group ascend.
+pub fn overlap_groups(tiles: &[Tile], scores: &[f32], threshold: f32) -> Vec<Vec<usize>> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let n = tiles.len().min(scores.len());
+    let above: Vec<usize> = (0..n).filter(|&i| scores[i] >= threshold).collect();
+    let mut parent: Vec<usize> = (0..above.len()).collect();
+    for a in 0..above.len() {
+        for b in a + 1..above.len() {
+            if tiles[above[a]].overlaps(&tiles[above[b]]) {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut slot = vec![usize::MAX; above.len()];
+    for (a, &tile) in above.iter().enumerate() {
+        let r = root(&mut parent, a);
+        if slot[r] == usize::MAX {
+            slot[r] = groups.len();
+            groups.push(Vec::new());
+        }
+        groups[slot[r]].push(tile);
+    }
+    let best = |g: &Vec<usize>| g.iter().map(|&i| scores[i]).fold(f32::MIN, f32::max);
+    groups.sort_by(|a, b| best(b).total_cmp(&best(a)));
+    groups
+}
+
 /// Start positions along one axis of length `len`: multiples of `stride`, the last shifted to end at `len`.
 fn starts(len: usize, size: usize, stride: usize) -> Vec<usize> {
     if len <= size {
@@ -93,6 +130,20 @@ pub fn tiles(width: usize, height: usize, size: usize, stride: usize, mask: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_join_chains_of_overlapping_tiles_above_the_threshold() {
+        let t = |x, y| Tile { x, y, size: 224 };
+        // A chain 0–112–224 along x (the ends do not overlap each other), a separate tile far away, one below threshold
+        // that would bridge to it.
+        let tiles = [t(0, 0), t(112, 0), t(224, 0), t(1000, 0), t(560, 0), t(448, 0)];
+        let scores = [0.6, 0.7, 0.8, 0.95, 0.1, 0.5];
+        assert_eq!(overlap_groups(&tiles, &scores, 0.5), vec![vec![3], vec![0, 1, 2], vec![5]]);
+        // Without the middle tile the chain breaks in two.
+        let scores = [0.6, 0.2, 0.8, 0.95, 0.1, 0.2];
+        assert_eq!(overlap_groups(&tiles, &scores, 0.5), vec![vec![3], vec![2], vec![0]]);
+        assert!(overlap_groups(&tiles, &scores, 0.99).is_empty());
+    }
 
     #[test]
     fn suppression_keeps_the_strongest_of_overlapping_tiles_and_every_grid_tile() {

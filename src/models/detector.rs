@@ -16,10 +16,15 @@ use crate::models::checkpoint::{WeightsInfo, build_from_file};
 use crate::models::error::ModelError;
 use crate::models::preset::PATCH_SIZE;
 
+/// The default tile stride: half a patch. On held-out simulated mammograms it finds more clusters at the same false
+/// marks per image than the paper's non-overlapping grid (the calcification model card); it scores about 4× the tiles.
+pub const DEFAULT_STRIDE: usize = PATCH_SIZE / 2;
+
 /// How the image is tiled.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectorOptions {
-    /// Tile stride in model pixels (224 = non-overlapping, the paper's; 112 = half overlap).
+    /// Tile stride in model pixels (224 = non-overlapping, the paper's; 112 = half overlap, the default: every point
+    /// lies in up to four tiles, so a cluster on a grid line is whole in one of them).
     pub stride: usize,
     /// Tiles with less breast than this fraction are skipped as background.
     pub min_breast_fraction: f32,
@@ -29,7 +34,7 @@ pub struct DetectorOptions {
 
 impl Default for DetectorOptions {
     fn default() -> Self {
-        Self { stride: PATCH_SIZE, min_breast_fraction: 0.2, batch: 16 }
+        Self { stride: DEFAULT_STRIDE, min_breast_fraction: 0.2, batch: 16 }
     }
 }
 

@@ -134,13 +134,51 @@ fn region_tiles(prepared: &Prepared, region: &SweepRegion, options: &DetectorOpt
             let s = prepared.scale;
             // one model pixel of tolerance, so a patch's own box does not pick up the neighbours sharing its edges
             let (x0, y0, x1, y1) = (x * s + 1.0, y * s + 1.0, (x + rw) * s - 1.0, (y + rh) * s - 1.0);
-            tiles(w, h, PATCH_SIZE, stride, None, 0.0)
-                .into_iter()
+            let all = tiles(w, h, PATCH_SIZE, stride, None, 0.0);
+            // The selected patch itself when it is one of the tiles (a patch of the overlay, same stride); otherwise
+            // every tile overlapping the rectangle.
+            let inside: Vec<Tile> = all
+                .iter()
+                .copied()
+                .filter(|t| {
+                    let (tx, ty, ts) = (t.x as f64, t.y as f64, t.size as f64);
+                    tx >= x0 - 2.0 && ty >= y0 - 2.0 && tx + ts <= x1 + 2.0 && ty + ts <= y1 + 2.0
+                })
+                .collect();
+            if !inside.is_empty() {
+                return inside;
+            }
+            all.into_iter()
                 .filter(|t| {
                     let (tx, ty, ts) = (t.x as f64, t.y as f64, t.size as f64);
                     tx < x1 && tx + ts > x0 && ty < y1 && ty + ts > y0
                 })
                 .collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_selected_patch_is_swept_alone_at_its_stride_and_a_box_by_its_overlapping_tiles() {
+        let mut image = Image::filled(800, 600, 0.0);
+        for y in 100..500 {
+            for x in 100..700 {
+                image.data[y * 800 + x] = 1.0;
+            }
+        }
+        // Source spacing = model spacing: model pixels are source pixels.
+        let prepared = prepare(&image, MODEL_SPACING_MM, false).unwrap();
+        let half = DetectorOptions { stride: PATCH_SIZE / 2, ..DetectorOptions::default() };
+        let patch = SweepRegion::Rect([112.0, 224.0, PATCH_SIZE as f64, PATCH_SIZE as f64]);
+        assert_eq!(region_tiles(&prepared, &patch, &half), vec![Tile { x: 112, y: 224, size: PATCH_SIZE }]);
+        // A box that is no tile of this stride: every tile overlapping it.
+        let grid = DetectorOptions { stride: PATCH_SIZE, ..DetectorOptions::default() };
+        let off = SweepRegion::Rect([200.0, 200.0, 50.0, 50.0]);
+        assert_eq!(region_tiles(&prepared, &off, &grid).len(), 4);
+        assert!(!region_tiles(&prepared, &SweepRegion::Breast, &half).is_empty());
     }
 }

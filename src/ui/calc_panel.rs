@@ -33,8 +33,9 @@ pub fn calc_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vie
     let mut stride = state.calc_stride;
     ui.horizontal(|ui| {
         ui.label("Tiles");
-        ui.selectable_value(&mut stride, PATCH_SIZE, "non-overlapping").on_hover_text("224 px patches side by side (the paper)");
-        ui.selectable_value(&mut stride, PATCH_SIZE / 2, "half overlap").on_hover_text("stride 112 px: 4× the patches, finer localisation");
+        ui.selectable_value(&mut stride, PATCH_SIZE / 2, "half overlap")
+            .on_hover_text("stride 112 px (the default): a cluster on a grid line is whole in one patch; 4× the patches");
+        ui.selectable_value(&mut stride, PATCH_SIZE, "non-overlapping").on_hover_text("224 px patches side by side (the paper): faster");
     });
     if stride != state.calc_stride {
         cmds.push(Command::SetCalcStride(stride));

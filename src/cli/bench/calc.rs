@@ -22,7 +22,7 @@ use crate::models::calc_net::CalcNet;
 use crate::models::catalog::{calc_model_path, default_calc_model};
 use crate::models::checkpoint::{build_from_file, calc_metadata, save_weights};
 use crate::models::compact::CompactNet;
-use crate::models::detector::{DetectorOptions, prepare};
+use crate::models::detector::{DEFAULT_STRIDE, DetectorOptions, prepare};
 use crate::models::device::{best_device, device_name};
 use crate::models::preset::{CalcPreset, PATCH_SIZE};
 use crate::models::speck_contrast::with_contrast_channel;
@@ -47,6 +47,9 @@ pub struct BenchCalcArgs {
     /// patches, as `scripts/bench_calc_torch.py --stages` does in `PyTorch`.
     #[arg(long)]
     pub stages: bool,
+    /// Tile stride in model pixels: 112 (half overlap, the detector's default) or 224 (the paper's grid).
+    #[arg(long, value_name = "PX", default_value_t = DEFAULT_STRIDE as u32, value_parser = clap::value_parser!(u32).range(28..=224))]
+    pub stride: u32,
 }
 
 /// A 4096 × 3328 mammogram: `source` resized bilinearly (its spacing becomes 0.07 mm).
@@ -90,14 +93,15 @@ pub fn calc(args: &BenchCalcArgs) -> anyhow::Result<()> {
     let image = full_field(loaded.frames.first().context("no frame")?)?;
     let presets = if args.presets.is_empty() { CalcPreset::ALL.to_vec() } else { args.presets.clone() };
     let prepared = prepare(&image, MODEL_SPACING_MM, false)?;
-    let grid =
-        tiles(image.width, image.height, PATCH_SIZE, PATCH_SIZE, Some(&prepared.mask), DetectorOptions::default().min_breast_fraction);
+    let options = DetectorOptions { stride: args.stride as usize, ..DetectorOptions::default() };
+    let grid = tiles(image.width, image.height, PATCH_SIZE, options.stride, Some(&prepared.mask), options.min_breast_fraction);
     println!(
-        "{} × {} mammogram at {MODEL_SPACING_MM} mm/px ({}), {} breast patches of 224 px; {}",
+        "{} × {} mammogram at {MODEL_SPACING_MM} mm/px ({}), {} breast patches of 224 px at stride {}; {}",
         image.width,
         image.height,
         source_path.display(),
         grid.len(),
+        options.stride,
         device_name(&device)
     );
     println!("{:<10} {:>10} {:>10} {:>10} {:>12} {:>14}", "preset", "median s", "min s", "max s", "ms / patch", "infer ms/patch");
@@ -108,12 +112,12 @@ pub fn calc(args: &BenchCalcArgs) -> anyhow::Result<()> {
         let mut infer = Vec::new();
         for _ in 0..args.runs {
             let start = Instant::now();
-            let d = detector.detect(&image, MODEL_SPACING_MM, false, &DetectorOptions::default(), &|_, _| {}, &|| false)?;
+            let d = detector.detect(&image, MODEL_SPACING_MM, false, &options, &|_, _| {}, &|| false)?;
             times.push(start.elapsed().as_secs_f64());
             anyhow::ensure!(d.patches.len() == grid.len(), "tile count changed");
             // Inference alone (patch extraction + batched forward passes), as the PyTorch script measures it.
             let start = Instant::now();
-            detector.score_tiles(&prepared, &grid, DetectorOptions::default().batch, &|_, _| {}, &|| false)?;
+            detector.score_tiles(&prepared, &grid, options.batch, &|_, _| {}, &|| false)?;
             infer.push(start.elapsed().as_secs_f64());
         }
         times.sort_by(f64::total_cmp);

@@ -22,13 +22,14 @@ use crate::imaging::model_input::InputScaling;
 use crate::imaging::perturb::{self, FourierCache, PerturbParams};
 use crate::imaging::resample::MODEL_SPACING_MM;
 use crate::imaging::seed::splitmix64;
-use crate::imaging::tiling::{Tile, strongest_non_overlapping, tiles};
+use crate::imaging::tiling::{Tile, overlap_groups, strongest_non_overlapping, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::error::ModelError;
 use crate::models::gradient::fgsm;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::perturb_error;
 use crate::models::roc::{self, Confusion, RocPoint};
+use crate::models::training::batches::dihedral;
 use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
 
 /// Minimum breast fraction of a test tile (as the detector's default).
@@ -156,6 +157,10 @@ pub struct DetectionStats {
     /// The strongest non-overlapping false tiles (equal to the false tiles on the non-overlapping grid).
     pub false_marks_per_calc_free_image: f64,
     pub tiles_per_calc_free_image: f64,
+    /// Overlapping tiles at or above the threshold joined into one finding ([`overlap_groups`]): clusters with a
+    /// visible speck in any such tile, and the groups on calcification-free images.
+    pub clusters_found_by_groups: usize,
+    pub false_groups_per_calc_free_image: f64,
     /// What the model gets wrong, for the model card's error sheet: every false mark on a calcification-free image
     /// and, for every missed cluster, the grid tile holding its centre.
     #[serde(skip)]
@@ -293,12 +298,35 @@ pub struct TileScores {
     pub images: Vec<(Vec<Tile>, Vec<f32>)>,
 }
 
+impl TileScores {
+    /// The mean probability of several models' scores of the same tiles (an ensemble), or `None` when `all` is empty
+    /// or the models were not scored on the same tiles.
+    pub fn mean(all: &[TileScores]) -> Option<TileScores> {
+        let first = all.first()?;
+        let same = all.iter().all(|s| s.images.len() == first.images.len() && s.images.iter().zip(&first.images).all(|(a, b)| a.0 == b.0));
+        if !same {
+            return None;
+        }
+        let n = all.len() as f32;
+        let images = (0..first.images.len())
+            .map(|i| {
+                let grid = first.images[i].0.clone();
+                let probs = (0..grid.len()).map(|k| all.iter().map(|s| s.images[i].1[k]).sum::<f32>() / n).collect();
+                (grid, probs)
+            })
+            .collect();
+        Some(TileScores { images })
+    }
+}
+
 /// Scores every breast tile of every test image, tiled as the detector tiles with `stride` (`PATCH_SIZE`: the
-/// paper's non-overlapping grid; half of it: every point in up to four tiles).
+/// paper's non-overlapping grid; half of it: every point in up to four tiles). With `views` > 1 each tile's
+/// probability is the mean over its first `views` flips/rotations ([`dihedral`]; 1: the tile as it is).
 pub fn tile_scores(
     net: &CalcNet,
     set: &TestSet,
     stride: usize,
+    views: u8,
     device: &Device,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<TileScores, ModelError> {
@@ -310,21 +338,31 @@ pub fn tile_scores(
         if cancelled() {
             return Err(ModelError::Cancelled);
         }
-        let scores = score(net, &p, &vec![false; p.len()], None, device)?;
+        let mut scores = score(net, &p, &vec![false; p.len()], None, device)?;
+        for k in 1..views.clamp(1, 8) {
+            let turned: Vec<Vec<f32>> = p.iter().map(|patch| dihedral(patch, PATCH_SIZE, k)).collect();
+            let more = score(net, &turned, &vec![false; p.len()], None, device)?;
+            scores.iter_mut().zip(more).for_each(|(s, m)| *s += m);
+        }
+        let n = f32::from(views.clamp(1, 8));
+        for s in &mut scores {
+            *s /= n;
+        }
         images.push((grid, scores));
     }
     Ok(TileScores { images })
 }
 
-/// Whole-image detection at `threshold`: every breast tile of every test image is scored.
+/// Whole-image detection at `threshold`: every breast tile of every test image is scored, tiled with `stride`.
 pub fn detection_stats(
     net: &CalcNet,
     set: &TestSet,
     threshold: f32,
+    stride: usize,
     device: &Device,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<DetectionStats, ModelError> {
-    Ok(detection_at(set, &tile_scores(net, set, PATCH_SIZE, device, cancelled)?, threshold))
+    Ok(detection_at(set, &tile_scores(net, set, stride, 1, device, cancelled)?, threshold))
 }
 
 /// Whole-image detection from scored tiles at `threshold`: a visible cluster is found when a mark (a tile at or above
@@ -332,16 +370,19 @@ pub fn detection_stats(
 /// are counted on the calcification-free images.
 pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> DetectionStats {
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut false_marks, mut free_tiles) = (0, 0, 0, 0usize, 0usize, 0usize);
+    let (mut found_by_groups, mut false_groups) = (0usize, 0usize);
     let mut errors = Vec::new();
     for (index, (img, (grid, scores))) in set.images.iter().zip(&scored.images).enumerate() {
         let marks = strongest_non_overlapping(grid, scores, threshold);
         let hit = |x: f64, y: f64| marks.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
+        let in_any = |x: f64, y: f64| grid.iter().zip(scores).any(|(t, &p)| p >= threshold && t.contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
             free_images += 1;
             free_tiles += grid.len();
             false_tiles += scores.iter().filter(|&&s| s >= threshold).count();
             false_marks += marks.len();
+            false_groups += overlap_groups(grid, scores, threshold).len();
             errors.extend(marks.iter().map(|&k| DetectionError { image: index, tile: grid[k], prob: scores[k], missed_cluster: false }));
         }
         for c in visible {
@@ -351,6 +392,10 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
                 s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && hit(s.0[0], s.0[1])
             });
             let hit_any = specks_hit.count() > 0;
+            found_by_groups += usize::from(img.image.specks.iter().any(|s| {
+                let d = (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]);
+                s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && in_any(s.0[0], s.0[1])
+            }));
             found += usize::from(hit_any);
             if !hit_any {
                 let [cx, cy] = c.center_px;
@@ -370,6 +415,8 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         false_tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_tiles as f64 / free_images as f64 },
         false_marks_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_marks as f64 / free_images as f64 },
         tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { free_tiles as f64 / free_images as f64 },
+        clusters_found_by_groups: found_by_groups,
+        false_groups_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_groups as f64 / free_images as f64 },
         errors,
     }
 }
