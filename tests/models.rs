@@ -19,8 +19,8 @@ const TEST_SEED: u64 = 31_337;
 /// The issue's acceptance bar, on the detector's default half-overlapping tiles and the marks the viewer outlines.
 /// Ignored because the shipped models do not reach it yet: on the card's 60 held-out images the robust (default)
 /// model finds 87% of the visible clusters with 1.43 false marks per calcification-free image, the plain one 96%
-/// with 3.5; at ≤ 1 false mark both find about 83–87% (on 240 further images too; the free-response sweeps in
-/// `assets/models/CALC_MODEL_CARD.md`). Here the robust model finds 9 of 12. Issue 4 stays open until a model
+/// with 3.5; at ≤ 1 false mark they find 83–86% of the 163 clusters of 240 further images (the free-response sweeps
+/// in `assets/models/CALC_MODEL_CARD.md`). Here the robust model finds 9 of 12. Issue 4 stays open until a model
 /// passes. Run with `--ignored`.
 #[test]
 #[ignore = "the shipped calcification models do not meet the 90% / ≤ 1 false mark bar yet (model card)"]

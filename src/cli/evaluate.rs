@@ -388,7 +388,7 @@ fn detection_table(s: &mut String, evals: &[ModelEval], stride: usize) {
     );
     table_header(s, "threshold", &evals.iter().map(name).collect::<Vec<_>>());
     let thresholds = evals.first().map(|e| e.sweep.iter().map(|d| d.threshold).collect::<Vec<_>>()).unwrap_or_default();
-    for (k, t) in thresholds.into_iter().enumerate() {
+    for (k, t) in thresholds.iter().enumerate() {
         let _ = write!(s, "| {t} |");
         for e in evals {
             let d = &e.sweep[k];
@@ -401,8 +401,7 @@ fn detection_table(s: &mut String, evals: &[ModelEval], stride: usize) {
         "\nOverlapping tiles at or above the threshold joined into one finding (clusters in any such tile / findings per calcification-free image):\n"
     );
     table_header(s, "threshold", &evals.iter().map(name).collect::<Vec<_>>());
-    for (k, t) in evals.first().map(|e| e.sweep.iter().map(|d| d.threshold).collect::<Vec<_>>()).unwrap_or_default().into_iter().enumerate()
-    {
+    for (k, t) in thresholds.iter().enumerate() {
         let _ = write!(s, "| {t} |");
         for e in evals {
             let d = &e.sweep[k];

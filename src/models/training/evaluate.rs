@@ -420,3 +420,24 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         errors,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ensemble_averages_the_models_on_the_same_tiles_only() {
+        let t = |x| Tile { x, y: 0, size: 224 };
+        let a = TileScores { images: vec![(vec![t(0), t(112)], vec![0.2, 0.9]), (vec![t(0)], vec![1.0])] };
+        let b = TileScores { images: vec![(vec![t(0), t(112)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
+        let mean = TileScores::mean(&[a, b]).unwrap();
+        assert_eq!(mean.images[0].0, vec![t(0), t(112)]);
+        assert!((mean.images[0].1[0] - 0.4).abs() < 1e-6 && (mean.images[0].1[1] - 0.7).abs() < 1e-6);
+        assert!((mean.images[1].1[0] - 0.5).abs() < 1e-6);
+        // Other tiles (another stride) cannot be averaged; nothing cannot either.
+        let c = TileScores { images: vec![(vec![t(0), t(224)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
+        let d = TileScores { images: vec![(vec![t(0), t(112)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
+        assert!(TileScores::mean(&[c, d]).is_none());
+        assert!(TileScores::mean(&[]).is_none());
+    }
+}
