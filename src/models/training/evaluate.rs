@@ -387,15 +387,16 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         }
         for c in visible {
             clusters += 1;
-            let specks_hit = img.image.specks.iter().filter(|s| {
-                let d = (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]);
-                s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && hit(s.0[0], s.0[1])
-            });
-            let hit_any = specks_hit.count() > 0;
-            found_by_groups += usize::from(img.image.specks.iter().any(|s| {
-                let d = (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]);
-                s.1 >= MIN_CNR && d <= c.radius_px + 1.0 && in_any(s.0[0], s.0[1])
-            }));
+            // The cluster's visible specks.
+            let specks: Vec<[f64; 2]> = img
+                .image
+                .specks
+                .iter()
+                .filter(|s| s.1 >= MIN_CNR && (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]) <= c.radius_px + 1.0)
+                .map(|s| s.0)
+                .collect();
+            let hit_any = specks.iter().any(|p| hit(p[0], p[1]));
+            found_by_groups += usize::from(specks.iter().any(|p| in_any(p[0], p[1])));
             found += usize::from(hit_any);
             if !hit_any {
                 let [cx, cy] = c.center_px;
@@ -406,17 +407,18 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
             }
         }
     }
+    let per_free_image = |n: usize| if free_images == 0 { f64::NAN } else { n as f64 / free_images as f64 };
     DetectionStats {
         threshold,
         clusters,
         clusters_found: found,
         sensitivity: if clusters == 0 { f64::NAN } else { found as f64 / clusters as f64 },
         calc_free_images: free_images,
-        false_tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_tiles as f64 / free_images as f64 },
-        false_marks_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_marks as f64 / free_images as f64 },
-        tiles_per_calc_free_image: if free_images == 0 { f64::NAN } else { free_tiles as f64 / free_images as f64 },
+        false_tiles_per_calc_free_image: per_free_image(false_tiles),
+        false_marks_per_calc_free_image: per_free_image(false_marks),
+        tiles_per_calc_free_image: per_free_image(free_tiles),
         clusters_found_by_groups: found_by_groups,
-        false_groups_per_calc_free_image: if free_images == 0 { f64::NAN } else { false_groups as f64 / free_images as f64 },
+        false_groups_per_calc_free_image: per_free_image(false_groups),
         errors,
     }
 }
