@@ -412,7 +412,9 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
             mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), sample(&format!("{view}.dcm")).as_os_str(), OsStr::new("--json")]);
         assert_ok(&out);
         let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        let op = v["operating_point"].as_f64().unwrap();
+        // What the viewer outlines by default: the marks at the whole-image operating point.
+        let op = v["detection_threshold"].as_f64().unwrap();
+        assert!(op >= v["operating_point"].as_f64().unwrap() - 1e-6, "the shipped detection threshold is the higher one");
         let patches = v["images"][0]["patches"].as_array().unwrap().clone();
         let prob_at = |x: f64, y: f64| {
             patches
@@ -432,8 +434,9 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
             assert!(p >= op, "{view}: the {}-speck cluster at ({x:.0}, {y:.0}) scores {p:.3} < {op:.3}", c["specks"]);
         }
         let above = patches.iter().filter(|p| p["prob"].as_f64().unwrap() >= op).count();
-        let marks = v["images"][0]["marks_at_operating_point"].as_u64().unwrap() as usize;
-        assert!(marks <= above && (marks > 0) == (above > 0), "{view}: {marks} marks from {above} patches at the operating point");
+        assert_eq!(above, v["images"][0]["above_detection_threshold"].as_u64().unwrap() as usize, "{view}");
+        let marks = v["images"][0]["marks_at_detection_threshold"].as_u64().unwrap() as usize;
+        assert!(marks <= above && (marks > 0) == (above > 0), "{view}: {marks} marks from {above} patches at the detection threshold");
         if clusters.is_empty() {
             assert!(marks <= 2, "{view} has no calcifications but {marks} marks ({above} of {} patches) are outlined", patches.len());
         }
@@ -506,12 +509,29 @@ fn train_calc_smoke_run_writes_weights_and_resumes() {
     let out = mammoscope(&args("1"));
     assert_ok(&out);
     assert!(out_path.is_file() && work.join("progress.json").is_file() && work.join("train-patches.safetensors").is_file());
-    // A second run with more epochs resumes from the checkpoint (the cached patches are reused).
-    let out = mammoscope(&args("2"));
+    // A second run with more epochs resumes from the checkpoint (the cached patches are reused), then chooses the
+    // whole-image threshold on two simulated mammograms (a budget no tiny model can miss).
+    let mut resumed = args("2");
+    resumed.extend(["--calibrate-images", "2", "--max-false-marks", "1000"].map(Into::into));
+    let out = mammoscope(&resumed);
     assert_ok(&out);
     assert!(stderr(&out).contains("resumed at epoch 2"), "{}", stderr(&out));
     let log: Value = serde_json::from_slice(&std::fs::read(dir.path().join("tiny.train.json")).unwrap()).unwrap();
     assert_eq!(log["history"].as_array().unwrap().len(), 2);
+    let chosen = log["detection"]["stats"]["threshold"].as_f64().unwrap();
+    assert!((chosen - 0.3).abs() < 1e-6, "the lowest threshold searched is within any budget: {chosen}");
+    assert_eq!(log["detection"]["params"]["images"], 2);
+    let json = mammoscope(&[
+        OsStr::new("analyze"),
+        OsStr::new("calc"),
+        sample("R_MLO.dcm").as_os_str(),
+        OsStr::new("--weights"),
+        out_path.as_os_str(),
+        OsStr::new("--json"),
+    ]);
+    assert_ok(&json);
+    let v: Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert!((v["detection_threshold"].as_f64().unwrap() - chosen).abs() < 1e-6, "the weights carry the chosen threshold");
     // The weights load in the detector.
     let out = mammoscope(&[
         OsStr::new("analyze"),

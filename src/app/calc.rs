@@ -25,6 +25,7 @@ pub struct DetectionInput {
 pub struct DetectionResult {
     pub input: DetectionInput,
     pub detection: Arc<Detection>,
+    /// The model's whole-image operating point ([`crate::models::detector::CalcDetector::default_threshold`]).
     pub operating_point: f32,
     pub seconds: f64,
 }

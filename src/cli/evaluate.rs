@@ -1,8 +1,9 @@
 //! `mammoscope evaluate calc --weights A [--weights B] --out DIR`: the model card's numbers. On held-out simulated
 //! mammograms (seeds never used in training): the balanced patch test set's ROC, AUC and accuracy / sensitivity /
 //! specificity at the accuracy-maximising operating point (the paper's method), the robustness table (noise, dose,
-//! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection; and, with `--real`,
-//! what each model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-errors-<model>.png` (what it
+//! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection at its detection threshold
+//! (the whole-image operating point, `models::training::calibrate`) and over a sweep; and, with `--real`, what each
+//! model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-errors-<model>.png` (what it
 //! gets wrong on the test images), `calc-real-<model>.png` and prints
 //! Markdown tables.
 
@@ -14,12 +15,12 @@ use serde::Serialize;
 
 use crate::dicom::{self, OpenOptions};
 use crate::models::checkpoint::build_from_file;
-use crate::models::detector::{CalcDetector, DetectorOptions};
+use crate::models::detector::{CalcDetector, DETECTION_THRESHOLD_KEY, DetectorOptions};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::training::evaluate::{
     CleanResult, Condition, ConditionResult, DetectionStats, TestSet, TileScores, detection_at, evaluate_clean, evaluate_condition,
-    tile_scores,
+    lowest_threshold_within, tile_scores,
 };
 use crate::report::canvas::encode_png;
 use crate::report::patch_sheet::{sheet, thumbnail, tile_thumbnail};
@@ -85,6 +86,8 @@ struct ModelEval {
     preset: String,
     sha256: String,
     shipped_operating_point: f32,
+    /// The whole-image operating point (the weights' detection threshold, else the operating point).
+    detection_threshold: f32,
     clean: CleanResult,
     conditions: Vec<ConditionResult>,
     detection: DetectionStats,
@@ -100,7 +103,8 @@ const SWEEP: [f32; 15] = [0.1, 0.2, 0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.825, 0.85, 
 struct RealResult {
     file: String,
     patches: usize,
-    above_operating_point: usize,
+    above_detection_threshold: usize,
+    marks_at_detection_threshold: usize,
     max_prob: f32,
 }
 
@@ -125,7 +129,9 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     let mut all_scores = Vec::new();
     for path in &a.weights {
         let (net, info) = build_from_file(path, &device).with_context(|| format!("cannot load {}", path.display()))?;
-        let op = info.metadata.get("operating_point").and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.5);
+        let number = |key: &str| info.metadata.get(key).and_then(|v| v.parse::<f32>().ok());
+        let op = number("operating_point").unwrap_or(0.5);
+        let detection_threshold = number(DETECTION_THRESHOLD_KEY).unwrap_or(op);
         eprintln!("{}: clean", path.display());
         let clean = evaluate_clean(&net, &set, &device, &none)?;
         let mut conditions = Vec::new();
@@ -134,7 +140,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
             conditions.push(evaluate_condition(&net, &set, condition, op, &device, &none)?);
         }
         let scored = tile_scores(&net, &set, a.stride, a.views, &device, &none)?;
-        let detection = detection_at(&set, &scored, op);
+        let detection = detection_at(&set, &scored, detection_threshold);
         // The free-response curve: clusters found against false marks per calcification-free image.
         let sweep = sweep(&set, &scored, a);
         report_detection_choice(&stem(path), &set, &scored, a);
@@ -149,6 +155,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
             preset: info.preset.name().to_owned(),
             sha256: info.sha256.clone(),
             shipped_operating_point: op,
+            detection_threshold,
             clean,
             conditions,
             detection,
@@ -175,10 +182,7 @@ fn sweep(set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) -> Vec<Detect
 /// calcification-free image on these images, and the clusters it finds.
 fn report_detection_choice(model: &str, set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) {
     let Some(budget) = a.max_false_marks else { return };
-    let chosen = (0..=139u16)
-        .map(|k| 0.3 + f32::from(k) * 0.005)
-        .map(|t| detection_at(set, scored, t))
-        .find(|d| d.false_marks_per_calc_free_image <= budget);
+    let chosen = lowest_threshold_within(budget, |t| detection_at(set, scored, t));
     match chosen {
         Some(d) => println!(
             "{model}: lowest threshold with <= {budget} false marks per calcification-free image: {:.3} ({}/{} clusters, {:.1}%; {:.2} false marks)",
@@ -262,11 +266,12 @@ fn real_results(
         let spacing = loaded.meta.spacing_mm_or(Some(spacing_mm)).map_or(spacing_mm, |s| s[0].max(s[1]));
         let d = detector.detect(image, spacing, loaded.meta.is_monochrome1(), &DetectorOptions::default(), &|_, _| {}, &|| false)?;
         let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
-        thumbnails.push(thumbnail(image, loaded.meta.is_monochrome1(), &d.patches, detector.operating_point, &name, 420));
+        thumbnails.push(thumbnail(image, loaded.meta.is_monochrome1(), &d.patches, detector.default_threshold(), &name, 420));
         out.push(RealResult {
             file: name,
             patches: d.patches.len(),
-            above_operating_point: d.above(detector.operating_point).len(),
+            above_detection_threshold: d.above(detector.default_threshold()).len(),
+            marks_at_detection_threshold: d.marks(detector.default_threshold()).len(),
             max_prob: d.max_prob(),
         });
     }
@@ -365,15 +370,19 @@ fn robustness_table(s: &mut String, evals: &[ModelEval]) {
 }
 
 fn detection_table(s: &mut String, evals: &[ModelEval], stride: usize) {
-    let _ = writeln!(s, "\nWhole-image detection at the shipped operating point, tile stride {stride} px:\n");
-    let _ = writeln!(s, "| model | clusters found | false patches per calcification-free image (of tiles) | false marks per image |");
-    let _ = writeln!(s, "|---|---|---|---|");
+    let _ = writeln!(s, "\nWhole-image detection at each model's detection threshold, tile stride {stride} px:\n");
+    let _ = writeln!(
+        s,
+        "| model | threshold | clusters found | false patches per calcification-free image (of tiles) | false marks per image |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|");
     for e in evals {
         let d = &e.detection;
         let _ = writeln!(
             s,
-            "| {} | {}/{} ({:.1}%) | {:.2} (of {:.0}) | {:.2} |",
+            "| {} | {:.3} | {}/{} ({:.1}%) | {:.2} (of {:.0}) | {:.2} |",
             name(e),
+            e.detection_threshold,
             d.clusters_found,
             d.clusters,
             100.0 * d.sensitivity,
@@ -417,13 +426,17 @@ fn detection_table(s: &mut String, evals: &[ModelEval], stride: usize) {
 }
 
 fn real_table(s: &mut String, evals: &[ModelEval]) {
-    let _ = writeln!(s, "\nReal mammograms (patches ≥ operating point / scored, max probability):\n");
+    let _ = writeln!(s, "\nReal mammograms (patches ≥ detection threshold / scored, marks, max probability):\n");
     table_header(s, "file", &evals.iter().map(name).collect::<Vec<_>>());
     for (k, r) in evals[0].real.iter().enumerate() {
         let _ = write!(s, "| {} |", r.file);
         for e in evals {
             if let Some(x) = e.real.get(k) {
-                let _ = write!(s, " {}/{}, max {:.3} |", x.above_operating_point, x.patches, x.max_prob);
+                let _ = write!(
+                    s,
+                    " {}/{}, {} marks, max {:.3} |",
+                    x.above_detection_threshold, x.patches, x.marks_at_detection_threshold, x.max_prob
+                );
             }
         }
         let _ = writeln!(s);

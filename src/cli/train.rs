@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::models::detector::DEFAULT_STRIDE;
 use crate::models::device::{best_device, device_name};
 use crate::models::preset::CalcPreset;
+use crate::models::training::calibrate::{CalibrationParams, DetectionCalibration, VALIDATION_SEED, calibrate_detection};
 use crate::models::training::mining::HardNegatives;
 use crate::models::training::{EpochRecord, LossParts, RobustTerms, TrainConfig, TrainObserver, train_calc};
 
@@ -76,6 +78,17 @@ pub struct TrainCalcArgs {
     /// Checkpoints, optimiser state and cached patches (default: .cache/train/<OUT file stem>).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// After training, choose the whole-image operating point on this many simulated validation mammograms: the
+    /// lowest threshold with at most `--max-false-marks` false marks per calcification-free image, written into the
+    /// weights (the viewer's default threshold). 0: none; the paper's patch operating point is used.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub calibrate_images: usize,
+    /// Seed of the calibration mammograms (the validation seed; not a training or test seed).
+    #[arg(long, value_name = "SEED", default_value_t = VALIDATION_SEED)]
+    pub calibrate_seed: u64,
+    /// The calibration's budget of false marks per calcification-free image.
+    #[arg(long, value_name = "B", default_value_t = 1.0)]
+    pub max_false_marks: f64,
 }
 
 pub fn run(command: TrainCommand) -> anyhow::Result<()> {
@@ -124,10 +137,44 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         summary.train_patches,
         summary.val_patches
     );
+    let detection = if a.calibrate_images > 0 {
+        let params = CalibrationParams {
+            images: a.calibrate_images,
+            seed: a.calibrate_seed,
+            max_false_marks: a.max_false_marks,
+            stride: DEFAULT_STRIDE,
+        };
+        let bar = ProgressBar::new(a.calibrate_images as u64).with_message("calibration mammograms");
+        let calibration = calibrate_detection(&summary.out, &params, &device, &|done, _| bar.set_position(done as u64), &|| false)
+            .with_context(|| format!("cannot choose a detection threshold for {}", summary.out.display()))?;
+        bar.finish_and_clear();
+        let s = &calibration.stats;
+        println!(
+            "detection threshold {:.3}: {}/{} clusters ({:.1}%) at {:.2} false marks per calcification-free image on {} validation mammograms",
+            s.threshold,
+            s.clusters_found,
+            s.clusters,
+            100.0 * s.sensitivity,
+            s.false_marks_per_calc_free_image,
+            a.calibrate_images
+        );
+        Some(calibration)
+    } else {
+        None
+    };
     let log = summary.out.with_extension("train.json");
-    let bytes = serde_json::to_vec_pretty(&summary)?;
+    let bytes = serde_json::to_vec_pretty(&TrainLog { summary: &summary, detection })?;
     super::write_atomically(&log, |w| Ok(std::io::Write::write_all(w, &bytes)?))?;
     Ok(())
+}
+
+/// `<out>.train.json`: the training summary and, when calibrated, the whole-image operating point.
+#[derive(serde::Serialize)]
+struct TrainLog<'a> {
+    #[serde(flatten)]
+    summary: &'a crate::models::training::train_loop::TrainSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detection: Option<DetectionCalibration>,
 }
 
 /// The training progress bar with a log line above it; shared by the `train` subcommands.

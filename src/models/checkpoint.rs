@@ -81,6 +81,21 @@ pub fn save_weights(varmap: &VarMap, path: &Path, dtype: DType, metadata: &BTree
     write_atomically(path, &bytes)
 }
 
+/// Adds `entries` to the metadata of the weights file at `path` (replacing keys it already has), atomically; the
+/// tensors are copied byte for byte.
+pub fn add_metadata(path: &Path, entries: &BTreeMap<String, String>) -> Result<(), ModelError> {
+    let bytes = std::fs::read(path).map_err(|e| ModelError::io(e, path))?;
+    let not_safetensors =
+        |e: safetensors::SafeTensorError| ModelError::Format(format!("{} is not a safetensors file: {e}", path.display()));
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(not_safetensors)?;
+    let mut metadata: HashMap<String, String> = header.metadata().clone().unwrap_or_default();
+    metadata.extend(entries.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(not_safetensors)?;
+    let out = safetensors::serialize(file.tensors(), Some(metadata))
+        .map_err(|e| ModelError::Format(format!("cannot serialise the weights: {e}")))?;
+    write_atomically(path, &out)
+}
+
 /// Parses a weights file's bytes: every tensor as f32 on `device`, and the metadata.
 pub fn parse_weights(bytes: &[u8], device: &Device) -> Result<(NamedTensors, Metadata), ModelError> {
     let (_, header) =

@@ -20,6 +20,12 @@ use crate::models::preset::PATCH_SIZE;
 /// marks per image than the paper's non-overlapping grid (the calcification model card); it scores about 4× the tiles.
 pub const DEFAULT_STRIDE: usize = PATCH_SIZE / 2;
 
+/// Weights metadata: the whole-image operating point, chosen on validation mammograms for a budget of false marks
+/// per calcification-free image (`models::training::calibrate`).
+pub const DETECTION_THRESHOLD_KEY: &str = "detection_threshold";
+/// Weights metadata: how the detection threshold was chosen, in words.
+pub const DETECTION_CALIBRATION_KEY: &str = "detection_calibration";
+
 /// How the image is tiled.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectorOptions {
@@ -147,22 +153,32 @@ pub struct CalcDetector {
     net: CalcNet,
     device: Device,
     pub info: WeightsInfo,
-    /// The accuracy-maximising threshold from training (the paper's operating point).
+    /// The accuracy-maximising threshold from training (the paper's operating point, on balanced patches).
     pub operating_point: f32,
+    /// The whole-image operating point, if the weights carry one ([`DETECTION_THRESHOLD_KEY`]).
+    pub detection_threshold: Option<f32>,
 }
 
 impl CalcDetector {
     /// Loads a weights file written by `mammoscope train calc`.
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
         let (net, info) = build_from_file(path, device)?;
-        let operating_point = info.metadata.get("operating_point").and_then(|v| v.parse::<f32>().ok()).unwrap_or(0.5);
-        Ok(Self { net, device: device.clone(), info, operating_point })
+        let number = |key: &str| info.metadata.get(key).and_then(|v| v.parse::<f32>().ok()).filter(|t| (0.0..=1.0).contains(t));
+        let operating_point = number("operating_point").unwrap_or(0.5);
+        let detection_threshold = number(DETECTION_THRESHOLD_KEY);
+        Ok(Self { net, device: device.clone(), info, operating_point, detection_threshold })
     }
 
     /// A detector around an already built network (benchmarks; random weights have no operating point: 0.5).
     pub fn from_net(net: CalcNet, device: Device) -> Self {
         let info = WeightsInfo { preset: net.preset(), sha256: String::new(), metadata: std::collections::BTreeMap::new() };
-        Self { net, device, info, operating_point: 0.5 }
+        Self { net, device, info, operating_point: 0.5, detection_threshold: None }
+    }
+
+    /// The threshold for whole images (the viewer's default, what `analyze calc` marks): the calibrated detection
+    /// threshold when the weights carry one, else the paper's operating point.
+    pub fn default_threshold(&self) -> f32 {
+        self.detection_threshold.unwrap_or(self.operating_point)
     }
 
     pub fn net(&self) -> &CalcNet {

@@ -54,7 +54,10 @@ pub fn calc_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vie
             cmds.push(Command::SetCalcThreshold { image: image.id, threshold });
         }
         if let Some(r) = &calc.result
-            && ui.small_button("op").on_hover_text(format!("The model's operating point, {:.3}", r.operating_point)).clicked()
+            && ui
+                .small_button("op")
+                .on_hover_text(format!("The model's operating point for whole images, {:.3}", r.operating_point))
+                .clicked()
         {
             cmds.push(Command::SetCalcThreshold { image: image.id, threshold: r.operating_point });
         }

@@ -110,3 +110,30 @@ fn bad_files_are_errors_not_panics() {
 fn sha256_of_known_input() {
     assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+#[test]
+fn added_metadata_keeps_the_tensors_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("calc-f16.safetensors");
+    let (varmap, _) = trained_compact(false);
+    save_weights(&varmap, &path, DType::F16, &calc_metadata(CalcPreset::Compact)).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let entries = BTreeMap::from([("detection_threshold".to_owned(), "0.52".to_owned()), ("preset".to_owned(), "compact".to_owned())]);
+    add_metadata(&path, &entries).unwrap();
+    let after = std::fs::read(&path).unwrap();
+    let (old, new) = (safetensors::SafeTensors::deserialize(&before).unwrap(), safetensors::SafeTensors::deserialize(&after).unwrap());
+    assert_eq!(old.len(), new.len());
+    for (name, view) in old.tensors() {
+        let again = new.tensor(&name).unwrap();
+        assert_eq!((again.dtype(), again.shape(), again.data()), (view.dtype(), view.shape(), view.data()), "{name}");
+    }
+    let (_, info) = build_from_file(&path, &Device::Cpu).unwrap();
+    assert_eq!(info.metadata["detection_threshold"], "0.52");
+    assert_eq!(info.metadata["format"], calc_metadata(CalcPreset::Compact)["format"]);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the temporary file is gone");
+    // Not a weights file: an error, and the file stays as it was.
+    let text = dir.path().join("notes.safetensors");
+    std::fs::write(&text, b"not weights").unwrap();
+    assert!(add_metadata(&text, &entries).is_err());
+    assert_eq!(std::fs::read(&text).unwrap(), b"not weights");
+}

@@ -423,6 +423,13 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
     }
 }
 
+/// The lowest threshold (0.3 to 0.995 in steps of 0.005) whose detection, `at(threshold)`, has at most `budget` false
+/// marks per calcification-free image; `None` when none has. Choosing it on validation images gives the detector's
+/// whole-image operating point ([`crate::models::training::calibrate`]).
+pub fn lowest_threshold_within(budget: f64, at: impl Fn(f32) -> DetectionStats) -> Option<DetectionStats> {
+    (0..=139u16).map(|k| 0.3 + f32::from(k) * 0.005).map(at).find(|d| d.false_marks_per_calc_free_image <= budget)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,5 +448,28 @@ mod tests {
         let d = TileScores { images: vec![(vec![t(0), t(112)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
         assert!(TileScores::mean(&[c, d]).is_none());
         assert!(TileScores::mean(&[]).is_none());
+    }
+
+    #[test]
+    fn the_lowest_threshold_within_the_false_mark_budget_is_chosen() {
+        // False marks fall as the threshold rises: 2.0 at 0.3, 0 at 0.8 and above.
+        let at = |t: f32| DetectionStats {
+            threshold: t,
+            clusters: 10,
+            clusters_found: 10,
+            sensitivity: 1.0,
+            calc_free_images: 4,
+            false_tiles_per_calc_free_image: 0.0,
+            false_marks_per_calc_free_image: f64::from((0.8 - t).max(0.0) * 4.0),
+            tiles_per_calc_free_image: 100.0,
+            clusters_found_by_groups: 10,
+            false_groups_per_calc_free_image: 0.0,
+            errors: Vec::new(),
+        };
+        let chosen = lowest_threshold_within(1.0, at).unwrap();
+        assert!((chosen.threshold - 0.55).abs() < 1e-4, "{}", chosen.threshold);
+        assert!(chosen.false_marks_per_calc_free_image <= 1.0);
+        assert!((lowest_threshold_within(0.0, at).unwrap().threshold - 0.8).abs() < 1e-4);
+        assert!(lowest_threshold_within(-1.0, at).is_none());
     }
 }

@@ -2,6 +2,7 @@
 //! the loop (`train_loop`), mini-batches (`batches`) and the recipe (`config`).
 
 pub mod batches;
+pub mod calibrate;
 pub mod config;
 pub mod data_cache;
 pub mod evaluate;
