@@ -1,7 +1,7 @@
 //! `mammoscope evaluate calc --weights A [--weights B] --out DIR`: the model card's numbers. On held-out simulated
 //! mammograms (seeds never used in training): the balanced patch test set's ROC, AUC and accuracy / sensitivity /
 //! specificity at the accuracy-maximising operating point (the paper's method), the robustness table (noise, dose,
-//! low-pass R, FGSM) at each model's shipped operating point, whole-image cluster detection at its detection threshold
+//! low-pass R, FGSM) at each model's patch operating point, whole-image cluster detection at its detection threshold
 //! (the whole-image operating point, `models::training::calibrate`) and over a sweep; and, with `--real`, what each
 //! model marks on real mammograms. Writes `calc-eval.json`, `calc-roc.png`, `calc-errors-<model>.png` (what it
 //! gets wrong on the test images), `calc-real-<model>.png` and prints
@@ -356,7 +356,7 @@ fn table_header(s: &mut String, first: &str, columns: &[String]) {
 }
 
 fn robustness_table(s: &mut String, evals: &[ModelEval]) {
-    let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's shipped operating point):\n");
+    let _ = writeln!(s, "\nRobustness (AUC / accuracy at each model's patch operating point):\n");
     let columns: Vec<String> = evals.iter().map(|e| format!("{} (op {:.3})", name(e), e.shipped_operating_point)).collect();
     table_header(s, "condition", &columns);
     for (k, c) in Condition::TABLE.iter().enumerate() {
