@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::dicom::{self, OpenOptions};
 use crate::models::checkpoint::build_from_file;
-use crate::models::detector::{CalcDetector, DETECTION_THRESHOLD_KEY, DetectorOptions};
+use crate::models::detector::{CalcDetector, DetectorOptions, thresholds};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::training::evaluate::{
@@ -129,9 +129,8 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
     let mut all_scores = Vec::new();
     for path in &a.weights {
         let (net, info) = build_from_file(path, &device).with_context(|| format!("cannot load {}", path.display()))?;
-        let number = |key: &str| info.metadata.get(key).and_then(|v| v.parse::<f32>().ok());
-        let op = number("operating_point").unwrap_or(0.5);
-        let detection_threshold = number(DETECTION_THRESHOLD_KEY).unwrap_or(op);
+        let (op, detection_threshold) = thresholds(&info);
+        let detection_threshold = detection_threshold.unwrap_or(op);
         eprintln!("{}: clean", path.display());
         let clean = evaluate_clean(&net, &set, &device, &none)?;
         let mut conditions = Vec::new();

@@ -26,6 +26,13 @@ pub const DETECTION_THRESHOLD_KEY: &str = "detection_threshold";
 /// Weights metadata: how the detection threshold was chosen, in words.
 pub const DETECTION_CALIBRATION_KEY: &str = "detection_calibration";
 
+/// A weights file's thresholds: the paper's operating point (0.5 when it has none) and the whole-image detection
+/// threshold, if any; values outside [0, 1] are ignored.
+pub fn thresholds(info: &WeightsInfo) -> (f32, Option<f32>) {
+    let number = |key: &str| info.metadata.get(key).and_then(|v| v.parse::<f32>().ok()).filter(|t| (0.0..=1.0).contains(t));
+    (number("operating_point").unwrap_or(0.5), number(DETECTION_THRESHOLD_KEY))
+}
+
 /// How the image is tiled.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DetectorOptions {
@@ -163,9 +170,7 @@ impl CalcDetector {
     /// Loads a weights file written by `mammoscope train calc`.
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
         let (net, info) = build_from_file(path, device)?;
-        let number = |key: &str| info.metadata.get(key).and_then(|v| v.parse::<f32>().ok()).filter(|t| (0.0..=1.0).contains(t));
-        let operating_point = number("operating_point").unwrap_or(0.5);
-        let detection_threshold = number(DETECTION_THRESHOLD_KEY);
+        let (operating_point, detection_threshold) = thresholds(&info);
         Ok(Self { net, device: device.clone(), info, operating_point, detection_threshold })
     }
 
