@@ -26,7 +26,7 @@ pub struct DetectionResult {
     pub input: DetectionInput,
     pub detection: Arc<Detection>,
     /// The model's whole-image operating point ([`crate::models::detector::CalcDetector::default_threshold`]).
-    pub operating_point: f32,
+    pub default_threshold: f32,
     pub seconds: f64,
 }
 
@@ -90,7 +90,7 @@ impl CalcState {
 
     /// The threshold in use: the user's, else the model's operating point, else 0.5.
     pub fn threshold_or_default(&self) -> f32 {
-        self.threshold.or(self.result.as_ref().map(|r| r.operating_point)).unwrap_or(0.5)
+        self.threshold.or(self.result.as_ref().map(|r| r.default_threshold)).unwrap_or(0.5)
     }
 
     /// Patches to outline: at or above the threshold, the most probable of any overlapping ones

@@ -103,7 +103,7 @@ impl CalcJobs {
                 r.output(DetectionResult {
                     input,
                     detection: Arc::new(detection),
-                    operating_point: detector.default_threshold(),
+                    default_threshold: detector.default_threshold(),
                     seconds: started.elapsed().as_secs_f64(),
                 });
                 Ok(())

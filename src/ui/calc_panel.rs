@@ -56,10 +56,10 @@ pub fn calc_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vie
         if let Some(r) = &calc.result
             && ui
                 .small_button("op")
-                .on_hover_text(format!("The model's operating point for whole images, {:.3}", r.operating_point))
+                .on_hover_text(format!("The model's operating point for whole images, {:.3}", r.default_threshold))
                 .clicked()
         {
-            cmds.push(Command::SetCalcThreshold { image: image.id, threshold: r.operating_point });
+            cmds.push(Command::SetCalcThreshold { image: image.id, threshold: r.default_threshold });
         }
     });
     status_ui(ui, image);
