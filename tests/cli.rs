@@ -399,6 +399,9 @@ fn analyze_calc_json_lists_patches_in_image_pixels() {
         );
         assert!(x >= 0.0 && y >= 0.0 && x + pw <= w + 1e-6 && y + ph <= h + 1e-6, "patch outside the image: {p}");
         assert!((0.0..=1.0).contains(&prob));
+        // Where the model's evidence peaks: a point inside the patch, in image pixels.
+        let (ex, ey) = (p["evidence"][0].as_f64().unwrap(), p["evidence"][1].as_f64().unwrap());
+        assert!(ex >= x && ex <= x + pw && ey >= y && ey <= y + ph, "evidence outside its patch: {p}");
     }
     assert!(!stdout(&out).contains("PatientName"));
 }

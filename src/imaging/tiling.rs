@@ -49,6 +49,32 @@ pub fn strongest_non_overlapping(tiles: &[Tile], scores: &[f32], threshold: f32)
     suppress_overlaps(&scores[..n], threshold, |a, b| tiles[a].overlaps(&tiles[b]))
 }
 
+/// Evidence points of two overlapping marks closer than this (mm) are one finding: about a cluster's radius (BI-RADS
+/// groups calcifications within 1 cm³).
+pub const SAME_FINDING_MM: f64 = 5.0;
+
+/// Whether a weaker tile whose evidence point is `point` shows the same finding as a stronger one, `kept` (box
+/// `[x, y, w, h]`, evidence point `kept_point`), that it overlaps: its evidence lies inside the stronger box, or within
+/// `merge` of the stronger one's evidence. All in one image's pixels.
+pub fn same_finding(kept: [f64; 4], kept_point: [f64; 2], point: [f64; 2], merge: f64) -> bool {
+    let [x, y, w, h] = kept;
+    let inside = point[0] >= x && point[0] <= x + w && point[1] >= y && point[1] <= y + h;
+    inside || (point[0] - kept_point[0]).hypot(point[1] - kept_point[1]) < merge
+}
+
+/// The marks a reader is shown, one per finding: of the tiles scoring at least `threshold`, the strongest, then the
+/// next strongest unless it overlaps a kept tile and shows the same finding ([`same_finding`]: its evidence point
+/// lies in that tile or within `merge_px` of its evidence), and so on. `evidence[i]` is tile `i`'s evidence point in
+/// image pixels (where the classifier's calcification evidence peaks). Unlike [`strongest_non_overlapping`], a
+/// cluster whose tile overlaps a stronger tile that does not hold it keeps its own mark; kept tiles may overlap.
+pub fn distinct_findings(tiles: &[Tile], scores: &[f32], evidence: &[[f64; 2]], threshold: f32, merge_px: f64) -> Vec<usize> {
+    let n = tiles.len().min(scores.len()).min(evidence.len());
+    let boxed = |t: &Tile| [t.x as f64, t.y as f64, t.size as f64, t.size as f64];
+    suppress_overlaps(&scores[..n], threshold, |k, i| {
+        tiles[k].overlaps(&tiles[i]) && same_finding(boxed(&tiles[k]), evidence[k], evidence[i], merge_px)
+    })
+}
+
 /// Greedy non-maximum suppression over items `0..scores.len()` with the overlap test `overlaps(i, j)`: indices of the
 /// kept items scoring at least `threshold`, strongest first (ties: the earlier item).
 pub fn suppress_overlaps(scores: &[f32], threshold: f32, overlaps: impl Fn(usize, usize) -> bool) -> Vec<usize> {
@@ -130,6 +156,27 @@ pub fn tiles(width: usize, height: usize, size: usize, stride: usize, mask: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_findings_keep_a_weaker_tile_whose_evidence_lies_outside_the_stronger_one() {
+        let t = |x, y| Tile { x, y, size: 224 };
+        // A strong tile at the origin with its evidence at (100, 100); its right neighbour (half overlapping) with
+        // evidence at (300, 100), outside the first tile and 200 px away: a finding of its own. The lower neighbour's
+        // evidence (110, 200) lies inside the first tile: the same finding.
+        let tiles = [t(0, 0), t(112, 0), t(0, 112)];
+        let scores = [0.95, 0.8, 0.9];
+        let evidence = [[100.0, 100.0], [300.0, 100.0], [110.0, 200.0]];
+        assert_eq!(distinct_findings(&tiles, &scores, &evidence, 0.5, 71.0), vec![0, 1]);
+        // The plain overlap rule hides the right neighbour's finding.
+        assert_eq!(strongest_non_overlapping(&tiles, &scores, 0.5), vec![0]);
+        // Evidence just outside the stronger tile but within the merge distance of its evidence: the same finding.
+        let near = [[200.0, 100.0], [230.0, 100.0], [110.0, 200.0]];
+        assert_eq!(distinct_findings(&tiles, &scores, &near, 0.5, 71.0), vec![0]);
+        // Below the threshold nothing is marked; tiles that do not overlap are always distinct.
+        assert!(distinct_findings(&tiles, &scores, &evidence, 0.99, 71.0).is_empty());
+        let apart = [t(0, 0), t(224, 0)];
+        assert_eq!(distinct_findings(&apart, &[0.9, 0.8], &[[220.0, 5.0], [230.0, 5.0]], 0.5, 71.0), vec![0, 1]);
+    }
 
     #[test]
     fn groups_join_chains_of_overlapping_tiles_above_the_threshold() {

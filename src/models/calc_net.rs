@@ -54,6 +54,13 @@ impl Backbone {
             Self::Resnet(net) => net.classify(features),
         }
     }
+
+    fn fc_weight(&self) -> &Tensor {
+        match self {
+            Self::Compact(net) => net.fc_weight(),
+            Self::Resnet(net) => net.fc_weight(),
+        }
+    }
 }
 
 /// The intermediate and final outputs of one forward pass.
@@ -131,6 +138,21 @@ impl CalcNet {
     /// `sigmoid(logits)` `(B,)` in evaluation mode: the probability that each patch holds a microcalcification.
     pub fn probabilities(&self, x: &Tensor) -> Result<Tensor, ModelError> {
         Ok(candle_nn::ops::sigmoid(&self.logits(x)?)?)
+    }
+
+    /// Probabilities `(B,)` in evaluation mode with each patch's evidence point `[x, y]` in patch pixels: where the
+    /// positive part of its class activation map peaks ([`super::evidence`]).
+    pub fn probabilities_and_evidence(&self, x: &Tensor) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
+        check_input(x)?;
+        let (_, _, height, width) = x.dims4()?;
+        if let Backbone::Compact(net) = &self.backbone
+            && let Some((logits, points)) = net.eval_logits_and_evidence(x)?
+        {
+            return Ok((candle_nn::ops::sigmoid(&logits)?.to_vec1::<f32>()?, points));
+        }
+        let out = self.forward_all(x, false)?;
+        let points = super::evidence::evidence_nchw(&out.features, self.backbone.fc_weight(), [width, height])?;
+        Ok((candle_nn::ops::sigmoid(&out.logits)?.to_vec1::<f32>()?, points))
     }
 
     /// The decoder's reconstruction `(B, 1, H, W)` of an encoder output, or `None` without a decoder. The decoder has

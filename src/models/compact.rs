@@ -139,6 +139,20 @@ impl CompactNet {
     /// does not apply (not f32 on the CPU, or a gradient is wanted): the same numbers as `classify(features(encode))`
     /// to rounding, about twice as fast.
     pub fn eval_logits(&self, x: &Tensor) -> Result<Option<Tensor>> {
+        self.eval_last_nhwc(x)?.map(|h| self.classify_nhwc(&h)).transpose()
+    }
+
+    /// As [`Self::eval_logits`], with each patch's evidence point ([`super::evidence`]) in patch pixels.
+    pub fn eval_logits_and_evidence(&self, x: &Tensor) -> Result<Option<(Tensor, Vec<[f32; 2]>)>> {
+        let Some(h) = self.eval_last_nhwc(x)? else { return Ok(None) };
+        let (_, _, height, width) = x.dims4()?;
+        let points = super::evidence::evidence_nhwc(&h, self.fc.weight(), [width, height])?;
+        Ok(Some((self.classify_nhwc(&h)?, points)))
+    }
+
+    /// The last conv layer's NHWC output before its `ReLU`, in evaluation mode, or `None` where the NHWC path does
+    /// not apply.
+    fn eval_last_nhwc(&self, x: &Tensor) -> Result<Option<Tensor>> {
         if !nhwc::applies_to(x) {
             return Ok(None);
         }
@@ -146,7 +160,12 @@ impl CompactNet {
         for (k, (_, layer)) in self.conv_layers().enumerate() {
             h = layer.nhwc()?.forward(&h, k > 0)?;
         }
-        Ok(Some(self.classify_nhwc(&h)?))
+        Ok(Some(h))
+    }
+
+    /// The output layer's weight `(1, 128)`.
+    pub fn fc_weight(&self) -> &Tensor {
+        self.fc.weight()
     }
 
     /// The last conv layer's NHWC output before its `ReLU` → logits `(B,)`: global max then `fc`.

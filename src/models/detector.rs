@@ -10,7 +10,7 @@ use crate::imaging::Image;
 use crate::imaging::breast_mask::BreastMask;
 use crate::imaging::model_input::InputScaling;
 use crate::imaging::resample::{MODEL_SPACING_MM, resample};
-use crate::imaging::tiling::{Tile, suppress_overlaps, tiles};
+use crate::imaging::tiling::{SAME_FINDING_MM, Tile, same_finding, suppress_overlaps, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::checkpoint::{WeightsInfo, build_from_file};
 use crate::models::error::ModelError;
@@ -59,6 +59,9 @@ pub struct PatchScore {
     pub w: f64,
     pub h: f64,
     pub prob: f32,
+    /// Where in the image the model's calcification evidence peaks (`[x, y]`, source pixels, inside the patch):
+    /// the peak of the positive class activation map (`models::evidence`).
+    pub evidence: [f64; 2],
 }
 
 impl PatchScore {
@@ -75,6 +78,11 @@ impl PatchScore {
             && other.x + eps < self.x + self.w
             && self.y + eps < other.y + other.h
             && other.y + eps < self.y + self.h
+    }
+
+    /// The patch as `[x, y, w, h]`.
+    pub fn bounds(&self) -> [f64; 4] {
+        [self.x, self.y, self.w, self.h]
     }
 }
 
@@ -97,16 +105,22 @@ impl Detection {
         hits
     }
 
-    /// What the overlay outlines: the patches at or above `threshold`, each dropped when it overlaps a more probable
-    /// one already kept (overlapping tiles with a stride under the patch size), most probable first. On the
-    /// non-overlapping grid this is [`Self::above`] less the shifted edge tiles that overlap a stronger neighbour.
+    /// What the overlay outlines, one mark per finding, most probable first: the patches at or above `threshold`,
+    /// each dropped when it overlaps a more probable one already kept and shows the same finding (its evidence point
+    /// lies in that patch or within [`SAME_FINDING_MM`] of that patch's evidence; `imaging::tiling::same_finding`).
+    /// A cluster whose own patch overlaps a stronger patch that does not hold it keeps its mark. On the
+    /// non-overlapping grid this is [`Self::above`] less shifted edge tiles that repeat a stronger neighbour's finding.
     /// The model card's whole-image detection counts these marks.
     pub fn marks(&self, threshold: f32) -> Vec<PatchScore> {
         let scores: Vec<f32> = self.patches.iter().map(|p| p.prob).collect();
-        suppress_overlaps(&scores, threshold, |a, b| self.patches[a].overlaps(&self.patches[b]))
-            .into_iter()
-            .map(|i| self.patches[i])
-            .collect()
+        let merge = SAME_FINDING_MM * self.patch_size_px / self.patch_size_mm.max(f64::MIN_POSITIVE);
+        suppress_overlaps(&scores, threshold, |a, b| {
+            let (kept, other) = (&self.patches[a], &self.patches[b]);
+            kept.overlaps(other) && same_finding(kept.bounds(), kept.evidence, other.evidence, merge)
+        })
+        .into_iter()
+        .map(|i| self.patches[i])
+        .collect()
     }
 
     pub fn max_prob(&self) -> f32 {
@@ -222,19 +236,18 @@ impl CalcDetector {
         let (w, h) = (prepared.image.width, prepared.image.height);
         let all = tiles(w, h, PATCH_SIZE, stride, None, 0.0);
         let kept: Vec<Tile> = tiles(w, h, PATCH_SIZE, stride, Some(&prepared.mask), options.min_breast_fraction);
-        let probs = self.score_tiles(prepared, &kept, options.batch, progress, cancelled)?;
+        let (probs, evidence) = self.score_tiles_with_evidence(prepared, &kept, options.batch, progress, cancelled)?;
         let s = prepared.scale;
         let side = PATCH_SIZE as f64 / s;
         let patches = kept
             .iter()
-            .zip(probs)
-            .map(|(t, prob)| PatchScore {
+            .zip(probs.into_iter().zip(evidence))
+            .map(|(t, (prob, [ex, ey]))| {
                 // The model-scale image is the source size × scale, rounded: keep the boxes inside the source image.
-                x: (t.x as f64 / s).min(prepared.source_size[0] as f64 - side).max(0.0),
-                y: (t.y as f64 / s).min(prepared.source_size[1] as f64 - side).max(0.0),
-                w: side,
-                h: side,
-                prob,
+                let x = (t.x as f64 / s).min(prepared.source_size[0] as f64 - side).max(0.0);
+                let y = (t.y as f64 / s).min(prepared.source_size[1] as f64 - side).max(0.0);
+                let evidence = [(x + f64::from(ex) / s).min(x + side), (y + f64::from(ey) / s).min(y + side)];
+                PatchScore { x, y, w: side, h: side, prob, evidence }
             })
             .collect();
         Ok(Detection {
@@ -254,7 +267,33 @@ impl CalcDetector {
         progress: &dyn Fn(usize, usize),
         cancelled: &dyn Fn() -> bool,
     ) -> Result<Vec<f32>, ModelError> {
-        let mut probs = Vec::with_capacity(tiles.len());
+        self.score_batches(prepared, tiles, batch, progress, cancelled, |x| Ok((self.net.probabilities(x)?.to_vec1::<f32>()?, Vec::new())))
+            .map(|(probs, _)| probs)
+    }
+
+    /// As [`Self::score_tiles`], with each tile's evidence point `[x, y]` in tile pixels (model scale).
+    pub fn score_tiles_with_evidence(
+        &self,
+        prepared: &Prepared,
+        tiles: &[Tile],
+        batch: usize,
+        progress: &dyn Fn(usize, usize),
+        cancelled: &dyn Fn() -> bool,
+    ) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
+        self.score_batches(prepared, tiles, batch, progress, cancelled, |x| self.net.probabilities_and_evidence(x))
+    }
+
+    /// Runs `run` on batches of the tiles' patches and concatenates what it returns.
+    fn score_batches(
+        &self,
+        prepared: &Prepared,
+        tiles: &[Tile],
+        batch: usize,
+        progress: &dyn Fn(usize, usize),
+        cancelled: &dyn Fn() -> bool,
+        run: impl Fn(&Tensor) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError>,
+    ) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
+        let (mut probs, mut evidence) = (Vec::with_capacity(tiles.len()), Vec::new());
         for chunk in tiles.chunks(batch.max(1)) {
             if cancelled() {
                 return Err(ModelError::Cancelled);
@@ -264,10 +303,12 @@ impl CalcDetector {
                 data.extend(prepared.scaling.patch(&prepared.image, t.x, t.y, PATCH_SIZE));
             }
             let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), &self.device)?;
-            probs.extend(self.net.probabilities(&x)?.to_vec1::<f32>()?);
+            let (p, e) = run(&x)?;
+            probs.extend(p);
+            evidence.extend(e);
             progress(probs.len(), tiles.len());
         }
-        Ok(probs)
+        Ok((probs, evidence))
     }
 }
 
@@ -276,30 +317,42 @@ mod tests {
     use super::*;
 
     fn patch(x: f64, y: f64, prob: f32) -> PatchScore {
-        PatchScore { x, y, w: 100.5, h: 100.5, prob }
+        PatchScore { x, y, w: 100.5, h: 100.5, prob, evidence: [x + 50.25, y + 50.25] }
+    }
+
+    fn detection(patches: Vec<PatchScore>) -> Detection {
+        // 100.5 px = 15.7 mm: 0.156 mm per pixel, so findings merge within 32 px.
+        Detection { patches, patch_size_px: 100.5, patch_size_mm: 15.7, skipped: 0 }
     }
 
     #[test]
-    fn marks_keep_the_most_probable_of_overlapping_patches_and_every_grid_neighbour() {
-        let detection = Detection {
-            // Half-overlapping neighbours along x, a touching grid neighbour below the first, one below threshold.
-            patches: vec![
-                patch(0.0, 0.0, 0.7),
-                patch(50.25, 0.0, 0.9),
-                patch(100.5, 0.0, 0.8),
-                patch(0.0, 100.5, 0.6),
-                patch(300.0, 0.0, 0.2),
-            ],
-            patch_size_px: 100.5,
-            patch_size_mm: 15.7,
-            skipped: 0,
-        };
-        let marks: Vec<f32> = detection.marks(0.5).iter().map(|p| p.prob).collect();
+    fn marks_keep_one_patch_per_finding() {
+        // Half-overlapping neighbours along x with their evidence in the middle of each (so each neighbour's evidence
+        // lies in the stronger middle patch), a touching grid neighbour below the first, one below threshold.
+        let d = detection(vec![
+            patch(0.0, 0.0, 0.7),
+            patch(50.25, 0.0, 0.9),
+            patch(100.5, 0.0, 0.8),
+            patch(0.0, 100.5, 0.6),
+            patch(300.0, 0.0, 0.2),
+        ]);
+        let marks: Vec<f32> = d.marks(0.5).iter().map(|p| p.prob).collect();
         assert_eq!(marks, vec![0.9, 0.6]);
-        assert_eq!(detection.above(0.5).len(), 4);
-        assert!(detection.marks(0.95).is_empty());
+        assert_eq!(d.above(0.5).len(), 4);
+        assert!(d.marks(0.95).is_empty());
         // Without overlap (touching patches only) the marks are every patch above the threshold.
-        let grid = Detection { patches: vec![patch(0.0, 0.0, 0.7), patch(100.5, 0.0, 0.9)], ..detection };
+        let grid = detection(vec![patch(0.0, 0.0, 0.7), patch(100.5, 0.0, 0.9)]);
         assert_eq!(grid.marks(0.5).len(), 2);
+        // A weaker overlapping patch whose evidence lies outside the stronger one, far from its evidence, is a finding
+        // of its own (a cluster beside a stronger false tile keeps its mark).
+        let mut own = patch(100.5, 0.0, 0.8);
+        own.evidence = [190.0, 40.0];
+        let beside = detection(vec![patch(50.25, 0.0, 0.9), own]);
+        assert_eq!(beside.marks(0.5).len(), 2);
+        // Just outside the stronger patch but within 5 mm (32 px) of its evidence: the same finding.
+        let mut near = own;
+        near.evidence = [155.0, 50.0];
+        let merged = detection(vec![PatchScore { evidence: [130.0, 50.0], ..patch(50.25, 0.0, 0.9) }, near]);
+        assert_eq!(merged.marks(0.5).len(), 1);
     }
 }

@@ -14,6 +14,7 @@ pub mod denoise;
 pub mod detector;
 pub mod device;
 pub mod error;
+pub mod evidence;
 pub mod gradient;
 pub mod init;
 pub mod losses;

@@ -158,6 +158,11 @@ impl ResNet {
         self.run_layers(2..4, encoded, train)
     }
 
+    /// The output layer's weight `(1, C)`.
+    pub fn fc_weight(&self) -> &Tensor {
+        self.fc.weight()
+    }
+
     /// Features → logits `(B,)`: global mean (torchvision `avgpool`) then `fc`.
     pub fn classify(&self, features: &Tensor) -> Result<Tensor> {
         self.fc.forward(&global_mean(features)?)?.squeeze(1)

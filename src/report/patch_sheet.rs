@@ -98,8 +98,8 @@ mod tests {
     fn marked_patches_are_outlined_and_others_not() {
         let image = Image::new(400, 800, (0..400 * 800).map(|i| (i % 400) as f32).collect()).unwrap();
         let patches = [
-            PatchScore { x: 0.0, y: 0.0, w: 200.0, h: 200.0, prob: 0.9 },
-            PatchScore { x: 200.0, y: 400.0, w: 200.0, h: 200.0, prob: 0.1 },
+            PatchScore { x: 0.0, y: 0.0, w: 200.0, h: 200.0, prob: 0.9, evidence: [100.0, 100.0] },
+            PatchScore { x: 200.0, y: 400.0, w: 200.0, h: 200.0, prob: 0.1, evidence: [300.0, 500.0] },
         ];
         let t = thumbnail(&image, false, &patches, 0.5, "a.dcm", 200);
         assert_eq!(t.height(), 200 + CAPTION);

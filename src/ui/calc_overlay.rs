@@ -1,5 +1,6 @@
 //! The calcification overlay in a viewport: patch outlines in image coordinates (they follow zoom, pan and
-//! mirroring), coloured by probability, the selected patch highlighted, the probability under the pointer.
+//! mirroring), coloured by probability, a ring where each marked patch's evidence peaks (where to look inside its
+//! 16 mm), the selected patch highlighted, the probability under the pointer.
 
 use egui::{Align2, Color32, FontId, Painter, Pos2, Rect, Stroke, StrokeKind};
 
@@ -34,7 +35,12 @@ pub fn calc_overlay_ui(painter: &Painter, rect: Rect, image: &OpenImage, view: &
         if !r.intersects(rect) {
             continue;
         }
-        painter.rect_stroke(r, 0.0, Stroke::new(1.5, probability_color(p.prob, threshold)), StrokeKind::Middle);
+        let colour = probability_color(p.prob, threshold);
+        painter.rect_stroke(r, 0.0, Stroke::new(1.5, colour), StrokeKind::Middle);
+        // The evidence ring: an eighth of the patch (2 mm) in radius, never smaller than a few screen pixels.
+        let centre = view.ui_from_image(rect, image.orientation, p.evidence);
+        let radius = (r.width() / 8.0).max(5.0);
+        painter.circle_stroke(centre, radius, Stroke::new(1.5, colour));
     }
     if let Some(sel) = calc.selected {
         let r = patch_rect_on_screen(view, rect, image, &sel);

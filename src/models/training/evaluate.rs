@@ -6,9 +6,10 @@
 //!   Fourier low-pass at R cycles/mm, and white-box FGSM at two ε;
 //! - whole-image detection: the fraction of visible calcification clusters with at least one tile at or above the
 //!   operating point, and the false tiles per calcification-free image, on the non-overlapping grid or with a smaller
-//!   stride. With overlapping tiles the marks are the strongest non-overlapping tiles
-//!   ([`strongest_non_overlapping`]): a cluster counts as found only when a mark holds it, and false marks are
-//!   counted as on the grid.
+//!   stride. With overlapping tiles the marks are one tile per finding ([`distinct_findings`]: a weaker tile
+//!   overlapping a stronger one is dropped when its evidence point lies in that tile or near its evidence): a cluster
+//!   counts as found only when a mark holds it, and false marks are counted as on the grid. The previous rule (the
+//!   strongest non-overlapping tiles, [`strongest_non_overlapping`]) is reported beside it.
 //!
 //! Perturbations act on the whole model-scale image (0.07 mm/px) before normalisation and tiling, as in the viewer.
 
@@ -22,7 +23,7 @@ use crate::imaging::model_input::InputScaling;
 use crate::imaging::perturb::{self, FourierCache, PerturbParams};
 use crate::imaging::resample::MODEL_SPACING_MM;
 use crate::imaging::seed::splitmix64;
-use crate::imaging::tiling::{Tile, overlap_groups, strongest_non_overlapping, tiles};
+use crate::imaging::tiling::{SAME_FINDING_MM, Tile, distinct_findings, overlap_groups, strongest_non_overlapping, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::error::ModelError;
 use crate::models::gradient::fgsm;
@@ -154,13 +155,18 @@ pub struct DetectionStats {
     pub sensitivity: f64,
     pub calc_free_images: usize,
     pub false_tiles_per_calc_free_image: f64,
-    /// The strongest non-overlapping false tiles (equal to the false tiles on the non-overlapping grid).
+    /// Marks ([`distinct_findings`], one per finding) on calcification-free images (equal to the false tiles on the
+    /// non-overlapping grid).
     pub false_marks_per_calc_free_image: f64,
     pub tiles_per_calc_free_image: f64,
     /// Overlapping tiles at or above the threshold joined into one finding ([`overlap_groups`]): clusters with a
     /// visible speck in any such tile, and the groups on calcification-free images.
     pub clusters_found_by_groups: usize,
     pub false_groups_per_calc_free_image: f64,
+    /// The previous mark rule, the strongest non-overlapping tiles ([`strongest_non_overlapping`]): clusters found and
+    /// marks on calcification-free images.
+    pub clusters_found_by_non_overlapping: usize,
+    pub false_non_overlapping_per_calc_free_image: f64,
     /// What the model gets wrong, for the model card's error sheet: every false mark on a calcification-free image
     /// and, for every missed cluster, the grid tile holding its centre.
     #[serde(skip)]
@@ -294,25 +300,37 @@ pub fn evaluate_condition(
 
 /// Every breast tile of every test image, with the model's probability: what whole-image detection is computed from.
 pub struct TileScores {
-    /// Per image: its grid tiles and their probabilities.
-    pub images: Vec<(Vec<Tile>, Vec<f32>)>,
+    pub images: Vec<ScoredImage>,
+}
+
+/// One image's grid tiles, their probabilities and their evidence points (`[x, y]`, image pixels at the model scale).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScoredImage {
+    pub tiles: Vec<Tile>,
+    pub probs: Vec<f32>,
+    pub evidence: Vec<[f64; 2]>,
 }
 
 impl TileScores {
-    /// The mean probability of several models' scores of the same tiles (an ensemble), or `None` when `all` is empty
-    /// or the models were not scored on the same tiles.
+    /// The mean probability of several models' scores of the same tiles (an ensemble), each tile's evidence point from
+    /// the member that scored it highest; `None` when `all` is empty or the models were not scored on the same tiles.
     pub fn mean(all: &[TileScores]) -> Option<TileScores> {
         let first = all.first()?;
-        let same = all.iter().all(|s| s.images.len() == first.images.len() && s.images.iter().zip(&first.images).all(|(a, b)| a.0 == b.0));
+        let same =
+            all.iter().all(|s| s.images.len() == first.images.len() && s.images.iter().zip(&first.images).all(|(a, b)| a.tiles == b.tiles));
         if !same {
             return None;
         }
         let n = all.len() as f32;
         let images = (0..first.images.len())
             .map(|i| {
-                let grid = first.images[i].0.clone();
-                let probs = (0..grid.len()).map(|k| all.iter().map(|s| s.images[i].1[k]).sum::<f32>() / n).collect();
-                (grid, probs)
+                let tiles = first.images[i].tiles.clone();
+                let member = |k: usize| all.iter().max_by(|a, b| a.images[i].probs[k].total_cmp(&b.images[i].probs[k]));
+                ScoredImage {
+                    probs: (0..tiles.len()).map(|k| all.iter().map(|s| s.images[i].probs[k]).sum::<f32>() / n).collect(),
+                    evidence: (0..tiles.len()).map(|k| member(k).map_or([0.0; 2], |m| m.images[i].evidence[k])).collect(),
+                    tiles,
+                }
             })
             .collect();
         Some(TileScores { images })
@@ -338,7 +356,8 @@ pub fn tile_scores(
         if cancelled() {
             return Err(ModelError::Cancelled);
         }
-        let mut scores = score(net, &p, &vec![false; p.len()], None, device)?;
+        let (mut scores, points) = score_with_evidence(net, &p, device)?;
+        // The evidence comes from the tiles as they are; the flips only average the probability.
         for k in 1..views.clamp(1, 8) {
             let turned: Vec<Vec<f32>> = p.iter().map(|patch| dihedral(patch, PATCH_SIZE, k)).collect();
             let more = score(net, &turned, &vec![false; p.len()], None, device)?;
@@ -348,9 +367,23 @@ pub fn tile_scores(
         for s in &mut scores {
             *s /= n;
         }
-        images.push((grid, scores));
+        let evidence = grid.iter().zip(points).map(|(t, [x, y])| [t.x as f64 + f64::from(x), t.y as f64 + f64::from(y)]).collect();
+        images.push(ScoredImage { tiles: grid, probs: scores, evidence });
     }
     Ok(TileScores { images })
+}
+
+/// Probabilities and evidence points (patch pixels) of `patches` in evaluation mode, batches of 16.
+fn score_with_evidence(net: &CalcNet, patches: &[Vec<f32>], device: &Device) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
+    let (mut probs, mut points) = (Vec::with_capacity(patches.len()), Vec::with_capacity(patches.len()));
+    for chunk in patches.chunks(16) {
+        let data: Vec<f32> = chunk.iter().flat_map(|p| p.iter().copied()).collect();
+        let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), device)?;
+        let (p, e) = net.probabilities_and_evidence(&x)?;
+        probs.extend(p);
+        points.extend(e);
+    }
+    Ok((probs, points))
 }
 
 /// Whole-image detection at `threshold`: every breast tile of every test image is scored, tiled with `stride`.
@@ -370,11 +403,15 @@ pub fn detection_stats(
 /// are counted on the calcification-free images.
 pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> DetectionStats {
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut false_marks, mut free_tiles) = (0, 0, 0, 0usize, 0usize, 0usize);
-    let (mut found_by_groups, mut false_groups) = (0usize, 0usize);
+    let (mut found_by_groups, mut false_groups, mut found_by_non_overlapping, mut false_non_overlapping) = (0usize, 0usize, 0usize, 0usize);
     let mut errors = Vec::new();
-    for (index, (img, (grid, scores))) in set.images.iter().zip(&scored.images).enumerate() {
-        let marks = strongest_non_overlapping(grid, scores, threshold);
+    let merge = SAME_FINDING_MM / MODEL_SPACING_MM;
+    for (index, (img, scored)) in set.images.iter().zip(&scored.images).enumerate() {
+        let (grid, scores) = (&scored.tiles, &scored.probs);
+        let marks = distinct_findings(grid, scores, &scored.evidence, threshold, merge);
+        let non_overlapping = strongest_non_overlapping(grid, scores, threshold);
         let hit = |x: f64, y: f64| marks.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
+        let hit_non_overlapping = |x: f64, y: f64| non_overlapping.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
         let in_any = |x: f64, y: f64| grid.iter().zip(scores).any(|(t, &p)| p >= threshold && t.contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
@@ -383,6 +420,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
             false_tiles += scores.iter().filter(|&&s| s >= threshold).count();
             false_marks += marks.len();
             false_groups += overlap_groups(grid, scores, threshold).len();
+            false_non_overlapping += non_overlapping.len();
             errors.extend(marks.iter().map(|&k| DetectionError { image: index, tile: grid[k], prob: scores[k], missed_cluster: false }));
         }
         for c in visible {
@@ -397,6 +435,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
                 .collect();
             let hit_any = specks.iter().any(|p| hit(p[0], p[1]));
             found_by_groups += usize::from(specks.iter().any(|p| in_any(p[0], p[1])));
+            found_by_non_overlapping += usize::from(specks.iter().any(|p| hit_non_overlapping(p[0], p[1])));
             found += usize::from(hit_any);
             if !hit_any {
                 let [cx, cy] = c.center_px;
@@ -419,6 +458,8 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         tiles_per_calc_free_image: per_free_image(free_tiles),
         clusters_found_by_groups: found_by_groups,
         false_groups_per_calc_free_image: per_free_image(false_groups),
+        clusters_found_by_non_overlapping: found_by_non_overlapping,
+        false_non_overlapping_per_calc_free_image: per_free_image(false_non_overlapping),
         errors,
     }
 }
@@ -437,15 +478,21 @@ mod tests {
     #[test]
     fn an_ensemble_averages_the_models_on_the_same_tiles_only() {
         let t = |x| Tile { x, y: 0, size: 224 };
-        let a = TileScores { images: vec![(vec![t(0), t(112)], vec![0.2, 0.9]), (vec![t(0)], vec![1.0])] };
-        let b = TileScores { images: vec![(vec![t(0), t(112)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
+        let image = |tiles: Vec<Tile>, probs: Vec<f32>| {
+            let evidence = probs.iter().map(|&p| [f64::from(p) * 100.0, 0.0]).collect();
+            ScoredImage { tiles, probs, evidence }
+        };
+        let a = TileScores { images: vec![image(vec![t(0), t(112)], vec![0.2, 0.9]), image(vec![t(0)], vec![1.0])] };
+        let b = TileScores { images: vec![image(vec![t(0), t(112)], vec![0.6, 0.5]), image(vec![t(0)], vec![0.0])] };
         let mean = TileScores::mean(&[a, b]).unwrap();
-        assert_eq!(mean.images[0].0, vec![t(0), t(112)]);
-        assert!((mean.images[0].1[0] - 0.4).abs() < 1e-6 && (mean.images[0].1[1] - 0.7).abs() < 1e-6);
-        assert!((mean.images[1].1[0] - 0.5).abs() < 1e-6);
+        assert_eq!(mean.images[0].tiles, vec![t(0), t(112)]);
+        assert!((mean.images[0].probs[0] - 0.4).abs() < 1e-6 && (mean.images[0].probs[1] - 0.7).abs() < 1e-6);
+        assert!((mean.images[1].probs[0] - 0.5).abs() < 1e-6);
+        // Each tile's evidence is the more confident member's.
+        assert!((mean.images[0].evidence[0][0] - 60.0).abs() < 1e-4 && (mean.images[0].evidence[1][0] - 90.0).abs() < 1e-4);
         // Other tiles (another stride) cannot be averaged; nothing cannot either.
-        let c = TileScores { images: vec![(vec![t(0), t(224)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
-        let d = TileScores { images: vec![(vec![t(0), t(112)], vec![0.6, 0.5]), (vec![t(0)], vec![0.0])] };
+        let c = TileScores { images: vec![image(vec![t(0), t(224)], vec![0.6, 0.5]), image(vec![t(0)], vec![0.0])] };
+        let d = TileScores { images: vec![image(vec![t(0), t(112)], vec![0.6, 0.5]), image(vec![t(0)], vec![0.0])] };
         assert!(TileScores::mean(&[c, d]).is_none());
         assert!(TileScores::mean(&[]).is_none());
     }
@@ -464,6 +511,8 @@ mod tests {
             tiles_per_calc_free_image: 100.0,
             clusters_found_by_groups: 10,
             false_groups_per_calc_free_image: 0.0,
+            clusters_found_by_non_overlapping: 10,
+            false_non_overlapping_per_calc_free_image: 0.0,
             errors: Vec::new(),
         };
         let chosen = lowest_threshold_within(1.0, at).unwrap();
