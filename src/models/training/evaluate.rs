@@ -36,6 +36,10 @@ use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
 /// Minimum breast fraction of a test tile (as the detector's default).
 pub const MIN_BREAST: f32 = 0.2;
 
+/// Visible specks (CNR ≥ 5) that make a cluster in the breakdown of [`DetectionStats`] (BI-RADS "grouped" starts at a
+/// few calcifications within 1 cm).
+pub const CLUSTER_SPECKS: usize = 3;
+
 /// One evaluation image, prepared: mask, labelled tiles.
 pub struct PreparedEval {
     pub image: EvalImage,
@@ -153,6 +157,10 @@ pub struct DetectionStats {
     pub clusters: usize,
     pub clusters_found: usize,
     pub sensitivity: f64,
+    /// The clusters with at least [`CLUSTER_SPECKS`] visible specks (what a reader calls a cluster; the others show a
+    /// single or two specks at CNR ≥ 5), and how many of them were found.
+    pub clusters_of_3: usize,
+    pub clusters_of_3_found: usize,
     pub calc_free_images: usize,
     pub false_tiles_per_calc_free_image: f64,
     /// Marks ([`distinct_findings`], one per finding) on calcification-free images (equal to the false tiles on the
@@ -404,6 +412,7 @@ pub fn detection_stats(
 pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> DetectionStats {
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut false_marks, mut free_tiles) = (0, 0, 0, 0usize, 0usize, 0usize);
     let (mut found_by_groups, mut false_groups, mut found_by_non_overlapping, mut false_non_overlapping) = (0usize, 0usize, 0usize, 0usize);
+    let (mut clusters_of_3, mut clusters_of_3_found) = (0usize, 0usize);
     let mut errors = Vec::new();
     let merge = SAME_FINDING_MM / MODEL_SPACING_MM;
     for (index, (img, scored)) in set.images.iter().zip(&scored.images).enumerate() {
@@ -437,6 +446,10 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
             found_by_groups += usize::from(specks.iter().any(|p| in_any(p[0], p[1])));
             found_by_non_overlapping += usize::from(specks.iter().any(|p| hit_non_overlapping(p[0], p[1])));
             found += usize::from(hit_any);
+            if specks.len() >= CLUSTER_SPECKS {
+                clusters_of_3 += 1;
+                clusters_of_3_found += usize::from(hit_any);
+            }
             if !hit_any {
                 let [cx, cy] = c.center_px;
                 let holding = grid.iter().zip(scores).find(|(t, _)| t.contains_with_margin(cx, cy, 0.0));
@@ -452,6 +465,8 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         clusters,
         clusters_found: found,
         sensitivity: if clusters == 0 { f64::NAN } else { found as f64 / clusters as f64 },
+        clusters_of_3,
+        clusters_of_3_found,
         calc_free_images: free_images,
         false_tiles_per_calc_free_image: per_free_image(false_tiles),
         false_marks_per_calc_free_image: per_free_image(false_marks),
@@ -505,6 +520,8 @@ mod tests {
             clusters: 10,
             clusters_found: 10,
             sensitivity: 1.0,
+            clusters_of_3: 5,
+            clusters_of_3_found: 5,
             calc_free_images: 4,
             false_tiles_per_calc_free_image: 0.0,
             false_marks_per_calc_free_image: f64::from((0.8 - t).max(0.0) * 4.0),
