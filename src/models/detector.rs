@@ -236,7 +236,7 @@ impl CalcDetector {
         let (w, h) = (prepared.image.width, prepared.image.height);
         let all = tiles(w, h, PATCH_SIZE, stride, None, 0.0);
         let kept: Vec<Tile> = tiles(w, h, PATCH_SIZE, stride, Some(&prepared.mask), options.min_breast_fraction);
-        let (probs, evidence) = self.score_tiles_with_evidence(prepared, &kept, options.batch, progress, cancelled)?;
+        let (probs, evidence) = self.score_tiles(prepared, &kept, options.batch, progress, cancelled)?;
         let s = prepared.scale;
         let side = PATCH_SIZE as f64 / s;
         let patches = kept
@@ -258,7 +258,9 @@ impl CalcDetector {
         })
     }
 
-    /// Probabilities of `tiles` of a prepared image, in order.
+    /// Probabilities of `tiles` of a prepared image, in order, with each tile's evidence point `[x, y]` in tile pixels
+    /// (model scale; [`crate::models::evidence`]). `progress(done, total)` counts patches; `cancelled` is checked
+    /// between batches.
     pub fn score_tiles(
         &self,
         prepared: &Prepared,
@@ -266,32 +268,6 @@ impl CalcDetector {
         batch: usize,
         progress: &dyn Fn(usize, usize),
         cancelled: &dyn Fn() -> bool,
-    ) -> Result<Vec<f32>, ModelError> {
-        self.score_batches(prepared, tiles, batch, progress, cancelled, |x| Ok((self.net.probabilities(x)?.to_vec1::<f32>()?, Vec::new())))
-            .map(|(probs, _)| probs)
-    }
-
-    /// As [`Self::score_tiles`], with each tile's evidence point `[x, y]` in tile pixels (model scale).
-    pub fn score_tiles_with_evidence(
-        &self,
-        prepared: &Prepared,
-        tiles: &[Tile],
-        batch: usize,
-        progress: &dyn Fn(usize, usize),
-        cancelled: &dyn Fn() -> bool,
-    ) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
-        self.score_batches(prepared, tiles, batch, progress, cancelled, |x| self.net.probabilities_and_evidence(x))
-    }
-
-    /// Runs `run` on batches of the tiles' patches and concatenates what it returns.
-    fn score_batches(
-        &self,
-        prepared: &Prepared,
-        tiles: &[Tile],
-        batch: usize,
-        progress: &dyn Fn(usize, usize),
-        cancelled: &dyn Fn() -> bool,
-        run: impl Fn(&Tensor) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError>,
     ) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
         let (mut probs, mut evidence) = (Vec::with_capacity(tiles.len()), Vec::new());
         for chunk in tiles.chunks(batch.max(1)) {
@@ -303,7 +279,7 @@ impl CalcDetector {
                 data.extend(prepared.scaling.patch(&prepared.image, t.x, t.y, PATCH_SIZE));
             }
             let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), &self.device)?;
-            let (p, e) = run(&x)?;
+            let (p, e) = self.net.probabilities_and_evidence(&x)?;
             probs.extend(p);
             evidence.extend(e);
             progress(probs.len(), tiles.len());

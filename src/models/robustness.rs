@@ -71,7 +71,7 @@ pub fn sweep(
     let mut curve = RobustnessCurve { tiles: chosen.len(), ..RobustnessCurve::default() };
     let none = || false;
     let score = |prepared: &Prepared| -> Result<(f32, f32), ModelError> {
-        let probs = detector.score_tiles(prepared, &chosen, options.batch, &|_, _| {}, &|| cancelled())?;
+        let (probs, _) = detector.score_tiles(prepared, &chosen, options.batch, &|_, _| {}, &|| cancelled())?;
         let max = probs.iter().copied().fold(0.0, f32::max);
         let mean = if probs.is_empty() { 0.0 } else { probs.iter().sum::<f32>() / probs.len() as f32 };
         Ok((max, mean))
