@@ -93,8 +93,8 @@ impl CalcState {
         self.threshold.or(self.result.as_ref().map(|r| r.default_threshold)).unwrap_or(0.5)
     }
 
-    /// Patches to outline: at or above the threshold, the most probable of any overlapping ones
-    /// ([`crate::models::detector::Detection::marks`]), most probable first.
+    /// Patches to outline: at or above the threshold, one per finding (a weaker overlapping patch only when its evidence
+    /// point is a finding of its own; [`crate::models::detector::Detection::marks`]), most probable first.
     pub fn visible(&self) -> Vec<PatchScore> {
         self.result.as_ref().map(|r| r.detection.marks(self.threshold_or_default())).unwrap_or_default()
     }
