@@ -467,8 +467,8 @@ fn calcification_overlay_toggles_and_threshold_changes_the_patches_drawn() {
     let patches = result.detection.patches.clone();
     let scored = patches.len();
     assert!(scored > 10, "only {scored} breast patches scored");
-    // Threshold 0 outlines the whole breast: every scored patch is drawn, or overlaps a more probable drawn one (the
-    // shifted edge tiles); 1 draws fewer; the default is the model's operating point.
+    // Threshold 0 outlines the whole breast: every scored patch is drawn, or overlaps a more probable drawn one that
+    // shows the same finding (one mark per finding); 1 draws fewer; the default is the model's operating point.
     assert!((calc.threshold_or_default() - result.default_threshold).abs() < f32::EPSILON);
     harness.state_mut().send(Command::SetCalcThreshold { image: id, threshold: 0.0 });
     harness.run_steps(3);

@@ -235,6 +235,16 @@ fn perturb_image(
     perturb::apply(image, [MODEL_SPACING_MM; 2], &params, &mut FourierCache::default(), cancelled).map_err(perturb_error)
 }
 
+/// Patches per forward pass when scoring test patches.
+const SCORE_BATCH: usize = 16;
+
+/// Patches `PATCH_SIZE`² each as one `(B, 1, PATCH_SIZE, PATCH_SIZE)` batch.
+fn batch_tensor(chunk: &[Vec<f32>], device: &Device) -> Result<Tensor, ModelError> {
+    let data: Vec<f32> = chunk.iter().flat_map(|p| p.iter().copied()).collect();
+    debug_assert_eq!(data.len(), chunk.len() * PATCH_SIZE * PATCH_SIZE);
+    Ok(Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), device)?)
+}
+
 /// Probabilities of `patches` (eval mode, batches of 16), FGSM-perturbed with their labels when `fgsm_eps` is set.
 pub(super) fn score(
     net: &CalcNet,
@@ -243,12 +253,9 @@ pub(super) fn score(
     fgsm_eps: Option<f64>,
     device: &Device,
 ) -> Result<Vec<f32>, ModelError> {
-    let n = PATCH_SIZE * PATCH_SIZE;
     let mut scores = Vec::with_capacity(patches.len());
-    for (chunk, chunk_labels) in patches.chunks(16).zip(labels.chunks(16)) {
-        let data: Vec<f32> = chunk.iter().flat_map(|p| p.iter().copied()).collect();
-        debug_assert_eq!(data.len(), chunk.len() * n);
-        let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), device)?;
+    for (chunk, chunk_labels) in patches.chunks(SCORE_BATCH).zip(labels.chunks(SCORE_BATCH)) {
+        let x = batch_tensor(chunk, device)?;
         let x = match fgsm_eps {
             Some(eps) => {
                 let y = Tensor::from_vec(chunk_labels.iter().map(|&l| f32::from(u8::from(l))).collect::<Vec<_>>(), chunk.len(), device)?;
@@ -384,10 +391,8 @@ pub fn tile_scores(
 /// Probabilities and evidence points (patch pixels) of `patches` in evaluation mode, batches of 16.
 fn score_with_evidence(net: &CalcNet, patches: &[Vec<f32>], device: &Device) -> Result<(Vec<f32>, Vec<[f32; 2]>), ModelError> {
     let (mut probs, mut points) = (Vec::with_capacity(patches.len()), Vec::with_capacity(patches.len()));
-    for chunk in patches.chunks(16) {
-        let data: Vec<f32> = chunk.iter().flat_map(|p| p.iter().copied()).collect();
-        let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), device)?;
-        let (p, e) = net.probabilities_and_evidence(&x)?;
+    for chunk in patches.chunks(SCORE_BATCH) {
+        let (p, e) = net.probabilities_and_evidence(&batch_tensor(chunk, device)?)?;
         probs.extend(p);
         points.extend(e);
     }
@@ -419,8 +424,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         let (grid, scores) = (&scored.tiles, &scored.probs);
         let marks = distinct_findings(grid, scores, &scored.evidence, threshold, merge);
         let non_overlapping = strongest_non_overlapping(grid, scores, threshold);
-        let hit = |x: f64, y: f64| marks.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
-        let hit_non_overlapping = |x: f64, y: f64| non_overlapping.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
+        let held_by = |kept: &[usize], x: f64, y: f64| kept.iter().any(|&k| grid[k].contains_with_margin(x, y, 0.0));
         let in_any = |x: f64, y: f64| grid.iter().zip(scores).any(|(t, &p)| p >= threshold && t.contains_with_margin(x, y, 0.0));
         let visible: Vec<_> = img.image.clusters.iter().filter(|c| c.max_cnr >= MIN_CNR).collect();
         if img.image.specks.is_empty() {
@@ -442,9 +446,9 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
                 .filter(|s| s.1 >= MIN_CNR && (s.0[0] - c.center_px[0]).hypot(s.0[1] - c.center_px[1]) <= c.radius_px + 1.0)
                 .map(|s| s.0)
                 .collect();
-            let hit_any = specks.iter().any(|p| hit(p[0], p[1]));
+            let hit_any = specks.iter().any(|p| held_by(&marks, p[0], p[1]));
             found_by_groups += usize::from(specks.iter().any(|p| in_any(p[0], p[1])));
-            found_by_non_overlapping += usize::from(specks.iter().any(|p| hit_non_overlapping(p[0], p[1])));
+            found_by_non_overlapping += usize::from(specks.iter().any(|p| held_by(&non_overlapping, p[0], p[1])));
             found += usize::from(hit_any);
             if specks.len() >= CLUSTER_SPECKS {
                 clusters_of_3 += 1;
