@@ -58,6 +58,10 @@ pub struct TrainCalcArgs {
     pub patches_per_class: usize,
     #[arg(long, default_value_t = 2026)]
     pub seed: u64,
+    /// Fraction of each training image's positives whose strongest speck is just over the visibility rule (CNR below
+    /// 5 + 1.5), where the image has such specks; validation patches stay as drawn.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub near_threshold_positives: f64,
     /// Start from these weights (e.g. fine-tune the plain model with the robust terms); the decoder starts random.
     #[arg(long, value_name = "W.safetensors")]
     pub init_from: Option<PathBuf>,
@@ -112,6 +116,7 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         val_images: a.val_images,
         positives_per_image: a.patches_per_class,
         negatives_per_image: a.patches_per_class,
+        near_threshold_fraction: a.near_threshold_positives,
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
         init_from: a.init_from.clone(),
         max_steps_per_epoch: a.max_steps_per_epoch,

@@ -44,6 +44,9 @@ pub struct TrainConfig {
     pub val_images: usize,
     pub positives_per_image: usize,
     pub negatives_per_image: usize,
+    /// Fraction of each training image's positives drawn near the visibility threshold (`CalcDataParams`).
+    #[serde(default)]
+    pub near_threshold_fraction: f64,
     pub robust: RobustTerms,
     /// Start from these weights instead of a random initialisation (tensors the file lacks, such as the embedded
     /// decoder, keep their random start). `None`: from scratch.
@@ -76,6 +79,7 @@ impl TrainConfig {
             val_images: 24,
             positives_per_image: 24,
             negatives_per_image: 24,
+            near_threshold_fraction: 0.0,
             robust: RobustTerms::NONE,
             init_from: None,
             max_steps_per_epoch: None,

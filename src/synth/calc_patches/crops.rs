@@ -27,6 +27,17 @@ fn pick<'a, T>(items: &'a [T], rng: &mut StdRng) -> Option<&'a T> {
     if items.is_empty() { None } else { items.get(rng.random_range(0..items.len())) }
 }
 
+/// Which specks [`Cropper::around_specks`] puts in its windows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Specks {
+    /// Visible ones: positive windows.
+    Visible,
+    /// Visible ones below this CNR, in windows whose strongest speck is below it too: near-threshold positives.
+    NearThreshold(f64),
+    /// Faint ones only: faint windows.
+    Faint,
+}
+
 /// Picks windows in one scene.
 pub(super) struct Cropper<'a> {
     pub scene: &'a Scene,
@@ -53,12 +64,18 @@ impl Cropper<'_> {
         self.scene.mask.fraction_in(tile.x, tile.y, tile.size, tile.size)
     }
 
-    /// Up to `count` windows around specks selected by `faint`, with the speck uniformly placed in the patch
+    /// Up to `count` windows around the specks `which` selects, with the speck uniformly placed in the patch
     /// (at least the margin inside); clusters are chosen uniformly, then a speck in the cluster.
-    pub fn around_specks(&self, count: usize, faint: bool, rng: &mut StdRng) -> Vec<(Tile, Content)> {
+    pub fn around_specks(&self, count: usize, which: Specks, rng: &mut StdRng) -> Vec<(Tile, Content)> {
+        let visible = |cnr: f64| cnr >= self.rule.min_cnr;
+        let selected = |cnr: f64| match which {
+            Specks::Visible => visible(cnr),
+            Specks::NearThreshold(below) => visible(cnr) && cnr < below,
+            Specks::Faint => !visible(cnr),
+        };
         let mut by_cluster: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (i, s) in self.scene.specks.iter().enumerate() {
-            if (s.cnr >= self.rule.min_cnr) != faint {
+            if selected(s.cnr) {
                 by_cluster.entry(s.cluster).or_default().push(i);
             }
         }
@@ -75,9 +92,9 @@ impl Cropper<'_> {
                 let u = rng.random_range(margin..=self.size as f64 - margin);
                 let v = rng.random_range(margin..=self.size as f64 - margin);
                 let tile = self.tile_at(speck.center_px[0] - u, speck.center_px[1] - v);
-                match self.rule.label(&tile, &self.scene.specks) {
-                    Label::Positive(c) if !faint => out.push((tile, c)),
-                    Label::Faint(c) if faint => out.push((tile, c)),
+                match (self.rule.label(&tile, &self.scene.specks), which) {
+                    (Label::Positive(c), Specks::Visible) | (Label::Faint(c), Specks::Faint) => out.push((tile, c)),
+                    (Label::Positive(c), Specks::NearThreshold(below)) if c.max_cnr < below => out.push((tile, c)),
                     _ => continue,
                 }
                 break;

@@ -36,14 +36,14 @@ use rayon::prelude::*;
 
 pub use dataset::{CalcDataset, PatchInfo, PatchKind};
 pub use eval::{EvalCluster, EvalImage, eval_images_with, generate_eval_images, generate_eval_range, label_tiles};
-pub use params::{CLEARANCE_MM, CalcDataParams, EDGE_MARGIN_PX, MIN_CNR};
+pub use params::{CLEARANCE_MM, CalcDataParams, EDGE_MARGIN_PX, MIN_CNR, NEAR_THRESHOLD_CNR_BAND};
 
 use crate::imaging::{
     resample::{MODEL_SPACING_MM, ResampleError},
     tiling::Tile,
 };
 use crate::synth::mammogram::MammogramError;
-use crops::Cropper;
+use crops::{Cropper, Specks};
 use labels::Rule;
 use scene::{Calcs, Scene};
 
@@ -71,6 +71,8 @@ fn check(params: &CalcDataParams) -> Result<(), CalcDataError> {
         Some(format!("breast_scale {} is outside 0.2..=2", params.breast_scale))
     } else if !params.min_cnr.is_finite() || !params.edge_margin_px.is_finite() || !params.clearance_mm.is_finite() {
         Some("min_cnr, edge_margin_px and clearance_mm must be finite".to_owned())
+    } else if !(0.0..=1.0).contains(&params.near_threshold_fraction) {
+        Some(format!("near_threshold_fraction {} is outside 0..=1", params.near_threshold_fraction))
     } else {
         None
     };
@@ -152,12 +154,21 @@ fn image_patches(params: &CalcDataParams, index: usize) -> Result<CalcDataset, C
         y: tile.y,
     };
     let patch = |tile: &Tile| scene.scaling.patch(&scene.image, tile.x, tile.y, tile.size);
-    for (tile, c) in cropper.around_specks(params.positives_per_image, false, &mut rng) {
+    // Near-threshold positives first (as many as the image has), then the usual ones up to the count. With a fraction
+    // of 0 the random stream is the one of data sets made before the option existed.
+    let near_wanted = (params.positives_per_image as f64 * params.near_threshold_fraction).round() as usize;
+    let mut positives = if near_wanted > 0 {
+        cropper.around_specks(near_wanted, Specks::NearThreshold(params.min_cnr + NEAR_THRESHOLD_CNR_BAND), &mut rng)
+    } else {
+        Vec::new()
+    };
+    positives.extend(cropper.around_specks(params.positives_per_image - positives.len(), Specks::Visible, &mut rng));
+    for (tile, c) in positives {
         let Some(shape) = c.shape else { continue };
         let kind = PatchKind::Positive { specks: c.specks, max_cnr: c.max_cnr as f32, shape };
         out.push(&patch(&tile), info(&scene, &tile, kind));
     }
-    for (tile, c) in cropper.around_specks(params.faint_per_image, true, &mut rng) {
+    for (tile, c) in cropper.around_specks(params.faint_per_image, Specks::Faint, &mut rng) {
         let Some(shape) = c.shape else { continue };
         let kind = PatchKind::Faint { specks: c.specks, max_cnr: c.max_cnr as f32, shape };
         out.push_faint(&patch(&tile), info(&scene, &tile, kind));

@@ -9,6 +9,9 @@ pub const MIN_CNR: f64 = 5.0;
 pub const EDGE_MARGIN_PX: f64 = 8.0;
 /// Negatives keep this clearance in mm from every speck, faint ones included.
 pub const CLEARANCE_MM: f64 = 1.0;
+/// A near-threshold positive's strongest speck has a CNR below `min_cnr` plus this: the one- and two-speck
+/// clusters just over the visibility rule that the trained detectors miss most.
+pub const NEAR_THRESHOLD_CNR_BAND: f64 = 1.5;
 
 /// Parameters of a calcification patch data set. The same parameters always give the same data set.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -20,6 +23,9 @@ pub struct CalcDataParams {
     pub positives_per_image: usize,
     /// Negative patches per image, before balancing.
     pub negatives_per_image: usize,
+    /// Fraction of each image's positives drawn as near-threshold positives (the patch's strongest speck below
+    /// `min_cnr + NEAR_THRESHOLD_CNR_BAND`) where the image has such specks; the rest as usual. 0: none.
+    pub near_threshold_fraction: f64,
     /// Patches centred on faint specks per image, kept apart for evaluation.
     pub faint_per_image: usize,
     /// Fraction of the negatives that are hard (skin line, pectoral edge, dense tissue, mass, vessels).
@@ -48,6 +54,7 @@ impl CalcDataParams {
             images,
             positives_per_image: 8,
             negatives_per_image: 8,
+            near_threshold_fraction: 0.0,
             faint_per_image: 2,
             hard_negative_fraction: 0.5,
             patch_size: 224,

@@ -252,3 +252,26 @@ fn write_cnr_mosaic(params: &CalcDataParams, path: &std::path::Path) {
     }
     mosaic.save(path).unwrap();
 }
+
+#[test]
+fn near_threshold_positives_hold_only_specks_just_over_the_rule() {
+    let near = |data: &CalcDataset, cap: f64| {
+        data.info.iter().filter(|i| matches!(i.kind, PatchKind::Positive { max_cnr, .. } if f64::from(max_cnr) < cap)).count()
+    };
+    // Seed 8's two images have near-threshold specks that windows drawn as usual never catch alone.
+    let plain = CalcDataParams { balance: false, ..CalcDataParams::tiny_for_tests(8) };
+    let cap = plain.min_cnr + NEAR_THRESHOLD_CNR_BAND;
+    let focused = CalcDataParams { near_threshold_fraction: 1.0, ..plain.clone() };
+    let (a, b) = (run(&plain, 2), run(&focused, 2));
+    let (near_a, near_b) = (near(&a, cap), near(&b, cap));
+    println!("near-threshold positives: {near_a} of {} drawn as usual, {near_b} of {} focused", a.positives(), b.positives());
+    assert!(near_b > near_a && near_b * 2 >= b.positives(), "{near_a} / {} against {near_b} / {}", a.positives(), b.positives());
+    // Still positives by the rule: the strongest speck is visible.
+    for info in &b.info {
+        if let PatchKind::Positive { max_cnr, .. } = info.kind {
+            assert!(f64::from(max_cnr) >= plain.min_cnr, "{info:?}");
+        }
+    }
+    let bad = CalcDataParams { near_threshold_fraction: 1.5, ..plain };
+    assert!(matches!(generate(&bad, &|_, _| {}, &|| false), Err(CalcDataError::Params(_))));
+}
