@@ -8,7 +8,8 @@
 //! it ([`BreastMask`](crate::imaging::breast_mask::BreastMask) +
 //! [`InputScaling::from_image`](crate::imaging::model_input::InputScaling::from_image) + `patch`). Every speck's
 //! visibility is its measured CNR (`cnr`); the labelling rule is in `labels`. Positives put a visible speck at a
-//! uniformly random place in the patch; negatives are random breast patches and hard ones (skin line, pectoral
+//! uniformly random place in the patch (on request a share of them only specks just over the visibility rule:
+//! `near_threshold_fraction`); negatives are random breast patches and hard ones (skin line, pectoral
 //! edge, dense tissue, mass, vessels), all clear of every speck by 1 mm. Images run in parallel (rayon) and the
 //! result does not depend on the number of threads.
 //!
