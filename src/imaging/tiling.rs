@@ -33,6 +33,11 @@ impl Tile {
         self.x < other.x + other.size && other.x < self.x + self.size && self.y < other.y + other.size && other.y < self.y + self.size
     }
 
+    /// The tile as `[x, y, w, h]`.
+    pub fn bounds(&self) -> [f64; 4] {
+        [self.x as f64, self.y as f64, self.size as f64, self.size as f64]
+    }
+
     /// Whether pixel point `(x, y)` (continuous coordinates) lies at least `margin` pixels inside the tile.
     pub fn contains_with_margin(&self, x: f64, y: f64, margin: f64) -> bool {
         let (x0, y0, s) = (self.x as f64, self.y as f64, self.size as f64);
@@ -53,13 +58,20 @@ pub fn strongest_non_overlapping(tiles: &[Tile], scores: &[f32], threshold: f32)
 /// groups calcifications within 1 cm³).
 pub const SAME_FINDING_MM: f64 = 5.0;
 
-/// Whether a weaker tile whose evidence point is `point` shows the same finding as a stronger one, `kept` (box
-/// `[x, y, w, h]`, evidence point `kept_point`), that it overlaps: its evidence lies inside the stronger box, or within
-/// `merge` of the stronger one's evidence. All in one image's pixels.
-pub fn same_finding(kept: [f64; 4], kept_point: [f64; 2], point: [f64; 2], merge: f64) -> bool {
+/// Whether boxes `[x, y, w, h]` share area by more than a rounding error (touching boxes do not).
+pub fn boxes_overlap(a: [f64; 4], b: [f64; 4]) -> bool {
+    let eps = 1e-6 * a[2].max(a[3]);
+    a[0] + eps < b[0] + b[2] && b[0] + eps < a[0] + a[2] && a[1] + eps < b[1] + b[3] && b[1] + eps < a[1] + a[3]
+}
+
+/// Whether a weaker box `other` (`[x, y, w, h]`) whose evidence point is `point` shows the same finding as a stronger,
+/// kept one, `kept` with evidence point `kept_point`: the boxes overlap, and its evidence lies inside the stronger box
+/// or within `merge` of the stronger one's evidence. All in one image's pixels. The one rule behind the viewer's marks
+/// (`models::detector::Detection::marks`) and the evaluation's ([`distinct_findings`]).
+pub fn same_finding(kept: [f64; 4], kept_point: [f64; 2], other: [f64; 4], point: [f64; 2], merge: f64) -> bool {
     let [x, y, w, h] = kept;
     let inside = point[0] >= x && point[0] <= x + w && point[1] >= y && point[1] <= y + h;
-    inside || (point[0] - kept_point[0]).hypot(point[1] - kept_point[1]) < merge
+    boxes_overlap(kept, other) && (inside || (point[0] - kept_point[0]).hypot(point[1] - kept_point[1]) < merge)
 }
 
 /// The marks a reader is shown, one per finding: of the tiles scoring at least `threshold`, the strongest, then the
@@ -69,9 +81,8 @@ pub fn same_finding(kept: [f64; 4], kept_point: [f64; 2], point: [f64; 2], merge
 /// cluster whose tile overlaps a stronger tile that does not hold it keeps its own mark; kept tiles may overlap.
 pub fn distinct_findings(tiles: &[Tile], scores: &[f32], evidence: &[[f64; 2]], threshold: f32, merge_px: f64) -> Vec<usize> {
     let n = tiles.len().min(scores.len()).min(evidence.len());
-    let boxed = |t: &Tile| [t.x as f64, t.y as f64, t.size as f64, t.size as f64];
     suppress_overlaps(&scores[..n], threshold, |k, i| {
-        tiles[k].overlaps(&tiles[i]) && same_finding(boxed(&tiles[k]), evidence[k], evidence[i], merge_px)
+        same_finding(tiles[k].bounds(), evidence[k], tiles[i].bounds(), evidence[i], merge_px)
     })
 }
 

@@ -10,7 +10,7 @@ use crate::imaging::Image;
 use crate::imaging::breast_mask::BreastMask;
 use crate::imaging::model_input::InputScaling;
 use crate::imaging::resample::{MODEL_SPACING_MM, resample};
-use crate::imaging::tiling::{SAME_FINDING_MM, Tile, same_finding, suppress_overlaps, tiles};
+use crate::imaging::tiling::{SAME_FINDING_MM, Tile, boxes_overlap, same_finding, suppress_overlaps, tiles};
 use crate::models::calc_net::CalcNet;
 use crate::models::checkpoint::{WeightsInfo, build_from_file};
 use crate::models::error::ModelError;
@@ -73,11 +73,7 @@ impl PatchScore {
     /// Whether the two patches share an area; patches that only touch (grid neighbours, up to rounding of a
     /// millionth of their side) do not.
     pub fn overlaps(&self, other: &PatchScore) -> bool {
-        let eps = 1e-6 * self.w.max(self.h);
-        self.x + eps < other.x + other.w
-            && other.x + eps < self.x + self.w
-            && self.y + eps < other.y + other.h
-            && other.y + eps < self.y + self.h
+        boxes_overlap(self.bounds(), other.bounds())
     }
 
     /// The patch as `[x, y, w, h]`.
@@ -116,7 +112,7 @@ impl Detection {
         let merge = SAME_FINDING_MM * self.patch_size_px / self.patch_size_mm.max(f64::MIN_POSITIVE);
         suppress_overlaps(&scores, threshold, |a, b| {
             let (kept, other) = (&self.patches[a], &self.patches[b]);
-            kept.overlaps(other) && same_finding(kept.bounds(), kept.evidence, other.evidence, merge)
+            same_finding(kept.bounds(), kept.evidence, other.bounds(), other.evidence, merge)
         })
         .into_iter()
         .map(|i| self.patches[i])
