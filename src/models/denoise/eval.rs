@@ -102,7 +102,8 @@ pub fn speck_contrast(image: &Image, centre: [f64; 2], radius: f64) -> Option<f6
     let r_in = radius.max(1.0);
     let r_out = r_in + 5.0;
     let (cx, cy) = (centre[0], centre[1]);
-    if cx - r_out < 0.0 || cy - r_out < 0.0 || cx + r_out >= image.width as f64 || cy + r_out >= image.height as f64 {
+    // The loops below run to the ceiling of the far edge, so that pixel must exist too.
+    if cx - r_out < 0.0 || cy - r_out < 0.0 || (cx + r_out).ceil() >= image.width as f64 || (cy + r_out).ceil() >= image.height as f64 {
         return None;
     }
     let (mut inside, mut n_in, mut ring, mut n_ring) = (0.0, 0usize, 0.0, 0usize);
@@ -224,6 +225,14 @@ mod tests {
             gain: 2.0,
             offset: 0.0,
         }
+    }
+
+    #[test]
+    fn a_speck_whose_ring_ends_a_fraction_short_of_the_edge_is_skipped() {
+        let image = Image::filled(32, 32, 1.0);
+        // The ring reaches 31.5 (inside), but its loop would read row and column 32.
+        assert_eq!(speck_contrast(&image, [25.5, 25.5], 1.0), None);
+        assert_eq!(speck_contrast(&image, [25.0, 25.0], 1.0), Some(0.0));
     }
 
     #[test]
