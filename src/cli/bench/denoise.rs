@@ -314,8 +314,7 @@ fn simulated_cases(a: &BenchDenoiseArgs) -> Vec<EvalCase> {
             let n = img.specks.len() as f64;
             [img.specks.iter().map(|s| s.0[0]).sum::<f64>() / n, img.specks.iter().map(|s| s.0[1]).sum::<f64>() / n]
         };
-        let x0 = (centre[0] as usize).saturating_sub(side / 2).min(w - side);
-        let y0 = (centre[1] as usize).saturating_sub(side / 2).min(h - side);
+        let (x0, y0) = centred_origin(centre, side, w, h);
         let specks = img
             .specks
             .iter()
@@ -374,7 +373,9 @@ fn real_cases(dir: &Path, side: usize, per_image: usize) -> anyhow::Result<Vec<E
         let inside: Vec<bool> = (0..image.width * image.height).map(|i| mask.contains(i % image.width, i / image.width)).collect();
         let side = side.min(image.width).min(image.height);
         let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
-        for (k, (x0, y0)) in crop_origins(&inside, image.width, image.height, side, per_image).into_iter().enumerate() {
+        let centre = centroid(&inside, image.width);
+        let origins = crop_origins(centre, image.width, image.height, side, per_image, |x, y| mask.fraction_in(x, y, side, side));
+        for (k, (x0, y0)) in origins.into_iter().enumerate() {
             cases.push(EvalCase {
                 name: if k == 0 { name.clone() } else { format!("{name}#{k}") },
                 kind: CaseKind::Real,
@@ -390,15 +391,26 @@ fn real_cases(dir: &Path, side: usize, per_image: usize) -> anyhow::Result<Vec<E
 }
 
 /// Fewest breast pixels in a crop besides the first, as a fraction of the crop.
-const MIN_INSIDE: f64 = 0.9;
+const MIN_INSIDE: f32 = 0.9;
+
+/// Top-left corner of the `side`-square crop of a `width × height` image centred on `centre`, moved inside the image.
+fn centred_origin(centre: [f64; 2], side: usize, width: usize, height: usize) -> (usize, usize) {
+    ((centre[0] as usize).saturating_sub(side / 2).min(width - side), (centre[1] as usize).saturating_sub(side / 2).min(height - side))
+}
 
 /// Top-left corners of up to `count` `side`-square crops of a `width × height` image: the first centred on the
-/// breast mask's centroid (always), then the grid neighbours of that crop (whole crop sides apart, so crops never
-/// overlap) that fit the image and lie at least [`MIN_INSIDE`] inside the breast, nearest first.
-fn crop_origins(inside: &[bool], width: usize, height: usize, side: usize, count: usize) -> Vec<(usize, usize)> {
-    let centre = centroid(inside, width);
-    let x0 = (centre[0] as usize).saturating_sub(side / 2).min(width - side);
-    let y0 = (centre[1] as usize).saturating_sub(side / 2).min(height - side);
+/// breast's centroid `centre` (always), then the grid neighbours of that crop (whole crop sides apart, so crops never
+/// overlap) that fit the image and lie at least [`MIN_INSIDE`] inside the breast (`inside_fraction` of a crop's
+/// corner, e.g. `BreastMask::fraction_in`), nearest first.
+fn crop_origins(
+    centre: [f64; 2],
+    width: usize,
+    height: usize,
+    side: usize,
+    count: usize,
+    inside_fraction: impl Fn(usize, usize) -> f32,
+) -> Vec<(usize, usize)> {
+    let (x0, y0) = centred_origin(centre, side, width, height);
     let mut origins = vec![(x0, y0)];
     let reach = (width.max(height) / side.max(1)) as isize + 1;
     let mut candidates: Vec<(isize, isize)> =
@@ -413,12 +425,10 @@ fn crop_origins(inside: &[bool], width: usize, height: usize, side: usize, count
             continue;
         }
         let (x, y) = (x as usize, y as usize);
-        let n = (y..y + side).map(|r| inside[r * width + x..][..side].iter().filter(|&&b| b).count()).sum::<usize>();
-        if n as f64 >= MIN_INSIDE * (side * side) as f64 {
+        if inside_fraction(x, y) >= MIN_INSIDE {
             origins.push((x, y));
         }
     }
-    origins.truncate(count.max(1));
     origins
 }
 
@@ -443,11 +453,11 @@ mod tests {
     fn extra_crops_are_grid_neighbours_inside_the_breast() {
         // A 60 × 40 image whose breast is the left 35 columns.
         let (w, h, side) = (60, 40, 10);
-        let inside: Vec<bool> = (0..w * h).map(|i| i % w < 35).collect();
-        let one = crop_origins(&inside, w, h, side, 1);
-        // Centroid (17, 19.5) → the crop at (12, 14).
+        let inside_fraction = |x: usize, _| (35usize.saturating_sub(x).min(side)) as f32 / side as f32;
+        // Its centroid (17, 19.5) → the crop at (12, 14).
+        let one = crop_origins([17.0, 19.5], w, h, side, 1, inside_fraction);
         assert_eq!(one, vec![(12, 14)]);
-        let many = crop_origins(&inside, w, h, side, 100);
+        let many = crop_origins([17.0, 19.5], w, h, side, 100, inside_fraction);
         assert_eq!(many[0], (12, 14));
         // Columns 2, 12 and 22 fit the breast (a crop at 32 would be 30 % outside); rows 4, 14 and 24 fit the image.
         assert_eq!(many.len(), 9, "{many:?}");
