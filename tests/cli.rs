@@ -546,6 +546,38 @@ fn train_calc_smoke_run_writes_weights_and_resumes() {
     assert_ok(&out);
 }
 
+#[test]
+fn evaluate_background_counts_speck_like_tissue_and_refuses_too_few_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("background.json");
+    let out = mammoscope(&[
+        OsStr::new("evaluate"),
+        OsStr::new("background"),
+        OsStr::new("--seed"),
+        OsStr::new("777"),
+        OsStr::new("--test-images"),
+        OsStr::new("4"),
+        OsStr::new("--json"),
+        json.as_os_str(),
+    ]);
+    assert_ok(&out);
+    assert!(stdout(&out).contains("| CNR level |"), "{}", stdout(&out));
+    let v: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let levels = v["levels"].as_array().unwrap();
+    let column = |key: &str| levels.iter().map(|l| l[key].as_f64().unwrap()).collect::<Vec<_>>();
+    // Higher levels: no more background findings and no more clusters reaching them; every visible cluster reaches
+    // the visibility level itself (CNR 5).
+    for key in ["distinct_per_free_image", "patch_findings_per_free_image", "clusters_reaching"] {
+        assert!(column(key).windows(2).all(|w| w[1] <= w[0]), "{key}: {:?}", column(key));
+    }
+    let at_5 = levels.iter().find(|l| (l["cnr"].as_f64().unwrap() - 5.0).abs() < 1e-9).unwrap();
+    assert!((at_5["clusters_reaching"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    assert!(column("patch_findings_per_free_image")[0] > 0.0, "simulated tissue has speck-like peaks at CNR 4");
+    assert_eq!(v["calcification_free_images"].as_array().unwrap().len(), 2);
+    let err = assert_one_line_error(&mammoscope(&["evaluate", "background", "--test-images", "1"]));
+    assert!(err.contains("at least 2"), "{err}");
+}
+
 // ---------------------------------------------------------------- CDMAM
 
 /// A small simulated CDMAM set (coarse pixels so the debug build stays quick).

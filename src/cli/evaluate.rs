@@ -34,6 +34,8 @@ pub enum EvaluateCommand {
     Calc(EvaluateCalcArgs),
     /// Evaluate the CDC deep ensemble on the held-out test settings (error, coverage per scenario).
     Cdc(crate::cli::evaluate_cdc::EvaluateCdcArgs),
+    /// How often calcification-free simulated tissue reads as a visible speck (the labels' CNR, no model).
+    Background(crate::cli::evaluate_background::EvaluateBackgroundArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +115,7 @@ pub fn run(command: EvaluateCommand) -> anyhow::Result<()> {
     match command {
         EvaluateCommand::Calc(a) => calc(&a),
         EvaluateCommand::Cdc(a) => crate::cli::evaluate_cdc::run(&a),
+        EvaluateCommand::Background(a) => crate::cli::evaluate_background::run(&a),
     }
 }
 
@@ -143,6 +146,7 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
         let detection = detection_at(&set, &scored, detection_threshold);
         // The free-response curve: clusters found against false marks per calcification-free image.
         let sweep = sweep(&set, &scored, a);
+        println!("{}", misses_line(&stem(path), &detection));
         report_detection_choice(&stem(path), &set, &scored, a);
         all_scores.push(scored);
         write_error_sheet(path, &set, &detection, &a.out)?;
@@ -176,6 +180,27 @@ fn calc(a: &EvaluateCalcArgs) -> anyhow::Result<()> {
 /// Detection at the sweep's thresholds, then at `--detection-threshold` when given.
 fn sweep(set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) -> Vec<DetectionStats> {
     SWEEP.iter().copied().chain(a.detection_threshold.iter().copied()).map(|t| detection_at(set, scored, t)).collect()
+}
+
+/// The visible clusters `d` misses: how many show one, two or more visible specks, the range of their strongest
+/// speck's CNR and their faint specks (what a detector could add up besides the visible ones).
+fn misses_line(model: &str, d: &DetectionStats) -> String {
+    let m = &d.missed;
+    if m.is_empty() {
+        return format!("{model} at {:.3}: no visible cluster missed", d.threshold);
+    }
+    let with = |n: usize| m.iter().filter(|c| c.visible_specks == n).count();
+    let (lo, hi) = m.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), c| (lo.min(c.max_cnr), hi.max(c.max_cnr)));
+    let faint = m.iter().map(|c| c.faint_specks).sum::<usize>() as f64 / m.len() as f64;
+    let lone = m.iter().filter(|c| c.visible_specks == 1 && c.faint_specks == 0).count();
+    format!(
+        "{model} at {:.3}: {} visible clusters missed ({} with one visible speck, {} with two, {} with more; strongest speck CNR {lo:.2}–{hi:.2}; {faint:.1} faint specks each on average; {lone} a lone speck with no faint one)",
+        d.threshold,
+        m.len(),
+        with(1),
+        with(2),
+        m.len() - with(1) - with(2)
+    )
 }
 
 /// With `--max-false-marks B`: prints the lowest threshold (steps of 0.005 from 0.3) with at most `B` false marks per

@@ -9,6 +9,7 @@ pub mod analyze_denoise;
 pub mod args;
 pub mod bench;
 pub mod evaluate;
+pub mod evaluate_background;
 pub mod evaluate_cdc;
 pub mod info;
 pub mod info_report;

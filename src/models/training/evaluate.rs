@@ -31,7 +31,7 @@ use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::perturb_error;
 use crate::models::roc::{self, Confusion, RocPoint};
 use crate::models::training::batches::dihedral;
-use crate::synth::calc_patches::{EvalImage, MIN_CNR, label_tiles};
+use crate::synth::calc_patches::{EvalCluster, EvalImage, FAINT_CNR, MIN_CNR, label_tiles};
 
 /// Minimum breast fraction of a test tile (as the detector's default).
 pub const MIN_BREAST: f32 = 0.2;
@@ -175,10 +175,46 @@ pub struct DetectionStats {
     /// marks on calcification-free images.
     pub clusters_found_by_non_overlapping: usize,
     pub false_non_overlapping_per_calc_free_image: f64,
+    /// Every visible cluster not found.
+    pub missed: Vec<ClusterRecord>,
     /// What the model gets wrong, for the model card's error sheet: every false mark on a calcification-free image
     /// and, for every missed cluster, the grid tile holding its centre.
     #[serde(skip)]
     pub errors: Vec<DetectionError>,
+}
+
+/// A visible cluster and what it shows (a miss in [`DetectionStats::missed`]).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClusterRecord {
+    /// Index into the test set's images.
+    pub image: usize,
+    pub center_px: [f64; 2],
+    /// The strongest speck's CNR.
+    pub max_cnr: f64,
+    /// Specks at CNR ≥ [`MIN_CNR`], faint ones ([`FAINT_CNR`] ≤ CNR < [`MIN_CNR`]), and all of them.
+    pub visible_specks: usize,
+    pub faint_specks: usize,
+    pub specks: usize,
+}
+
+impl ClusterRecord {
+    /// `cluster` of test image `image` (`img`); its specks are those within its radius (+1 px) of its centre.
+    pub fn new(image: usize, cluster: &EvalCluster, img: &EvalImage) -> Self {
+        let members: Vec<f64> = img
+            .specks
+            .iter()
+            .filter(|s| (s.0[0] - cluster.center_px[0]).hypot(s.0[1] - cluster.center_px[1]) <= cluster.radius_px + 1.0)
+            .map(|s| s.1)
+            .collect();
+        Self {
+            image,
+            center_px: cluster.center_px,
+            max_cnr: cluster.max_cnr,
+            visible_specks: members.iter().filter(|&&c| c >= MIN_CNR).count(),
+            faint_specks: members.iter().filter(|&&c| (FAINT_CNR..MIN_CNR).contains(&c)).count(),
+            specks: cluster.specks,
+        }
+    }
 }
 
 /// A tile the model got wrong in [`detection_stats`].
@@ -418,7 +454,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
     let (mut clusters, mut found, mut free_images, mut false_tiles, mut false_marks, mut free_tiles) = (0, 0, 0, 0usize, 0usize, 0usize);
     let (mut found_by_groups, mut false_groups, mut found_by_non_overlapping, mut false_non_overlapping) = (0usize, 0usize, 0usize, 0usize);
     let (mut clusters_of_3, mut clusters_of_3_found) = (0usize, 0usize);
-    let mut errors = Vec::new();
+    let (mut errors, mut missed) = (Vec::new(), Vec::new());
     let merge = SAME_FINDING_MM / MODEL_SPACING_MM;
     for (index, (img, scored)) in set.images.iter().zip(&scored.images).enumerate() {
         let (grid, scores) = (&scored.tiles, &scored.probs);
@@ -455,6 +491,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
                 clusters_of_3_found += usize::from(hit_any);
             }
             if !hit_any {
+                missed.push(ClusterRecord::new(index, c, &img.image));
                 let [cx, cy] = c.center_px;
                 let holding = grid.iter().zip(scores).find(|(t, _)| t.contains_with_margin(cx, cy, 0.0));
                 if let Some((&tile, &prob)) = holding {
@@ -479,6 +516,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         false_groups_per_calc_free_image: per_free_image(false_groups),
         clusters_found_by_non_overlapping: found_by_non_overlapping,
         false_non_overlapping_per_calc_free_image: per_free_image(false_non_overlapping),
+        missed,
         errors,
     }
 }
@@ -517,6 +555,26 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_record_counts_visible_and_faint_specks_within_its_radius() {
+        use crate::imaging::Image;
+        use crate::synth::mammogram::{Density, View};
+        let cluster = EvalCluster { center_px: [100.0, 100.0], radius_px: 10.0, specks: 4, max_cnr: 5.4 };
+        let img = EvalImage {
+            image: Image::new(4, 4, vec![0.0; 16]).unwrap(),
+            density: Density::C,
+            view: View::Cc,
+            source_spacing_mm: 0.1,
+            clusters: vec![cluster.clone()],
+            // One visible speck, two faint ones, one too faint to count, and a visible one of another cluster far off.
+            specks: vec![([100.0, 100.0], 5.4), ([105.0, 100.0], 4.2), ([100.0, 110.5], 3.0), ([95.0, 95.0], 1.5), ([300.0, 300.0], 9.0)],
+            speck_radii_px: vec![1.0; 5],
+        };
+        let record = ClusterRecord::new(3, &cluster, &img);
+        assert_eq!((record.image, record.visible_specks, record.faint_specks, record.specks), (3, 1, 2, 4));
+        assert!((record.max_cnr - 5.4).abs() < 1e-12);
+    }
+
+    #[test]
     fn the_lowest_threshold_within_the_false_mark_budget_is_chosen() {
         // False marks fall as the threshold rises: 2.0 at 0.3, 0 at 0.8 and above.
         let at = |t: f32| DetectionStats {
@@ -534,6 +592,7 @@ mod tests {
             false_groups_per_calc_free_image: 0.0,
             clusters_found_by_non_overlapping: 10,
             false_non_overlapping_per_calc_free_image: 0.0,
+            missed: Vec::new(),
             errors: Vec::new(),
         };
         let chosen = lowest_threshold_within(1.0, at).unwrap();

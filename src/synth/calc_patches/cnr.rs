@@ -34,7 +34,7 @@ pub(super) struct Disc {
 }
 
 /// Box sums over a window of the image through a summed-area table.
-struct BoxSums {
+pub(super) struct BoxSums {
     x0: isize,
     y0: isize,
     w: isize,
@@ -44,7 +44,7 @@ struct BoxSums {
 
 impl BoxSums {
     /// The table of `image` over `[x0, x1) × [y0, y1)` (clipped to the image).
-    fn new(image: &Image, x0: isize, y0: isize, x1: isize, y1: isize) -> Self {
+    pub(super) fn new(image: &Image, x0: isize, y0: isize, x1: isize, y1: isize) -> Self {
         let (x0, y0) = (x0.max(0), y0.max(0));
         let (x1, y1) = (x1.min(image.width as isize).max(x0), y1.min(image.height as isize).max(y0));
         let (w, h) = (x1 - x0, y1 - y0);
@@ -61,7 +61,7 @@ impl BoxSums {
     }
 
     /// Mean over the square of half-width `half` around pixel `(x, y)`, clipped to the window.
-    fn mean(&self, x: isize, y: isize, half: isize) -> f64 {
+    pub(super) fn mean(&self, x: isize, y: isize, half: isize) -> f64 {
         let (ax, ay) = ((x - half - self.x0).clamp(0, self.w), (y - half - self.y0).clamp(0, self.h));
         let (bx, by) = ((x + half + 1 - self.x0).clamp(0, self.w), (y + half + 1 - self.y0).clamp(0, self.h));
         let n = ((bx - ax) * (by - ay)) as f64;

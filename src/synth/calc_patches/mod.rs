@@ -19,6 +19,7 @@
 //! assert_eq!(data.positives() * 2, data.len());
 //! ```
 
+mod background;
 mod cnr;
 mod crops;
 mod dataset;
@@ -35,9 +36,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
+pub use background::{BackgroundPeak, background_peaks, distinct};
 pub use dataset::{CalcDataset, PatchInfo, PatchKind};
 pub use eval::{EvalCluster, EvalImage, eval_images_with, generate_eval_images, generate_eval_range, label_tiles};
-pub use params::{CLEARANCE_MM, CalcDataParams, EDGE_MARGIN_PX, MIN_CNR, NEAR_THRESHOLD_CNR_BAND};
+pub use params::{CLEARANCE_MM, CalcDataParams, EDGE_MARGIN_PX, FAINT_CNR, MIN_CNR, NEAR_THRESHOLD_CNR_BAND};
 
 use crate::imaging::{
     resample::{MODEL_SPACING_MM, ResampleError},

@@ -5,6 +5,9 @@ use serde::Serialize;
 /// A speck is visible (makes a positive) at this contrast-to-noise ratio or more. 5, not 3: at 3–5 about half the
 /// "positive" patches showed nothing a reader (or the first trained network) could see; those are kept apart as faint.
 pub const MIN_CNR: f64 = 5.0;
+/// A speck at this CNR or more but below [`MIN_CNR`] is faint: kept out of training, and counted beside a cluster's
+/// visible specks in the evaluation's misses.
+pub const FAINT_CNR: f64 = 3.0;
 /// A visible speck's centre must lie this many pixels inside a positive patch.
 pub const EDGE_MARGIN_PX: f64 = 8.0;
 /// Negatives keep this clearance in mm from every speck, faint ones included.
