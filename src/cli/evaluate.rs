@@ -185,16 +185,18 @@ fn sweep(set: &TestSet, scored: &TileScores, a: &EvaluateCalcArgs) -> Vec<Detect
 /// The visible clusters `d` misses: how many show one, two or more visible specks, the range of their strongest
 /// speck's CNR and their faint specks (what a detector could add up besides the visible ones).
 fn misses_line(model: &str, d: &DetectionStats) -> String {
+    let shapes: Vec<String> = d.by_shape.iter().map(|b| format!("{:?} {}/{}", b.shape, b.found, b.clusters)).collect();
+    let shapes = format!("; found by morphology: {}", shapes.join(", "));
     let m = &d.missed;
     if m.is_empty() {
-        return format!("{model} at {:.3}: no visible cluster missed", d.threshold);
+        return format!("{model} at {:.3}: no visible cluster missed{shapes}", d.threshold);
     }
     let with = |n: usize| m.iter().filter(|c| c.visible_specks == n).count();
     let (lo, hi) = m.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), c| (lo.min(c.max_cnr), hi.max(c.max_cnr)));
     let faint = m.iter().map(|c| c.faint_specks).sum::<usize>() as f64 / m.len() as f64;
     let lone = m.iter().filter(|c| c.visible_specks == 1 && c.faint_specks == 0).count();
     format!(
-        "{model} at {:.3}: {} visible clusters missed ({} with one visible speck, {} with two, {} with more; strongest speck CNR {lo:.2}–{hi:.2}; {faint:.1} faint specks each on average; {lone} a lone speck with no faint one)",
+        "{model} at {:.3}: {} visible clusters missed ({} with one visible speck, {} with two, {} with more; strongest speck CNR {lo:.2}–{hi:.2}; {faint:.1} faint specks each on average; {lone} a lone speck with no faint one){shapes}",
         d.threshold,
         m.len(),
         with(1),

@@ -62,6 +62,10 @@ pub struct TrainCalcArgs {
     /// 5 + 1.5), where the image has such specks; validation patches stay as drawn.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub near_threshold_positives: f64,
+    /// Fraction of each training image's positives drawn from its linear / branching clusters, where the image has
+    /// visible ones; validation patches stay as drawn.
+    #[arg(long, value_name = "F", default_value_t = 0.0)]
+    pub linear_positives: f64,
     /// Start from these weights (e.g. fine-tune the plain model with the robust terms); the decoder starts random.
     #[arg(long, value_name = "W.safetensors")]
     pub init_from: Option<PathBuf>,
@@ -117,6 +121,7 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         positives_per_image: a.patches_per_class,
         negatives_per_image: a.patches_per_class,
         near_threshold_fraction: a.near_threshold_positives,
+        linear_fraction: a.linear_positives,
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
         init_from: a.init_from.clone(),
         max_steps_per_epoch: a.max_steps_per_epoch,

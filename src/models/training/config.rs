@@ -47,6 +47,9 @@ pub struct TrainConfig {
     /// Fraction of each training image's positives drawn near the visibility threshold (`CalcDataParams`).
     #[serde(default)]
     pub near_threshold_fraction: f64,
+    /// Fraction of each training image's positives drawn from its linear / branching clusters (`CalcDataParams`).
+    #[serde(default)]
+    pub linear_fraction: f64,
     pub robust: RobustTerms,
     /// Start from these weights instead of a random initialisation (tensors the file lacks, such as the embedded
     /// decoder, keep their random start). `None`: from scratch.
@@ -80,6 +83,7 @@ impl TrainConfig {
             positives_per_image: 24,
             negatives_per_image: 24,
             near_threshold_fraction: 0.0,
+            linear_fraction: 0.0,
             robust: RobustTerms::NONE,
             init_from: None,
             max_steps_per_epoch: None,

@@ -32,6 +32,7 @@ use crate::models::robustness::perturb_error;
 use crate::models::roc::{self, Confusion, RocPoint};
 use crate::models::training::batches::dihedral;
 use crate::synth::calc_patches::{EvalCluster, EvalImage, FAINT_CNR, MIN_CNR, label_tiles};
+use crate::synth::mammogram::CalcificationShape;
 
 /// Minimum breast fraction of a test tile (as the detector's default).
 pub const MIN_BREAST: f32 = 0.2;
@@ -177,10 +178,20 @@ pub struct DetectionStats {
     pub false_non_overlapping_per_calc_free_image: f64,
     /// Every visible cluster not found.
     pub missed: Vec<ClusterRecord>,
+    /// Visible clusters and those found, by morphology (in [`CalcificationShape`] order; shapes with none left out).
+    pub by_shape: Vec<ShapeCount>,
     /// What the model gets wrong, for the model card's error sheet: every false mark on a calcification-free image
     /// and, for every missed cluster, the grid tile holding its centre.
     #[serde(skip)]
     pub errors: Vec<DetectionError>,
+}
+
+/// Visible clusters of one morphology and how many were found.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ShapeCount {
+    pub shape: CalcificationShape,
+    pub clusters: usize,
+    pub found: usize,
 }
 
 /// A visible cluster and what it shows (a miss in [`DetectionStats::missed`]).
@@ -195,6 +206,7 @@ pub struct ClusterRecord {
     pub visible_specks: usize,
     pub faint_specks: usize,
     pub specks: usize,
+    pub shape: CalcificationShape,
 }
 
 impl ClusterRecord {
@@ -213,6 +225,7 @@ impl ClusterRecord {
             visible_specks: members.iter().filter(|&&c| c >= MIN_CNR).count(),
             faint_specks: members.iter().filter(|&&c| (FAINT_CNR..MIN_CNR).contains(&c)).count(),
             specks: cluster.specks,
+            shape: cluster.shape,
         }
     }
 }
@@ -455,6 +468,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
     let (mut found_by_groups, mut false_groups, mut found_by_non_overlapping, mut false_non_overlapping) = (0usize, 0usize, 0usize, 0usize);
     let (mut clusters_of_3, mut clusters_of_3_found) = (0usize, 0usize);
     let (mut errors, mut missed) = (Vec::new(), Vec::new());
+    let mut by_shape: Vec<ShapeCount> = Vec::new();
     let merge = SAME_FINDING_MM / MODEL_SPACING_MM;
     for (index, (img, scored)) in set.images.iter().zip(&scored.images).enumerate() {
         let (grid, scores) = (&scored.tiles, &scored.probs);
@@ -486,6 +500,10 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
             found_by_groups += usize::from(specks.iter().any(|p| in_any(p[0], p[1])));
             found_by_non_overlapping += usize::from(specks.iter().any(|p| held_by(&non_overlapping, p[0], p[1])));
             found += usize::from(hit_any);
+            match by_shape.iter_mut().find(|b| b.shape == c.shape) {
+                Some(b) => (b.clusters, b.found) = (b.clusters + 1, b.found + usize::from(hit_any)),
+                None => by_shape.push(ShapeCount { shape: c.shape, clusters: 1, found: usize::from(hit_any) }),
+            }
             if specks.len() >= CLUSTER_SPECKS {
                 clusters_of_3 += 1;
                 clusters_of_3_found += usize::from(hit_any);
@@ -500,6 +518,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
             }
         }
     }
+    by_shape.sort_by_key(|b| b.shape as usize);
     let per_free_image = |n: usize| if free_images == 0 { f64::NAN } else { n as f64 / free_images as f64 };
     DetectionStats {
         threshold,
@@ -517,6 +536,7 @@ pub fn detection_at(set: &TestSet, scored: &TileScores, threshold: f32) -> Detec
         clusters_found_by_non_overlapping: found_by_non_overlapping,
         false_non_overlapping_per_calc_free_image: per_free_image(false_non_overlapping),
         missed,
+        by_shape,
         errors,
     }
 }
@@ -558,7 +578,13 @@ mod tests {
     fn a_cluster_record_counts_visible_and_faint_specks_within_its_radius() {
         use crate::imaging::Image;
         use crate::synth::mammogram::{Density, View};
-        let cluster = EvalCluster { center_px: [100.0, 100.0], radius_px: 10.0, specks: 4, max_cnr: 5.4 };
+        let cluster = EvalCluster {
+            center_px: [100.0, 100.0],
+            radius_px: 10.0,
+            specks: 4,
+            max_cnr: 5.4,
+            shape: crate::synth::mammogram::CalcificationShape::LinearBranching,
+        };
         let img = EvalImage {
             image: Image::new(4, 4, vec![0.0; 16]).unwrap(),
             density: Density::C,
@@ -593,6 +619,7 @@ mod tests {
             clusters_found_by_non_overlapping: 10,
             false_non_overlapping_per_calc_free_image: 0.0,
             missed: Vec::new(),
+            by_shape: Vec::new(),
             errors: Vec::new(),
         };
         let chosen = lowest_threshold_within(1.0, at).unwrap();

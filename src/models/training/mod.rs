@@ -72,9 +72,16 @@ pub fn train_calc(
     } else {
         std::fs::write(&recipe_path, serde_json::to_vec_pretty(config)?)?;
     }
-    // Validation patches stay as drawn, so validation AUCs of runs with and without near-threshold positives compare.
-    let train = dataset(config, "train", (config.seed, config.train_images, config.near_threshold_fraction), observer, cancelled)?;
-    let val = dataset(config, "validation", (config.seed ^ 0x0005_eed0_f7a1, config.val_images, 0.0), observer, cancelled)?;
+    // Validation patches stay as drawn, so validation AUCs of runs with and without near-threshold or linear positives
+    // compare.
+    let train = dataset(
+        config,
+        "train",
+        (config.seed, config.train_images, config.near_threshold_fraction, config.linear_fraction),
+        observer,
+        cancelled,
+    )?;
+    let val = dataset(config, "validation", (config.seed ^ 0x0005_eed0_f7a1, config.val_images, 0.0, 0.0), observer, cancelled)?;
     let train = match &config.hard_negatives {
         Some(h) => {
             let mined = hard_negatives(config, h, device, observer, cancelled)?;
@@ -115,7 +122,7 @@ fn hard_negatives(
 fn dataset(
     config: &TrainConfig,
     name: &str,
-    (seed, images, near_threshold_fraction): (u64, usize, f64),
+    (seed, images, near_threshold_fraction, linear_fraction): (u64, usize, f64, f64),
     observer: &dyn TrainObserver,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<PatchSet, TrainError> {
@@ -129,6 +136,7 @@ fn dataset(
         positives_per_image: config.positives_per_image,
         negatives_per_image: config.negatives_per_image,
         near_threshold_fraction,
+        linear_fraction,
         ..CalcDataParams::training(seed, images)
     };
     let data = calc_patches::generate(&params, &|done, total| observer.data(name, done, total), cancelled)

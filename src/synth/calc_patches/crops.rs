@@ -8,9 +8,10 @@ use super::{
     dataset::PatchKind,
     labels::{Content, Label, Rule},
     ridge::CoarseMaps,
-    scene::Scene,
+    scene::{Scene, Speck},
 };
 use crate::imaging::tiling::Tile;
+use crate::synth::mammogram::CalcificationShape;
 
 /// Tries per patch before giving up (or falling back to a random negative).
 const ATTEMPTS: usize = 40;
@@ -34,6 +35,8 @@ pub(super) enum Specks {
     Visible,
     /// Visible ones below this CNR, in windows whose strongest speck is below it too: near-threshold positives.
     NearThreshold(f64),
+    /// Visible ones of clusters of this morphology: positives of one shape.
+    Shape(CalcificationShape),
     /// Faint ones only: faint windows.
     Faint,
 }
@@ -68,14 +71,15 @@ impl Cropper<'_> {
     /// (at least the margin inside); clusters are chosen uniformly, then a speck in the cluster.
     pub fn around_specks(&self, count: usize, which: Specks, rng: &mut StdRng) -> Vec<(Tile, Content)> {
         let visible = |cnr: f64| cnr >= self.rule.min_cnr;
-        let selected = |cnr: f64| match which {
-            Specks::Visible => visible(cnr),
-            Specks::NearThreshold(below) => visible(cnr) && cnr < below,
-            Specks::Faint => !visible(cnr),
+        let selected = |s: &Speck| match which {
+            Specks::Visible => visible(s.cnr),
+            Specks::NearThreshold(below) => visible(s.cnr) && s.cnr < below,
+            Specks::Shape(shape) => visible(s.cnr) && s.shape == shape,
+            Specks::Faint => !visible(s.cnr),
         };
         let mut by_cluster: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
         for (i, s) in self.scene.specks.iter().enumerate() {
-            if selected(s.cnr) {
+            if selected(s) {
                 by_cluster.entry(s.cluster).or_default().push(i);
             }
         }
@@ -93,7 +97,7 @@ impl Cropper<'_> {
                 let v = rng.random_range(margin..=self.size as f64 - margin);
                 let tile = self.tile_at(speck.center_px[0] - u, speck.center_px[1] - v);
                 match (self.rule.label(&tile, &self.scene.specks), which) {
-                    (Label::Positive(c), Specks::Visible) | (Label::Faint(c), Specks::Faint) => out.push((tile, c)),
+                    (Label::Positive(c), Specks::Visible | Specks::Shape(_)) | (Label::Faint(c), Specks::Faint) => out.push((tile, c)),
                     (Label::Positive(c), Specks::NearThreshold(below)) if c.max_cnr < below => out.push((tile, c)),
                     _ => continue,
                 }

@@ -30,6 +30,8 @@ pub struct EvalCluster {
     pub radius_px: f64,
     pub specks: usize,
     pub max_cnr: f64,
+    /// The cluster's morphology (all its specks share it).
+    pub shape: CalcificationShape,
 }
 
 /// A whole simulated image at `MODEL_SPACING_MM` with its calcification truth.
@@ -117,7 +119,7 @@ fn clusters(specks: &[Speck], centers: &[[f64; 2]]) -> Vec<EvalCluster> {
                 .map(|s| (s.center_px[0] - center_px[0]).hypot(s.center_px[1] - center_px[1]) + s.radius_px)
                 .fold(0.0, f64::max);
             let max_cnr = members.iter().map(|s| s.cnr).fold(0.0, f64::max);
-            Some(EvalCluster { center_px, radius_px, specks: members.len(), max_cnr })
+            Some(EvalCluster { center_px, radius_px, specks: members.len(), max_cnr, shape: members[0].shape })
         })
         .collect()
 }

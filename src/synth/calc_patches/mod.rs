@@ -45,7 +45,7 @@ use crate::imaging::{
     resample::{MODEL_SPACING_MM, ResampleError},
     tiling::Tile,
 };
-use crate::synth::mammogram::MammogramError;
+use crate::synth::mammogram::{CalcificationShape, MammogramError};
 use crops::{Cropper, Specks};
 use labels::Rule;
 use scene::{Calcs, Scene};
@@ -76,6 +76,8 @@ fn check(params: &CalcDataParams) -> Result<(), CalcDataError> {
         Some("min_cnr, edge_margin_px and clearance_mm must be finite".to_owned())
     } else if !(0.0..=1.0).contains(&params.near_threshold_fraction) {
         Some(format!("near_threshold_fraction {} is outside 0..=1", params.near_threshold_fraction))
+    } else if !(0.0..=1.0).contains(&params.linear_fraction) {
+        Some(format!("linear_fraction {} is outside 0..=1", params.linear_fraction))
     } else {
         None
     };
@@ -165,6 +167,12 @@ fn image_patches(params: &CalcDataParams, index: usize) -> Result<CalcDataset, C
     } else {
         Vec::new()
     };
+    // Linear / branching positives next, on request (the same rule: a fraction of 0 draws nothing from the stream).
+    let linear_wanted = (params.positives_per_image as f64 * params.linear_fraction).round() as usize;
+    let linear_wanted = linear_wanted.min(params.positives_per_image - positives.len());
+    if linear_wanted > 0 {
+        positives.extend(cropper.around_specks(linear_wanted, Specks::Shape(CalcificationShape::LinearBranching), &mut rng));
+    }
     positives.extend(cropper.around_specks(params.positives_per_image - positives.len(), Specks::Visible, &mut rng));
     for (tile, c) in positives {
         let Some(shape) = c.shape else { continue };

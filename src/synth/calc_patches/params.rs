@@ -29,6 +29,9 @@ pub struct CalcDataParams {
     /// Fraction of each image's positives drawn as near-threshold positives (the patch's strongest speck below
     /// `min_cnr + NEAR_THRESHOLD_CNR_BAND`) where the image has such specks; the rest as usual. 0: none.
     pub near_threshold_fraction: f64,
+    /// Fraction of each image's positives drawn from its linear / branching clusters (the morphology the detectors
+    /// miss most) where the image has visible ones; the rest as usual. 0: none.
+    pub linear_fraction: f64,
     /// Patches centred on faint specks per image, kept apart for evaluation.
     pub faint_per_image: usize,
     /// Fraction of the negatives that are hard (skin line, pectoral edge, dense tissue, mass, vessels).
@@ -58,6 +61,7 @@ impl CalcDataParams {
             positives_per_image: 8,
             negatives_per_image: 8,
             near_threshold_fraction: 0.0,
+            linear_fraction: 0.0,
             faint_per_image: 2,
             hard_negative_fraction: 0.5,
             patch_size: 224,

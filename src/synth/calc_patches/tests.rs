@@ -275,3 +275,19 @@ fn near_threshold_positives_hold_only_specks_just_over_the_rule() {
     let bad = CalcDataParams { near_threshold_fraction: 1.5, ..plain };
     assert!(matches!(generate(&bad, &|_, _| {}, &|| false), Err(CalcDataError::Params(_))));
 }
+
+#[test]
+fn linear_positives_come_from_linear_clusters() {
+    let linear = |data: &CalcDataset| {
+        data.info.iter().filter(|i| matches!(i.kind, PatchKind::Positive { shape: CalcificationShape::LinearBranching, .. })).count()
+    };
+    // Seed 18's images have a linear cluster beside others: drawn as usual, one positive of four shows it.
+    let plain = CalcDataParams { balance: false, ..CalcDataParams::tiny_for_tests(18) };
+    let focused = CalcDataParams { linear_fraction: 1.0, ..plain.clone() };
+    let (a, b) = (run(&plain, 2), run(&focused, 2));
+    let (la, lb) = (linear(&a), linear(&b));
+    println!("linear positives: {la} of {} drawn as usual, {lb} of {} focused", a.positives(), b.positives());
+    assert!(lb > la && lb * 2 >= b.positives(), "{la} / {} against {lb} / {}", a.positives(), b.positives());
+    let bad = CalcDataParams { linear_fraction: -0.1, ..plain };
+    assert!(matches!(generate(&bad, &|_, _| {}, &|| false), Err(CalcDataError::Params(_))));
+}
