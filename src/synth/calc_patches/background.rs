@@ -10,10 +10,8 @@
 //! measurement only at maxima whose estimate comes within [`PRESCREEN`] of the level asked for.
 
 use super::cnr::{self, BoxSums, Disc};
-use crate::imaging::{Image, breast_mask::BreastMask, model_input::InputScaling, resample::MODEL_SPACING_MM};
+use crate::imaging::{Image, breast_mask::BreastMask, model_input::InputScaling, resample::MODEL_SPACING_MM, tiling::suppress_overlaps};
 
-/// The band map's outer box half-width for a speck of radius 1 px (`cnr::measure`: `max(5, ⌈r⌉ + 4)`).
-const BAND_HALF: isize = 5;
 /// Half-width of the box over which the prescreen estimates the clutter (about the CNR's ring).
 const CLUTTER_HALF: isize = 25;
 /// A maximum is measured exactly when its estimated CNR is at least this fraction of the level asked for. The
@@ -33,8 +31,7 @@ pub struct BackgroundPeak {
 /// band box lies wholly inside the breast count: at the skin line the band map measures the edge.
 pub fn background_peaks(image: &Image, min_cnr: f64) -> Vec<BackgroundPeak> {
     let mask = BreastMask::from_image(image, MODEL_SPACING_MM);
-    let scaling = InputScaling::from_image(image, &mask, false);
-    let floor = cnr::FLOOR_FRACTION * f64::from((scaling.hi - scaling.lo).abs());
+    let floor = cnr::clutter_floor(&InputScaling::from_image(image, &mask, false));
     background_peaks_with_floor(image, &mask, floor, min_cnr, PRESCREEN)
 }
 
@@ -45,13 +42,15 @@ fn background_peaks_with_floor(image: &Image, mask: &BreastMask, floor: f64, min
         return Vec::new();
     }
     let (wi, hi) = (w as isize, h as isize);
+    // The band map of a 1 px speck, as `cnr::measure` measures it.
+    let band_half = cnr::band_half(1.0);
     let sums = BoxSums::new(image, 0, 0, wi, hi);
     let zeros = Image::new(w, h, image.data.iter().map(|&v| f32::from(u8::from(v == 0.0))).collect()).expect("same size");
     let zero_sums = BoxSums::new(&zeros, 0, 0, wi, hi);
     let band: Vec<f32> = (0..h * w)
         .map(|i| {
             let (x, y) = ((i % w) as isize, (i / w) as isize);
-            (sums.mean(x, y, 1) - sums.mean(x, y, BAND_HALF)) as f32
+            (sums.mean(x, y, 1) - sums.mean(x, y, band_half)) as f32
         })
         .collect();
     let band_image = Image::new(w, h, band).expect("same size");
@@ -60,7 +59,7 @@ fn background_peaks_with_floor(image: &Image, mask: &BreastMask, floor: f64, min
     let square_sums = BoxSums::new(&squares, 0, 0, wi, hi);
     let at = |x: isize, y: isize| band_image.data[y as usize * w + x as usize];
     let mut peaks = Vec::new();
-    let margin = BAND_HALF + 1;
+    let margin = band_half + 1;
     for y in margin..hi - margin {
         for x in margin..wi - margin {
             let b = at(x, y);
@@ -68,7 +67,7 @@ fn background_peaks_with_floor(image: &Image, mask: &BreastMask, floor: f64, min
                 continue;
             }
             let is_max = (-1..=1).all(|dy| (-1..=1).all(|dx| (dx == 0 && dy == 0) || at(x + dx, y + dy) <= b));
-            if !is_max || zero_sums.mean(x, y, BAND_HALF) > 0.0 {
+            if !is_max || zero_sums.mean(x, y, band_half) > 0.0 {
                 continue;
             }
             let mean = band_sums.mean(x, y, CLUTTER_HALF);
@@ -90,14 +89,13 @@ fn background_peaks_with_floor(image: &Image, mask: &BreastMask, floor: f64, min
 /// Distinct findings among `peaks` (strongest first): a peak within `distance_px` of a stronger kept one is
 /// dropped, as the detector's marks drop a weaker tile whose evidence lies near a stronger one's.
 pub fn distinct(peaks: &[BackgroundPeak], distance_px: f64) -> Vec<BackgroundPeak> {
-    let mut kept: Vec<BackgroundPeak> = Vec::new();
-    for p in peaks {
-        let near = kept.iter().any(|k| (k.center_px[0] - p.center_px[0]).hypot(k.center_px[1] - p.center_px[1]) < distance_px);
-        if !near {
-            kept.push(*p);
-        }
-    }
-    kept
+    // f32 rounding keeps the order (ties go to the earlier, stronger peak).
+    let scores: Vec<f32> = peaks.iter().map(|p| p.cnr as f32).collect();
+    let near = |k: usize, i: usize| {
+        let (a, b) = (peaks[k].center_px, peaks[i].center_px);
+        (a[0] - b[0]).hypot(a[1] - b[1]) < distance_px
+    };
+    suppress_overlaps(&scores, f32::NEG_INFINITY, near).into_iter().map(|i| peaks[i]).collect()
 }
 
 #[cfg(test)]
@@ -161,7 +159,7 @@ mod tests {
         for img in images.iter().filter(|i| i.clusters.is_empty()) {
             let mask = BreastMask::from_image(&img.image, MODEL_SPACING_MM);
             let scaling = InputScaling::from_image(&img.image, &mask, false);
-            let floor = cnr::FLOOR_FRACTION * f64::from((scaling.hi - scaling.lo).abs());
+            let floor = cnr::clutter_floor(&scaling);
             let fast = background_peaks_with_floor(&img.image, &mask, floor, 4.0, PRESCREEN);
             let all = background_peaks_with_floor(&img.image, &mask, floor, 4.0, f64::NEG_INFINITY);
             println!("{} peaks at CNR >= 4 (exhaustive: {})", fast.len(), all.len());

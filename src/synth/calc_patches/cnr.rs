@@ -12,7 +12,7 @@
 //! range, a few grey levels on an 8-bit display of the whole breast, to count as visible. An empty spot reads
 //! about 1–2; a speck one notices reads 3 or more.
 
-use crate::imaging::Image;
+use crate::imaging::{Image, model_input::InputScaling};
 
 /// Inner and outer ring distances beyond the speck radius, in pixels.
 const RING: (f64, f64) = (4.0, 24.0);
@@ -24,7 +24,17 @@ const TRIM: f64 = 0.02;
 /// Fewest ring pixels for a measurement; with fewer the CNR is 0.
 const MIN_RING_PIXELS: usize = 40;
 /// The clutter floor as a fraction of the normalisation range.
-pub(super) const FLOOR_FRACTION: f64 = 0.01;
+const FLOOR_FRACTION: f64 = 0.01;
+
+/// The clutter floor of an image normalised by `scaling`, in modality units: [`FLOOR_FRACTION`] of its range.
+pub(super) fn clutter_floor(scaling: &InputScaling) -> f64 {
+    FLOOR_FRACTION * f64::from((scaling.hi - scaling.lo).abs())
+}
+
+/// Half-width of the band map's outer box for a speck of radius `radius_px`: a little larger than the speck.
+pub(super) fn band_half(radius_px: f64) -> isize {
+    (radius_px.ceil() as isize + 4).max(5)
+}
 
 /// A speck's position and radius in pixels of the measured image.
 #[derive(Clone, Copy, Debug)]
@@ -87,7 +97,7 @@ pub(super) fn measure(image: &Image, discs: &[Disc], index: usize, floor: f64) -
         return 0.0;
     };
     let outer = r + RING.1;
-    let half = (r.ceil() as isize + 4).max(5);
+    let half = band_half(r);
     let reach = outer.ceil() as isize + half + 2;
     let (ix, iy) = (cx.floor() as isize, cy.floor() as isize);
     let sums = BoxSums::new(image, ix - reach, iy - reach, ix + reach + 1, iy + reach + 1);

@@ -130,7 +130,7 @@ pub(super) fn build(params: &MammogramParams, mirrored: bool) -> Result<Scene, C
         .collect();
     let mask = BreastMask::from_image(&image, MODEL_SPACING_MM);
     let scaling = InputScaling::from_image(&image, &mask, false);
-    let floor = cnr::FLOOR_FRACTION * f64::from((scaling.hi - scaling.lo).abs());
+    let floor = cnr::clutter_floor(&scaling);
     let specks = truth
         .calcifications
         .iter()
