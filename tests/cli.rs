@@ -507,11 +507,19 @@ fn train_calc_smoke_run_writes_weights_and_resumes() {
             "4".into(),
             "--epochs".into(),
             epochs.into(),
+            "--film-artefacts".into(),
+            "0.5".into(),
         ]
     };
+    let mut wrong = args("1");
+    *wrong.last_mut().unwrap() = "1.5".into();
+    let out = mammoscope(&wrong);
+    assert!(!out.status.success() && stderr(&out).contains("--film-artefacts is a probability"), "{}", stderr(&out));
     let out = mammoscope(&args("1"));
     assert_ok(&out);
     assert!(out_path.is_file() && work.join("progress.json").is_file() && work.join("train-patches.safetensors").is_file());
+    let recipe: Value = serde_json::from_slice(&std::fs::read(work.join("config.json")).unwrap()).unwrap();
+    assert_eq!(recipe["film_artefacts"], 0.5);
     // A second run with more epochs resumes from the checkpoint (the cached patches are reused), then chooses the
     // whole-image threshold on two simulated mammograms (a budget no tiny model can miss).
     let mut resumed = args("2");

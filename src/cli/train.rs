@@ -66,6 +66,10 @@ pub struct TrainCalcArgs {
     /// visible ones; validation patches stay as drawn.
     #[arg(long, value_name = "F", default_value_t = 0.0)]
     pub linear_positives: f64,
+    /// Probability that a training patch (either class) gets film-like artefacts painted in, fresh each step: screen
+    /// dust, lint fibres, scanner lines (`synth::calc_patches::film_artefacts`).
+    #[arg(long, value_name = "P", default_value_t = 0.0)]
+    pub film_artefacts: f64,
     /// Start from these weights (e.g. fine-tune the plain model with the robust terms); the decoder starts random.
     #[arg(long, value_name = "W.safetensors")]
     pub init_from: Option<PathBuf>,
@@ -108,6 +112,7 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
 }
 
 fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
+    anyhow::ensure!((0.0..=1.0).contains(&a.film_artefacts), "--film-artefacts is a probability in [0, 1], got {}", a.film_artefacts);
     let stem = a.out.file_stem().map(|s| s.to_string_lossy().into_owned()).context("--out must name a file")?;
     let work_dir = a.work_dir.clone().unwrap_or_else(|| PathBuf::from(".cache/train").join(&stem));
     let config = TrainConfig {
@@ -122,6 +127,7 @@ fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
         negatives_per_image: a.patches_per_class,
         near_threshold_fraction: a.near_threshold_positives,
         linear_fraction: a.linear_positives,
+        film_artefacts: a.film_artefacts,
         robust: RobustTerms { neighbor_lambda: a.neighbor_loss, autoencoder_lambda: a.autoencoder, noise_sigma: a.noise_sigma },
         init_from: a.init_from.clone(),
         max_steps_per_epoch: a.max_steps_per_epoch,

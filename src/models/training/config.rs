@@ -50,6 +50,10 @@ pub struct TrainConfig {
     /// Fraction of each training image's positives drawn from its linear / branching clusters (`CalcDataParams`).
     #[serde(default)]
     pub linear_fraction: f64,
+    /// Probability that a training patch gets film-like artefacts painted in (dust, fibres, scanner lines; fresh
+    /// draws every step, both classes alike: `synth::calc_patches::film_artefacts`).
+    #[serde(default)]
+    pub film_artefacts: f64,
     pub robust: RobustTerms,
     /// Start from these weights instead of a random initialisation (tensors the file lacks, such as the embedded
     /// decoder, keep their random start). `None`: from scratch.
@@ -84,6 +88,7 @@ impl TrainConfig {
             negatives_per_image: 24,
             near_threshold_fraction: 0.0,
             linear_fraction: 0.0,
+            film_artefacts: 0.0,
             robust: RobustTerms::NONE,
             init_from: None,
             max_steps_per_epoch: None,

@@ -21,6 +21,7 @@ use crate::models::checkpoint::{fill_varmap, load_weights, save_weights, write_a
 use crate::models::init::seeded_init;
 use crate::models::losses::{bce_with_logits, neighbor_loss, reconstruction_loss, uniform_noise_like};
 use crate::models::roc;
+use crate::synth::calc_patches::film_artefacts;
 
 /// Steps between mid-epoch checkpoints.
 const CHECKPOINT_EVERY: usize = 150;
@@ -226,7 +227,8 @@ fn train_step(
     step_seed: u64,
     device: &Device,
 ) -> Result<LossParts, TrainError> {
-    let x = batch_tensor(indices, data.size, |i| data.patch(i), Some(step_seed), device)?;
+    let patch = |i: usize| training_patch(data, i, config.film_artefacts, step_seed);
+    let x = batch_tensor(indices, data.size, patch, Some(step_seed), device)?;
     let y: Vec<f32> = indices.iter().map(|&i| f32::from(data.labels[i])).collect();
     let b = indices.len();
     let robust = config.robust;
@@ -260,6 +262,14 @@ fn train_step(
     parts.total = f64::from(loss.to_scalar::<f32>()?);
     adam.step(&loss.backward()?)?;
     Ok(parts)
+}
+
+/// Training patch `i` as this step sees it: with probability `film_artefacts` film-like artefacts painted in, drawn
+/// from the step's seed and the patch's index (before the flips and rotations of the batch).
+fn training_patch(data: &PatchSet, i: usize, film_artefacts: f64, step_seed: u64) -> Vec<f32> {
+    let mut p = data.patch(i);
+    film_artefacts::paint(&mut p, data.size, film_artefacts, splitmix64(step_seed ^ splitmix64(i as u64)));
+    p
 }
 
 /// Eval-mode probabilities of every patch of `set`, with its labels.
@@ -360,6 +370,18 @@ mod tests {
         // Resuming a finished run does no more steps and keeps its history.
         let again = run(&config(dir.path(), 4, RobustTerms::NONE), &train, &val, &device, &Quiet, &|| false).unwrap();
         assert_eq!(again.history.len(), 4);
+    }
+
+    #[test]
+    fn film_artefacts_are_painted_only_when_asked_and_differ_between_steps() {
+        let set = speck_set(8, 5);
+        for i in 0..8 {
+            assert_eq!(training_patch(&set, i, 0.0, 7), set.patch(i));
+            let painted = training_patch(&set, i, 1.0, 7);
+            assert_ne!(painted, set.patch(i), "patch {i}");
+            assert_eq!(painted, training_patch(&set, i, 1.0, 7), "the same step paints the same");
+            assert_ne!(painted, training_patch(&set, i, 1.0, 8), "the next step draws afresh");
+        }
     }
 
     #[test]

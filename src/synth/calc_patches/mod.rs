@@ -24,6 +24,7 @@ mod cnr;
 mod crops;
 mod dataset;
 mod eval;
+pub mod film_artefacts;
 mod labels;
 mod params;
 mod ridge;
