@@ -36,7 +36,7 @@ pub enum AnalyzeCommand {
 /// Which network and how to tile.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// A shipped model: compact-robust (default) or compact.
+    /// A shipped model: compact-film-robust (default), compact-film, compact-robust or compact (the last two trained without film artefacts).
     #[arg(long, value_name = "ID", conflicts_with = "weights")]
     pub model: Option<String>,
     /// A weights file written by `mammoscope train calc` instead of a shipped model.
