@@ -446,6 +446,29 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
     }
 }
 
+/// Digitised film carries no pixel spacing: the default model's run says which shipped model is trained for film, and
+/// that model runs on it (fewer marks than the default there: the model card's real-film table).
+#[test]
+fn analyze_calc_points_digitised_film_to_the_film_model() {
+    let film = common::cbis_ddsm()[1].clone();
+    let run = |model: Option<&str>| {
+        let mut args = vec![OsStr::new("analyze"), OsStr::new("calc"), film.as_os_str(), OsStr::new("--spacing-mm"), OsStr::new("0.05")];
+        args.extend(model.map(|m| [OsStr::new("--model"), OsStr::new(m)]).into_iter().flatten());
+        args.push(OsStr::new("--json"));
+        let out = mammoscope(&args);
+        assert_ok(&out);
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        (stderr(&out), v["model"].as_str().unwrap().to_owned(), v["images"][0]["marks_at_detection_threshold"].as_u64().unwrap())
+    };
+    let (note, model, default_marks) = run(None);
+    assert_eq!(model, "compact-robust");
+    assert!(note.contains("no pixel spacing") && note.contains("--model compact-film-robust"), "{note}");
+    let (note, model, film_marks) = run(Some("compact-film-robust"));
+    assert_eq!(model, "compact-film-robust");
+    assert!(!note.contains("note:"), "{note}");
+    assert!(film_marks < default_marks, "film model {film_marks} marks, default {default_marks}");
+}
+
 #[test]
 fn analyze_calc_refuses_bad_input_and_unknown_models() {
     let dir = tempfile::tempdir().unwrap();

@@ -36,7 +36,7 @@ pub enum AnalyzeCommand {
 /// Which network and how to tile.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// A shipped model: compact-film-robust (default), compact-film, compact-robust or compact (the last two trained without film artefacts).
+    /// A shipped model: compact-robust (default), compact, or for digitised film compact-film-robust or compact-film.
     #[arg(long, value_name = "ID", conflicts_with = "weights")]
     pub model: Option<String>,
     /// A weights file written by `mammoscope train calc` instead of a shipped model.
@@ -174,6 +174,13 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
     let mut images = Vec::new();
     for file in &args.files {
         let (image, spacing, assumed, invert, uid) = open(file, args.model.spacing_mm)?;
+        if assumed && args.model.model.is_none() && args.model.weights.is_none() {
+            eprintln!(
+                "note: {} carries no pixel spacing, as digitised film does; `--model compact-film-robust` is trained for film \
+                 (dust, lint, scanner lines: far fewer false marks there; model card)",
+                file.display()
+            );
+        }
         let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let progress = bar(0, label);
         let detection = detector
