@@ -462,9 +462,9 @@ fn analyze_calc_points_digitised_film_to_the_film_model() {
     };
     let (note, model, default_marks) = run(None);
     assert_eq!(model, "compact-robust");
-    assert!(note.contains("no pixel spacing") && note.contains("--model compact-film-robust"), "{note}");
-    let (note, model, film_marks) = run(Some("compact-film-robust"));
-    assert_eq!(model, "compact-film-robust");
+    assert!(note.contains("no pixel spacing") && note.contains("`--model compact-film`"), "{note}");
+    let (note, model, film_marks) = run(Some("compact-film"));
+    assert_eq!(model, "compact-film");
     assert!(!note.contains("note:"), "{note}");
     assert!(film_marks < default_marks, "film model {film_marks} marks, default {default_marks}");
 }

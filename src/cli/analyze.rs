@@ -176,7 +176,7 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
         let (image, spacing, assumed, invert, uid) = open(file, args.model.spacing_mm)?;
         if assumed && args.model.model.is_none() && args.model.weights.is_none() {
             eprintln!(
-                "note: {} carries no pixel spacing, as digitised film does; `--model compact-film-robust` is trained for film \
+                "note: {} carries no pixel spacing, as digitised film does; `--model compact-film` is trained for film \
                  (dust, lint, scanner lines: far fewer false marks there; model card)",
                 file.display()
             );

@@ -24,8 +24,9 @@ pub const CALC_MODELS: [ShippedModel; 4] = [
         label: "Compact, robust (neighbor loss + embedded autoencoder)",
     },
     ShippedModel { id: "compact", file: "calc-compact.safetensors", label: "Compact, plain cross-entropy" },
-    // For digitised film: trained with screen dust, lint fibres and scanner lines painted in, they mark 1–8 tiles per
-    // CBIS-DDSM film where the two above mark 7–22; on simulated digital mammograms they find fewer clusters.
+    // For digitised film: trained with screen dust, lint fibres and scanner lines painted in, they make 0–8 marks per
+    // CBIS-DDSM film where the two above make 7–31; on simulated digital mammograms they find fewer clusters. The
+    // plain one is the one `analyze calc` recommends for film (model card).
     ShippedModel {
         id: "compact-film-robust",
         file: "calc-compact-film-robust.safetensors",
