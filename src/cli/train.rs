@@ -112,7 +112,6 @@ pub fn run(command: TrainCommand) -> anyhow::Result<()> {
 }
 
 fn calc(a: &TrainCalcArgs) -> anyhow::Result<()> {
-    anyhow::ensure!((0.0..=1.0).contains(&a.film_artefacts), "--film-artefacts is a probability in [0, 1], got {}", a.film_artefacts);
     let stem = a.out.file_stem().map(|s| s.to_string_lossy().into_owned()).context("--out must name a file")?;
     let work_dir = a.work_dir.clone().unwrap_or_else(|| PathBuf::from(".cache/train").join(&stem));
     let config = TrainConfig {

@@ -55,6 +55,9 @@ pub fn train_calc(
     observer: &dyn TrainObserver,
     cancelled: &(dyn Fn() -> bool + Sync),
 ) -> Result<TrainSummary, TrainError> {
+    if !(0.0..=1.0).contains(&config.film_artefacts) {
+        return Err(TrainError::Config(format!("--film-artefacts is a probability in [0, 1], got {}", config.film_artefacts)));
+    }
     std::fs::create_dir_all(&config.work_dir)?;
     if let Some(parent) = config.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent)?;

@@ -62,21 +62,9 @@ pub fn paint(patch: &mut [f32], size: usize, probability: f64, seed: u64) -> Pai
     painted
 }
 
-fn to_f32(v: f64) -> f32 {
-    #[allow(clippy::cast_possible_truncation)] // values of a few units
-    let v = v as f32;
-    v
-}
-
-fn coordinate(size: usize) -> f64 {
-    #[allow(clippy::cast_precision_loss)] // patch sizes are a few hundred
-    let s = size as f64;
-    s
-}
-
 /// A bright disc, its edge anti-aliased by 4 × 4 supersampling of each pixel.
 fn dust(patch: &mut [f32], size: usize, rng: &mut StdRng) {
-    let s = coordinate(size);
+    let s = size as f64;
     let (cx, cy) = (rng.random_range(0.0..s), rng.random_range(0.0..s));
     let radius: f64 = rng.random_range(0.7..1.5);
     let amplitude: f64 = rng.random_range(0.6..1.5);
@@ -91,13 +79,13 @@ fn dust(patch: &mut [f32], size: usize, rng: &mut StdRng) {
         }
         amplitude * f64::from(inside) / 16.0
     })
-    .for_each(|(i, v)| patch[i] += to_f32(v));
+    .for_each(|(i, v)| patch[i] += v as f32);
 }
 
 /// A smooth random curve: unit steps with a persistent curvature and a small random turn at each step; each pixel
 /// takes the largest Gaussian profile of the curve's points (no brighter where the curve crosses itself).
 fn fibre(patch: &mut [f32], size: usize, rng: &mut StdRng) {
-    let s = coordinate(size);
+    let s = size as f64;
     let length = rng.random_range(40..=200);
     let sigma: f64 = rng.random_range(0.5..1.2);
     let amplitude: f64 = rng.random_range(0.05..0.4);
@@ -118,24 +106,23 @@ fn fibre(patch: &mut [f32], size: usize, rng: &mut StdRng) {
         y += heading.sin();
     }
     for (p, a) in patch.iter_mut().zip(&added) {
-        *p += to_f32(*a);
+        *p += *a as f32;
     }
 }
 
 /// A straight line along one axis across the whole patch (the batch's flips and rotations turn it).
 fn scanner_line(patch: &mut [f32], size: usize, rng: &mut StdRng) {
-    let position = rng.random_range(0.0..coordinate(size));
+    let position = rng.random_range(0.0..size as f64);
     let magnitude: f64 = rng.random_range(0.02..0.15);
     let amplitude = if rng.random_bool(0.5) { magnitude } else { -magnitude };
-    for (c, weight) in (0..size).map(|c| {
-        let d = coordinate(c) + 0.5 - position;
-        (c, (-d * d / (2.0 * 0.25)).exp())
-    }) {
+    for c in 0..size {
+        let d = c as f64 + 0.5 - position;
+        let weight = (-d * d / (2.0 * 0.25)).exp();
         if weight < 1e-3 {
             continue;
         }
         for row in 0..size {
-            patch[row * size + c] += to_f32(amplitude * weight);
+            patch[row * size + c] += (amplitude * weight) as f32;
         }
     }
 }
@@ -144,13 +131,12 @@ fn scanner_line(patch: &mut [f32], size: usize, rng: &mut StdRng) {
 /// pixel units, pixel `x` spanning `[x, x + 1)`), inside the patch.
 fn for_pixels_near(size: usize, cx: f64, cy: f64, reach: f64, value: impl Fn(f64, f64) -> f64) -> impl Iterator<Item = (usize, f64)> {
     let range = |c: f64| {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to [0, size]
-        let clamp = |v: f64| v.clamp(0.0, coordinate(size)) as usize;
+        let clamp = |v: f64| v.clamp(0.0, size as f64) as usize;
         clamp((c - reach).floor())..clamp((c + reach).ceil() + 1.0)
     };
     let xs = range(cx);
     range(cy).flat_map(move |y| xs.clone().map(move |x| (x, y))).filter_map(move |(x, y)| {
-        let v = value(coordinate(x), coordinate(y));
+        let v = value(x as f64, y as f64);
         (v > 0.0).then_some((y * size + x, v))
     })
 }
