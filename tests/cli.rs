@@ -446,26 +446,38 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
     }
 }
 
-/// Digitised film carries no pixel spacing: the default model's run says which shipped model is trained for film, and
-/// that model runs on it (fewer marks than the default there: the model card's real-film table).
+/// By default (`auto`) each image gets the model for its source: the film model for a CBIS-DDSM film (a secondary
+/// capture of a mammogram without pixel spacing), the default model for the digital sample; each image names its
+/// model and the report's top-level model is `null` when they differ. On the film, the film model makes fewer marks
+/// than the default one (the model card's real-film table).
 #[test]
-fn analyze_calc_points_digitised_film_to_the_film_model() {
+fn analyze_calc_picks_the_model_from_the_image_source() {
     let film = common::cbis_ddsm()[1].clone();
-    let run = |model: Option<&str>| {
-        let mut args = vec![OsStr::new("analyze"), OsStr::new("calc"), film.as_os_str(), OsStr::new("--spacing-mm"), OsStr::new("0.05")];
+    let digital = sample("R_CC.dcm");
+    let run = |files: &[&Path], model: Option<&str>| {
+        let mut args = vec![OsStr::new("analyze"), OsStr::new("calc")];
+        args.extend(files.iter().map(|f| f.as_os_str()));
+        args.extend([OsStr::new("--spacing-mm"), OsStr::new("0.05"), OsStr::new("--json")]);
         args.extend(model.map(|m| [OsStr::new("--model"), OsStr::new(m)]).into_iter().flatten());
-        args.push(OsStr::new("--json"));
         let out = mammoscope(&args);
         assert_ok(&out);
-        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-        (stderr(&out), v["model"].as_str().unwrap().to_owned(), v["images"][0]["marks_at_detection_threshold"].as_u64().unwrap())
+        (stderr(&out), serde_json::from_str::<Value>(&stdout(&out)).unwrap())
     };
-    let (note, model, default_marks) = run(None);
-    assert_eq!(model, "compact-robust");
-    assert!(note.contains("no pixel spacing") && note.contains("`--model compact-film`"), "{note}");
-    let (note, model, film_marks) = run(Some("compact-film"));
-    assert_eq!(model, "compact-film");
+    let (note, v) = run(&[&digital, &film], None);
+    assert_eq!(v["model_choice"], "auto");
+    assert!(v["model"].is_null() && v["weights_sha256"].is_null(), "mixed models have no top-level model: {}", v["model"]);
+    let (d, f) = (&v["images"][0], &v["images"][1]);
+    assert_eq!((d["image_source"].as_str(), d["model"].as_str()), (Some("digital"), Some("compact-robust")));
+    assert_eq!((f["image_source"].as_str(), f["model"].as_str()), (Some("digitised_film"), Some("compact-film")));
+    assert_ne!(d["weights_sha256"], f["weights_sha256"]);
+    assert!(f["detection_threshold"].as_f64().unwrap() > 0.0);
+    assert!(note.contains("is digitised film") && note.contains("compact-film"), "{note}");
+    let film_marks = f["marks_at_detection_threshold"].as_u64().unwrap();
+
+    let (note, v) = run(&[&film], Some("compact-robust"));
     assert!(!note.contains("note:"), "{note}");
+    assert_eq!((v["model_choice"].as_str(), v["model"].as_str()), (Some("compact-robust"), Some("compact-robust")));
+    let default_marks = v["images"][0]["marks_at_detection_threshold"].as_u64().unwrap();
     assert!(film_marks < default_marks, "film model {film_marks} marks, default {default_marks}");
 }
 

@@ -234,6 +234,24 @@ fn cbis_ddsm_rle_mammograms_decode() {
 
 // ---- round trips written here with dicom-object ----
 
+/// The header tells film from digital: the CBIS-DDSM secondary captures and the digitised-film sample (Conversion Type
+/// DF) are film, the digital mammography sample and the built-in simulated study are digital, a PNG is unknown.
+#[test]
+fn image_source_tells_digitised_film_from_digital() {
+    use mammoscope::dicom::source::ImageSource;
+    for film in common::cbis_ddsm().iter().chain([&common::shared_dicom("MG1_J2KI.dcm")]) {
+        assert_eq!(open(film).unwrap().meta.image_source(), ImageSource::DigitisedFilm, "{}", film.display());
+    }
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/R_CC.dcm");
+    for digital in [common::shared_dicom("MGIMAGEA.dcm"), sample] {
+        assert_eq!(open(&digital).unwrap().meta.image_source(), ImageSource::Digital, "{}", digital.display());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("a.png");
+    image::GrayImage::from_raw(4, 4, vec![7; 16]).unwrap().save(&png).unwrap();
+    assert_eq!(open(&png).unwrap().meta.image_source(), ImageSource::Unknown);
+}
+
 #[test]
 fn round_trips_every_native_syntax() {
     let dir = tempfile::tempdir().unwrap();

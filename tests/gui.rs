@@ -491,6 +491,43 @@ fn calcification_overlay_toggles_and_threshold_changes_the_patches_drawn() {
     assert!(region_differs(&all_drawn, &off, viewport) > 2000, "outlines stayed after switching off");
 }
 
+/// The model selector's default, auto, runs the film model on a digitised film and the default model on the digital
+/// sample, and the panel says which; a model chosen by hand runs on both.
+#[test]
+fn calcification_model_follows_the_image_source_until_one_is_chosen() {
+    use mammoscope::models::catalog::{CALC_MODELS, CalcModelChoice, FILM_CALC_MODEL};
+    let film = common::cbis_ddsm()[6].clone();
+    let mut harness = app_harness(vec![film.clone(), sample_dir().join("R_CC.dcm")]);
+    let ids: Vec<u64> = harness.state().state.images.iter().map(|i| i.id).collect();
+    assert_eq!(ids.len(), 2);
+    for &id in &ids {
+        harness.state_mut().send(Command::SetCalc { image: id, enabled: true });
+    }
+    let models = |app: &MammoscopeApp| -> Vec<Option<usize>> {
+        ids.iter().map(|&id| app.state.image(id).unwrap().calc.result.as_ref().map(|r| r.input.model)).collect()
+    };
+    let film_id = harness.state().state.images.iter().find(|i| i.path == film).unwrap().id;
+    let expected = |film_model: usize, other: usize| -> Vec<Option<usize>> {
+        ids.iter().map(|&id| Some(if id == film_id { film_model } else { other })).collect()
+    };
+    let auto = expected(FILM_CALC_MODEL, 0);
+    wait_until(&mut harness, "detection with the auto models", |app| {
+        models(app) == auto || app.state.images.iter().any(|i| i.calc.error.is_some())
+    });
+    for img in &harness.state().state.images {
+        assert!(img.calc.error.is_none(), "{:?}", img.calc.error);
+    }
+    // The panel shows the active image's source and the model auto picked for it.
+    let active = harness.state().state.active_image().unwrap();
+    let source = active.meta.image_source().label();
+    let used = CALC_MODELS[if active.id == film_id { FILM_CALC_MODEL } else { 0 }].id;
+    harness.get_by_label(&format!("Auto for this image ({source}): {used}"));
+    harness.state_mut().send(Command::SetCalcModel(CalcModelChoice::Fixed(0)));
+    let fixed = expected(0, 0);
+    wait_until(&mut harness, "detection with the chosen model", |app| models(app) == fixed);
+    assert!(harness.query_by_label_contains("Auto for this image").is_none(), "a chosen model shows no auto line");
+}
+
 // ---------------------------------------------------------------- CDMAM mode
 
 #[test]

@@ -121,3 +121,56 @@ fn evidence_points_sit_on_the_calcifications() {
         assert!((p.x + f64::from(fast_e[k][0]) - p.evidence[0]).abs() < 1e-6, "the detector reports the point in image pixels");
     }
 }
+
+/// Tiles at the skin line see only the breast: a bright film label and dust painted into the background beside a
+/// simulated breast change no probability, while the same dust inside the breast does.
+#[test]
+fn what_lies_outside_the_breast_does_not_change_the_scores() {
+    use mammoscope::imaging::resample::MODEL_SPACING_MM;
+    use mammoscope::synth::calc_patches::generate_eval_range;
+
+    let img = generate_eval_range(TEST_SEED, 0..1, &|_, _| {}, &|| false).unwrap().remove(0).image;
+    let detector = CalcDetector::load(&calc_model_path(CALC_MODELS[0]).unwrap(), &Device::Cpu).unwrap();
+    let options = DetectorOptions::default();
+    let detect = |image: &mammoscope::imaging::Image| {
+        detector.detect(image, MODEL_SPACING_MM, false, &options, &|_, _| {}, &|| false).unwrap().patches
+    };
+    let clean = detect(&img);
+    let mask = mammoscope::models::detector::prepare(&img, MODEL_SPACING_MM, false).unwrap().mask;
+    // Background pixels 4–8 mm (57–113 px) beyond the skin line, on rows that cross it: the label and specks go there,
+    // beyond the 3 mm within which the mask regrows the breast (they do not change the mask), inside tiles at the edge.
+    let peak = img.stats().max;
+    let (mut outside, mut inside) = (img.clone(), img.clone());
+    let mut painted = 0;
+    for y in (0..img.height - 3).step_by(97) {
+        let Some(left) = (0..img.width).find(|&x| mask.contains(x, y)) else { continue };
+        let right = (0..img.width).rev().find(|&x| mask.contains(x, y)).unwrap();
+        // (edge, direction away from the breast)
+        let (edge, out) = if right + 114 < img.width {
+            (right as isize, 1)
+        } else if left >= 114 {
+            (left as isize, -1)
+        } else {
+            continue;
+        };
+        for d in (57..114).step_by(7) {
+            let (xo, xi) = ((edge + out * d) as usize, (edge - out * d) as usize);
+            assert!(!mask.contains(xo, y));
+            for dy in 0..3 {
+                outside.data[(y + dy) * img.width + xo] = 3.0 * peak;
+            }
+            if mask.contains(xi, y) {
+                inside.data[y * img.width + xi] = 3.0 * peak;
+            }
+        }
+        painted += 1;
+    }
+    assert!(painted >= 5, "only {painted} rows reach the background");
+    let with_label = detect(&outside);
+    assert_eq!(clean.len(), with_label.len());
+    for (a, b) in clean.iter().zip(&with_label) {
+        assert!((a.prob - b.prob).abs() < 1e-6, "tile at ({}, {}): {} → {}", a.x, a.y, a.prob, b.prob);
+    }
+    let changed = clean.iter().zip(&detect(&inside)).filter(|(a, b)| (a.prob - b.prob).abs() > 1e-3).count();
+    assert!(changed > 0, "specks inside the breast change nothing");
+}

@@ -92,8 +92,8 @@ pub enum Command {
         image: u64,
         threshold: f32,
     },
-    /// Choose the calcification model (index into the shipped catalogue); every shown overlay re-runs.
-    SetCalcModel(usize),
+    /// Choose the calcification model (auto, or an index into the shipped catalogue); every shown overlay re-runs.
+    SetCalcModel(crate::models::catalog::CalcModelChoice),
     /// Tile stride in model pixels; every shown overlay re-runs.
     SetCalcStride(usize),
     /// Select a patch from the list (or none).
@@ -216,7 +216,11 @@ impl AppState {
                 self.with_image(image, |img| img.calc.threshold = Some(threshold.clamp(0.0, 1.0)));
             }
             Command::SetCalcModel(model) => {
-                if model < crate::models::catalog::CALC_MODELS.len() && model != self.calc_model {
+                let known = match model {
+                    crate::models::catalog::CalcModelChoice::Fixed(i) => i < crate::models::catalog::CALC_MODELS.len(),
+                    crate::models::catalog::CalcModelChoice::Auto => true,
+                };
+                if known && model != self.calc_model {
                     self.calc_model = model;
                     for img in &mut self.images {
                         img.calc.threshold = None; // the new model's operating point

@@ -174,9 +174,14 @@ impl OpenImage {
         self.current_frame().get(pos_in_image[0] as usize, pos_in_image[1] as usize)
     }
 
-    /// Pixel spacing `[row_mm, col_mm]` for the perturbation lab, and whether it is the nominal fallback.
+    /// Pixel spacing `[row_mm, col_mm]` for the filters and models, and whether it is the nominal fallback (0.05 mm for
+    /// digitised film, 0.1 mm for other images).
     pub fn spacing_for_filters(&self) -> ([f64; 2], bool) {
-        let a = super::perturbation::ASSUMED_SPACING_MM;
+        let a = if self.meta.image_source() == crate::dicom::source::ImageSource::DigitisedFilm {
+            super::perturbation::FILM_ASSUMED_SPACING_MM
+        } else {
+            super::perturbation::ASSUMED_SPACING_MM
+        };
         (self.meta.spacing_mm_or(Some(a)).unwrap_or([a, a]), self.meta.spacing.is_none())
     }
 

@@ -34,8 +34,8 @@ pub struct AppState {
     pub notifications: Vec<Notification>,
     /// Progress of background loading: (done, total, label) per running job.
     pub loading: Vec<(u32, u32, String)>,
-    /// The calcification model in use (index into `models::catalog::CALC_MODELS`).
-    pub calc_model: usize,
+    /// The calcification model: chosen per image from its source (film or digital), or one for all.
+    pub calc_model: crate::models::catalog::CalcModelChoice,
     /// Tile stride of the calcification detector in model pixels (224 = the paper's non-overlapping patches; the
     /// default is half of it).
     pub calc_stride: usize,

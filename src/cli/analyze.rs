@@ -8,8 +8,9 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::dicom::source::ImageSource;
 use crate::dicom::{self, OpenOptions};
-use crate::models::catalog::{self, CALC_MODELS};
+use crate::models::catalog::{self, CALC_MODELS, CalcModelChoice};
 use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
@@ -36,7 +37,8 @@ pub enum AnalyzeCommand {
 /// Which network and how to tile.
 #[derive(Debug, clap::Args)]
 pub struct ModelArgs {
-    /// A shipped model: compact-robust (default), compact, or for digitised film compact-film-robust or compact-film.
+    /// A shipped model: auto (the default: compact-film for digitised film, compact-robust for every other image),
+    /// compact-robust, compact, compact-film-robust or compact-film.
     #[arg(long, value_name = "ID", conflicts_with = "weights")]
     pub model: Option<String>,
     /// A weights file written by `mammoscope train calc` instead of a shipped model.
@@ -81,31 +83,103 @@ pub fn run(command: &AnalyzeCommand) -> anyhow::Result<()> {
     }
 }
 
-/// The detector `args` ask for.
-pub fn load_detector(args: &ModelArgs) -> anyhow::Result<(CalcDetector, String)> {
-    let device = best_device()?;
-    let (path, name) = match (&args.weights, &args.model) {
-        (Some(path), _) => (path.clone(), path.display().to_string()),
-        (None, id) => {
-            let model = match id {
-                Some(id) => catalog::calc_model(id).with_context(|| {
-                    format!("unknown model {id:?}; shipped: {}", CALC_MODELS.iter().map(|m| m.id).collect::<Vec<_>>().join(", "))
-                })?,
-                None => catalog::default_calc_model(),
-            };
-            let path = catalog::calc_model_path(model).with_context(|| {
-                format!("the shipped model {} ({}) is not installed; set MAMMOSCOPE_MODELS or pass --weights", model.id, model.file)
+/// What `args` ask to run: a weights file, or shipped models (chosen per image unless one is named).
+#[derive(Clone, Debug)]
+enum Wanted {
+    File(PathBuf),
+    Shipped(CalcModelChoice),
+}
+
+fn wanted(args: &ModelArgs) -> anyhow::Result<Wanted> {
+    Ok(match (&args.weights, args.model.as_deref()) {
+        (Some(path), _) => Wanted::File(path.clone()),
+        (None, None | Some("auto")) => Wanted::Shipped(CalcModelChoice::Auto),
+        (None, Some(id)) => {
+            let index = CALC_MODELS.iter().position(|m| m.id == id).with_context(|| {
+                format!("unknown model {id:?}; shipped: auto, {}", CALC_MODELS.iter().map(|m| m.id).collect::<Vec<_>>().join(", "))
             })?;
-            (path, model.id.to_owned())
+            Wanted::Shipped(CalcModelChoice::Fixed(index))
         }
-    };
-    let detector = CalcDetector::load(&path, &device).with_context(|| format!("cannot load {}", path.display()))?;
-    Ok((detector, name))
+    })
+}
+
+/// The detectors `args` ask for, loaded on first use.
+pub struct Detectors {
+    wanted: Wanted,
+    device: candle_core::Device,
+    /// (catalogue index, or `None` for a weights file; the detector; its name).
+    loaded: Vec<(Option<usize>, CalcDetector, String)>,
+}
+
+impl Detectors {
+    pub fn new(args: &ModelArgs) -> anyhow::Result<Self> {
+        Ok(Self { wanted: wanted(args)?, device: best_device()?, loaded: Vec::new() })
+    }
+
+    /// True when the model follows each image's source.
+    pub fn auto(&self) -> bool {
+        matches!(self.wanted, Wanted::Shipped(CalcModelChoice::Auto))
+    }
+
+    /// "auto", the shipped model's id, or the weights file.
+    pub fn choice_label(&self) -> String {
+        match &self.wanted {
+            Wanted::File(p) => p.display().to_string(),
+            Wanted::Shipped(CalcModelChoice::Auto) => "auto".to_owned(),
+            Wanted::Shipped(CalcModelChoice::Fixed(i)) => CALC_MODELS[*i].id.to_owned(),
+        }
+    }
+
+    /// The detector and its name for an image from `source`.
+    pub fn for_source(&mut self, source: ImageSource) -> anyhow::Result<(&CalcDetector, &str)> {
+        let (key, path, name) = match &self.wanted {
+            Wanted::File(p) => (None, p.clone(), p.display().to_string()),
+            Wanted::Shipped(choice) => {
+                let index = choice.resolve(source);
+                let model = CALC_MODELS[index];
+                let path = catalog::calc_model_path(model).with_context(|| {
+                    format!("the shipped model {} ({}) is not installed; set MAMMOSCOPE_MODELS or pass --weights", model.id, model.file)
+                })?;
+                (Some(index), path, model.id.to_owned())
+            }
+        };
+        if !self.loaded.iter().any(|(k, ..)| *k == key) {
+            let detector = CalcDetector::load(&path, &self.device).with_context(|| format!("cannot load {}", path.display()))?;
+            self.loaded.push((key, detector, name));
+        }
+        let (_, detector, name) = self.loaded.iter().find(|(k, ..)| *k == key).expect("loaded above");
+        Ok((detector, name))
+    }
 }
 
 /// The detector's options: `--stride`, else `default_stride`.
 fn options(args: &ModelArgs, default_stride: usize) -> DetectorOptions {
     DetectorOptions { stride: args.stride.map_or(default_stride, |s| s as usize), ..DetectorOptions::default() }
+}
+
+/// The model that scored an image.
+#[derive(Clone, Serialize)]
+struct ModelUsed {
+    model: String,
+    preset: String,
+    weights_sha256: String,
+    /// The paper's operating point: accuracy-maximising on balanced validation patches.
+    operating_point: f32,
+    /// The whole-image operating point (the viewer's default threshold): chosen on validation mammograms for at most
+    /// one false mark per calcification-free image; the operating point when the weights carry none.
+    detection_threshold: f32,
+}
+
+impl ModelUsed {
+    fn new(detector: &CalcDetector, name: &str) -> Self {
+        Self {
+            model: name.to_owned(),
+            preset: detector.net().preset().name().to_owned(),
+            weights_sha256: detector.info.sha256.clone(),
+            operating_point: detector.operating_point,
+            detection_threshold: detector.default_threshold(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -116,6 +190,11 @@ struct ImageResult {
     height: usize,
     pixel_spacing_mm: f64,
     spacing_assumed: bool,
+    /// Digital, digitised film or unknown, from the header ([`ImageSource`]); `auto` picks the model from it.
+    image_source: ImageSource,
+    /// The model that scored this image, with its thresholds.
+    #[serde(flatten)]
+    model: ModelUsed,
     patch_size_px: f64,
     patch_size_mm: f64,
     skipped_background_tiles: usize,
@@ -129,22 +208,50 @@ struct ImageResult {
     patches: Vec<PatchScore>,
 }
 
+/// [`ModelUsed`] with every field `null`able.
+#[derive(Default, Serialize)]
+struct SharedModel {
+    model: Option<String>,
+    preset: Option<String>,
+    weights_sha256: Option<String>,
+    operating_point: Option<f32>,
+    detection_threshold: Option<f32>,
+}
+
+impl From<ModelUsed> for SharedModel {
+    fn from(m: ModelUsed) -> Self {
+        Self {
+            model: Some(m.model),
+            preset: Some(m.preset),
+            weights_sha256: Some(m.weights_sha256),
+            operating_point: Some(m.operating_point),
+            detection_threshold: Some(m.detection_threshold),
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct CalcReport {
-    model: String,
-    preset: String,
-    weights_sha256: String,
-    /// The paper's operating point: accuracy-maximising on balanced validation patches.
-    operating_point: f32,
-    /// The whole-image operating point (the viewer's default threshold): chosen on validation mammograms for at most
-    /// one false mark per calcification-free image; the operating point when the weights carry none.
-    detection_threshold: f32,
+    /// `--model`: "auto" (per image from its source), a shipped model's id, or the `--weights` file.
+    model_choice: String,
+    /// The model of every image when they all used the same one, else `null` fields (each image names its own).
+    #[serde(flatten)]
+    model: SharedModel,
     stride_model_px: usize,
     images: Vec<ImageResult>,
 }
 
-/// An opened image: pixels, spacing `[row, col]`, whether the spacing was assumed, MONOCHROME1, SOP Instance UID.
-type Opened = (crate::imaging::Image, [f64; 2], bool, bool, Option<String>);
+/// An opened image for the detector.
+struct Opened {
+    image: crate::imaging::Image,
+    /// `[row, col]` in mm: the file's, else the `--spacing-mm` given.
+    spacing: [f64; 2],
+    /// The file carries no spacing (`--spacing-mm` was used).
+    assumed: bool,
+    invert: bool,
+    uid: Option<String>,
+    source: ImageSource,
+}
 
 /// Opens `file` for the detector.
 fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
@@ -153,8 +260,15 @@ fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let Some(spacing) = loaded.meta.spacing_mm_or(spacing_mm) else {
         bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display());
     };
-    let assumed = loaded.meta.spacing_mm_or(None).is_none();
-    Ok((image, spacing, assumed, loaded.meta.is_monochrome1(), loaded.meta.sop_instance_uid.clone()))
+    let meta = &loaded.meta;
+    Ok(Opened {
+        image,
+        spacing,
+        assumed: meta.spacing_mm_or(None).is_none(),
+        invert: meta.is_monochrome1(),
+        uid: meta.sop_instance_uid.clone(),
+        source: meta.image_source(),
+    })
 }
 
 fn bar(len: usize, prefix: String) -> ProgressBar {
@@ -168,26 +282,44 @@ fn bar(len: usize, prefix: String) -> ProgressBar {
     bar
 }
 
+/// A note on stderr about the model `auto` picked for an image, or could not pick.
+fn source_note(file: &Path, opened: &Opened, model: &str) {
+    match opened.source {
+        ImageSource::DigitisedFilm => eprintln!(
+            "note: {} is digitised film (from its header): scored with {model}, trained with dust, lint and scanner lines \
+             (`--model {}` for the default model; model card)",
+            file.display(),
+            catalog::default_calc_model().id
+        ),
+        ImageSource::Unknown if opened.assumed => eprintln!(
+            "note: {} does not say whether it is digital or digitised film; if it is film, `--model {}` is trained for \
+             film (dust, lint, scanner lines: far fewer false marks there; model card)",
+            file.display(),
+            CALC_MODELS[catalog::FILM_CALC_MODEL].id
+        ),
+        _ => {}
+    }
+}
+
 fn calc(args: &CalcArgs) -> anyhow::Result<()> {
-    let (detector, name) = load_detector(&args.model)?;
+    let mut detectors = Detectors::new(&args.model)?;
     let options = options(&args.model, DEFAULT_STRIDE);
     let mut images = Vec::new();
     for file in &args.files {
-        let (image, spacing, assumed, invert, uid) = open(file, args.model.spacing_mm)?;
-        if assumed && args.model.model.is_none() && args.model.weights.is_none() {
-            eprintln!(
-                "note: {} carries no pixel spacing, as digitised film does; `--model compact-film` is trained for film \
-                 (dust, lint, scanner lines: far fewer false marks there; model card)",
-                file.display()
-            );
+        let opened = open(file, args.model.spacing_mm)?;
+        let auto = detectors.auto();
+        let (detector, name) = detectors.for_source(opened.source)?;
+        if auto {
+            source_note(file, &opened, name);
         }
         let label = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let progress = bar(0, label);
+        let image = &opened.image;
         let detection = detector
             .detect(
-                &image,
-                spacing[0].max(spacing[1]),
-                invert,
+                image,
+                opened.spacing[0].max(opened.spacing[1]),
+                opened.invert,
                 &options,
                 &|done, total| {
                     progress.set_length(total as u64);
@@ -199,11 +331,13 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
         progress.finish_and_clear();
         images.push(ImageResult {
             file: file.clone(),
-            sop_instance_uid: uid,
+            sop_instance_uid: opened.uid.clone(),
             width: image.width,
             height: image.height,
-            pixel_spacing_mm: spacing[0].max(spacing[1]),
-            spacing_assumed: assumed,
+            pixel_spacing_mm: opened.spacing[0].max(opened.spacing[1]),
+            spacing_assumed: opened.assumed,
+            image_source: opened.source,
+            model: ModelUsed::new(detector, name),
             patch_size_px: detection.patch_size_px,
             patch_size_mm: detection.patch_size_mm,
             skipped_background_tiles: detection.skipped,
@@ -214,27 +348,29 @@ fn calc(args: &CalcArgs) -> anyhow::Result<()> {
             patches: detection.patches,
         });
     }
-    let report = CalcReport {
-        model: name,
-        preset: detector.net().preset().name().to_owned(),
-        weights_sha256: detector.info.sha256.clone(),
-        operating_point: detector.operating_point,
-        detection_threshold: detector.default_threshold(),
-        stride_model_px: options.stride,
-        images,
-    };
+    let first = images.first().map(|i| i.model.clone());
+    let shared = first.filter(|m| images.iter().all(|i| i.model.weights_sha256 == m.weights_sha256)).map(SharedModel::from);
+    let report =
+        CalcReport { model_choice: detectors.choice_label(), model: shared.unwrap_or_default(), stride_model_px: options.stride, images };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
     }
-    println!(
-        "model {} ({}), detection threshold {:.3} (patch operating point {:.3}), weights sha256 {}",
-        report.model, report.preset, report.detection_threshold, report.operating_point, report.weights_sha256
-    );
+    println!("models: {}", report.model_choice);
     for r in &report.images {
+        let m = &r.model;
         println!(
-            "{}: {} patches of {:.0} px ({:.1} mm), {} at or above the detection threshold ({} marks), max probability {:.3}",
+            "{} ({}): model {} ({}, weights sha256 {}), detection threshold {:.3} (patch operating point {:.3})",
             r.file.display(),
+            r.image_source.label(),
+            m.model,
+            m.preset,
+            m.weights_sha256,
+            m.detection_threshold,
+            m.operating_point
+        );
+        println!(
+            "    {} patches of {:.0} px ({:.1} mm), {} at or above the detection threshold ({} marks), max probability {:.3}",
             r.patches.len(),
             r.patch_size_px,
             r.patch_size_mm,
@@ -260,14 +396,15 @@ struct RobustnessReport<'a> {
 }
 
 fn robustness_cmd(args: &RobustnessArgs) -> anyhow::Result<()> {
-    let (detector, name) = load_detector(&args.model)?;
-    let (image, spacing, _, invert, _) = open(&args.file, args.model.spacing_mm)?;
+    let mut detectors = Detectors::new(&args.model)?;
+    let opened = open(&args.file, args.model.spacing_mm)?;
+    let (detector, name) = detectors.for_source(opened.source)?;
     let progress = bar(0, "sweep".to_owned());
     let curve = robustness::sweep(
-        &detector,
-        &image,
-        spacing,
-        invert,
+        detector,
+        &opened.image,
+        opened.spacing,
+        opened.invert,
         &SweepRegion::Breast,
         &options(&args.model, PATCH_SIZE),
         &|done, total, _| {
@@ -277,7 +414,7 @@ fn robustness_cmd(args: &RobustnessArgs) -> anyhow::Result<()> {
         &|| false,
     )?;
     progress.finish_and_clear();
-    let report = RobustnessReport { file: &args.file, model: name, operating_point: detector.operating_point, curve };
+    let report = RobustnessReport { file: &args.file, model: name.to_owned(), operating_point: detector.operating_point, curve };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());

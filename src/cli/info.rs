@@ -37,6 +37,8 @@ pub fn human(r: &InfoReport) -> String {
     }
     opt(&mut add, "Modality", r.modality.as_ref());
     opt(&mut add, "SOP class", r.sop_class_uid.as_ref());
+    let conversion = r.conversion_type.as_ref().map(|c| format!(" (Conversion Type {c})")).unwrap_or_default();
+    add("Source", format!("{}{conversion}", r.image_source.label()));
     match (r.pixel_spacing_mm, &r.pixel_spacing_source_description) {
         (Some([row, col]), Some(src)) => add("Pixel spacing", format!("{row} × {col} mm (row × col) from {src}")),
         _ => add("Pixel spacing", "none: measurements in pixels".to_owned()),

@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::dicom::LoadedImage;
+use crate::dicom::source::ImageSource;
 use crate::imaging::{Image, Spacing, SpacingSource};
 
 /// Everything `info` reports about one image.
@@ -27,6 +28,11 @@ pub struct InfoReport {
     pub transfer_syntax_name: Option<String>,
     pub sop_class_uid: Option<String>,
     pub modality: Option<String>,
+    /// Digital detector, digitised film or unknown, from the header (the calcification detector's `auto` model
+    /// follows it).
+    pub image_source: ImageSource,
+    /// Conversion Type (0008,0064) of a secondary capture, e.g. "DF" (digitised film).
+    pub conversion_type: Option<String>,
     /// Chosen pixel spacing `[row, col]` in mm (between rows, between columns).
     pub pixel_spacing_mm: Option<[f64; 2]>,
     /// The attribute the spacing came from, e.g. `CalibratedPixelSpacing`.
@@ -115,6 +121,8 @@ impl InfoReport {
             transfer_syntax_name: meta.transfer_syntax_name.clone(),
             sop_class_uid: meta.sop_class_uid.clone(),
             modality: meta.modality.clone(),
+            image_source: meta.image_source(),
+            conversion_type: mammo.conversion_type.clone(),
             pixel_spacing_mm: meta.spacing.map(|s| [s.row_mm, s.col_mm]),
             pixel_spacing_source: meta.spacing.map(|s| s.source),
             pixel_spacing_source_description: meta.spacing.map(|s| s.source.describe().to_owned()),

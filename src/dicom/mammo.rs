@@ -40,6 +40,8 @@ pub(crate) fn attributes(obj: &Dataset) -> MammoAttributes {
         manufacturer: string(obj, tags::MANUFACTURER),
         model: string(obj, tags::MANUFACTURER_MODEL_NAME),
         anode_filter,
+        conversion_type: string(obj, tags::CONVERSION_TYPE),
+        detector_type: string(obj, tags::DETECTOR_TYPE),
     }
 }
 

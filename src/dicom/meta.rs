@@ -84,6 +84,10 @@ pub struct MammoAttributes {
     pub model: Option<String>,
     /// Anode Target Material (0018,1191) and Filter Material (0018,7050), when present.
     pub anode_filter: Option<String>,
+    /// Conversion Type (0008,0064) of secondary captures, e.g. "DF" (digitised film), "WSD" (workstation).
+    pub conversion_type: Option<String>,
+    /// Detector Type (0018,7004) of digital detectors, e.g. "SCINTILLATOR", "DIRECT".
+    pub detector_type: Option<String>,
 }
 
 /// Patient identifiers. Never logged; shown only on request (`info --phi`, the metadata panel's toggle).

@@ -12,7 +12,7 @@
 //! Files: `sniff` (what a file is, from its bytes), `walk` (element lengths checked before parsing), `object`
 //! (parsing, panics contained), `guard` (header sanity before decoding), `pixels` (decoding to stored values),
 //! `lut` + `modality` (to modality values), `voi_attrs` (window presets, VOI LUTs), `spacing` (IHE order),
-//! `mammo` (acquisition attributes, patient identifiers), `header` (all of it into `ImageMeta`), `research`
+//! `mammo` (acquisition attributes, patient identifiers), `source` (digital detector or digitised film), `header` (all of it into `ImageMeta`), `research`
 //! (PNG/TIFF/PGM), `open` (the entry points).
 //!
 //! Supported transfer syntaxes: implicit/explicit VR little endian, deflated, explicit VR big endian, RLE lossless,
@@ -36,6 +36,7 @@ mod open;
 mod pixels;
 mod research;
 mod sniff;
+pub mod source;
 mod spacing;
 mod voi_attrs;
 mod walk;

@@ -51,8 +51,9 @@ fn is_cancel(e: &anyhow::Error) -> bool {
 impl CalcJobs {
     /// Starts what the state asks for and collects finished results.
     pub fn update(&mut self, state: &mut AppState, egui_ctx: &egui::Context) {
-        let (model, stride) = (state.calc_model, state.calc_stride);
+        let (choice, stride) = (state.calc_model, state.calc_stride);
         for img in &mut state.images {
+            let model = choice.resolve(img.meta.image_source());
             if !img.calc.enabled {
                 if let Some((_, job)) = self.detections.remove(&img.id) {
                     job.cancel();
@@ -123,11 +124,12 @@ impl CalcJobs {
     }
 
     fn start_sweeps(&mut self, state: &mut AppState, egui_ctx: &egui::Context) {
-        let (model, stride) = (state.calc_model, state.calc_stride);
+        let (choice, stride) = (state.calc_model, state.calc_stride);
         for img in &mut state.images {
             if !img.calc.robustness.requested {
                 continue;
             }
+            let model = choice.resolve(img.meta.image_source());
             img.calc.robustness.requested = false;
             if let Some(job) = self.sweeps.remove(&img.id) {
                 job.cancel();

@@ -102,6 +102,21 @@ impl InputScaling {
         }
         out
     }
+
+    /// As [`Self::patch`], with every pixel outside the breast `mask` (film labels, markers, the film edge, scanner
+    /// glow beside the breast) set to [`BACKGROUND`], so a tile at the skin line sees only the breast and air. On a
+    /// simulated mammogram, whose background is 0, this is the plain patch.
+    pub fn masked_patch(&self, image: &Image, mask: &BreastMask, x0: usize, y0: usize, size: usize) -> Vec<f32> {
+        let mut out = self.patch(image, x0, y0, size);
+        for (dy, row) in out.chunks_mut(size.max(1)).enumerate() {
+            for (dx, v) in row.iter_mut().enumerate() {
+                if !mask.contains(x0 + dx, y0 + dy) {
+                    *v = BACKGROUND;
+                }
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +170,26 @@ mod tests {
         let flat = Image::filled(10, 10, 3.0);
         let sf = InputScaling::from_image(&flat, &BreastMask::from_image(&flat, 0.1), false);
         assert!(sf.hi > sf.lo);
+    }
+
+    #[test]
+    fn masked_patches_blank_what_lies_outside_the_breast() {
+        // The breast on the left 100 columns, a bright label at columns 150..170 of rows 10..30.
+        let mut image = half_breast();
+        for y in 10..30 {
+            for x in 150..170 {
+                image.data[y * 200 + x] = 4000.0;
+            }
+        }
+        let mask = BreastMask::from_image(&image, 0.1);
+        assert!(mask.contains(50, 20) && !mask.contains(160, 20));
+        let s = InputScaling::from_image(&image, &mask, false);
+        let plain = s.patch(&image, 140, 0, 40);
+        assert!(plain[20 * 40 + 20] > 3.0, "the label, three times the tissue's range above it");
+        let masked = s.masked_patch(&image, &mask, 140, 0, 40);
+        assert!(masked.iter().all(|&v| v == BACKGROUND));
+        // Inside the breast, and outside the image, it is the plain patch.
+        assert_eq!(s.masked_patch(&image, &mask, 0, 0, 64), s.patch(&image, 0, 0, 64));
+        assert!(s.masked_patch(&image, &mask, 190, 95, 16).iter().enumerate().all(|(i, &v)| i % 16 < 10 || v == BACKGROUND));
     }
 }

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::dicom::source::ImageSource;
+
 /// A shipped calcification model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShippedModel {
@@ -44,6 +46,30 @@ pub fn default_calc_model() -> ShippedModel {
     CALC_MODELS[0]
 }
 
+/// The catalogue index of the model for digitised film (trained with film artefacts; model card).
+pub const FILM_CALC_MODEL: usize = 3;
+
+/// Which calcification model to run: chosen per image from its source, or one for all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CalcModelChoice {
+    /// Digitised film gets [`FILM_CALC_MODEL`], every other image the default model.
+    #[default]
+    Auto,
+    /// This catalogue index for every image.
+    Fixed(usize),
+}
+
+impl CalcModelChoice {
+    /// The catalogue index of the model for an image from `source`.
+    pub fn resolve(self, source: ImageSource) -> usize {
+        match self {
+            Self::Fixed(i) => i,
+            Self::Auto if source == ImageSource::DigitisedFilm => FILM_CALC_MODEL,
+            Self::Auto => 0,
+        }
+    }
+}
+
 /// The shipped model with this id.
 pub fn calc_model(id: &str) -> Option<ShippedModel> {
     CALC_MODELS.iter().copied().find(|m| m.id == id)
@@ -81,4 +107,19 @@ pub fn calc_model_path(model: ShippedModel) -> Option<PathBuf> {
 /// The shipped denoiser weights of a preset (`denoise-<preset>.safetensors`), if installed.
 pub fn denoise_model_path(preset: crate::models::denoise::DenoisePreset) -> Option<PathBuf> {
     models_dir().map(|d| d.join(format!("denoise-{}.safetensors", preset.name()))).filter(|p| p.is_file())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_picks_the_film_model_for_film_only() {
+        assert_eq!(CALC_MODELS[FILM_CALC_MODEL].id, "compact-film");
+        let auto = CalcModelChoice::default();
+        assert_eq!(auto.resolve(ImageSource::DigitisedFilm), FILM_CALC_MODEL);
+        assert_eq!(auto.resolve(ImageSource::Digital), 0);
+        assert_eq!(auto.resolve(ImageSource::Unknown), 0);
+        assert_eq!(CalcModelChoice::Fixed(1).resolve(ImageSource::DigitisedFilm), 1);
+    }
 }

@@ -272,7 +272,7 @@ impl CalcDetector {
             }
             let mut data = Vec::with_capacity(chunk.len() * PATCH_SIZE * PATCH_SIZE);
             for t in chunk {
-                data.extend(prepared.scaling.patch(&prepared.image, t.x, t.y, PATCH_SIZE));
+                data.extend(prepared.scaling.masked_patch(&prepared.image, &prepared.mask, t.x, t.y, PATCH_SIZE));
             }
             let x = Tensor::from_vec(data, (chunk.len(), 1, PATCH_SIZE, PATCH_SIZE), &self.device)?;
             let (p, e) = self.net.probabilities_and_evidence(&x)?;

@@ -5,7 +5,7 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
 
 use crate::app::view::ViewState;
 use crate::app::{AppState, Command, OpenImage};
-use crate::models::catalog::CALC_MODELS;
+use crate::models::catalog::{CALC_MODELS, CalcModelChoice, FILM_CALC_MODEL};
 use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::CurvePoint;
 
@@ -22,11 +22,24 @@ pub fn calc_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vie
         return;
     }
     let mut model = state.calc_model;
-    egui::ComboBox::from_label("Model").selected_text(CALC_MODELS[model].id).show_ui(ui, |ui| {
+    let source = image.meta.image_source();
+    let used = CALC_MODELS[model.resolve(source)].id;
+    let selected = match model {
+        CalcModelChoice::Auto => format!("auto: {used}"),
+        CalcModelChoice::Fixed(_) => used.to_owned(),
+    };
+    egui::ComboBox::from_label("Model").selected_text(selected).show_ui(ui, |ui| {
+        ui.selectable_value(&mut model, CalcModelChoice::Auto, "auto").on_hover_text(format!(
+            "Per image from its header: {} for digitised film, {} for everything else",
+            CALC_MODELS[FILM_CALC_MODEL].id, CALC_MODELS[0].id
+        ));
         for (i, m) in CALC_MODELS.iter().enumerate() {
-            ui.selectable_value(&mut model, i, m.id).on_hover_text(m.label);
+            ui.selectable_value(&mut model, CalcModelChoice::Fixed(i), m.id).on_hover_text(m.label);
         }
     });
+    if model == CalcModelChoice::Auto {
+        ui.label(egui::RichText::new(format!("Auto for this image ({}): {used}", source.label())).small());
+    }
     if model != state.calc_model {
         cmds.push(Command::SetCalcModel(model));
     }
@@ -40,12 +53,15 @@ pub fn calc_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vie
     if stride != state.calc_stride {
         cmds.push(Command::SetCalcStride(stride));
     }
-    let (_, assumed) = image.spacing_for_filters();
+    let (spacing, assumed) = image.spacing_for_filters();
     if assumed {
         ui.label(
-            egui::RichText::new("No pixel spacing: the model's 0.07 mm scale assumes 0.1 mm/px; set the spacing above.")
-                .small()
-                .color(egui::Color32::from_rgb(230, 180, 80)),
+            egui::RichText::new(format!(
+                "No pixel spacing: the model's 0.07 mm scale assumes {} mm/px; set the spacing below.",
+                spacing[1]
+            ))
+            .small()
+            .color(egui::Color32::from_rgb(230, 180, 80)),
         );
     }
     let mut threshold = calc.threshold_or_default();

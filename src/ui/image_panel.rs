@@ -27,7 +27,13 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
         egui::CollapsingHeader::new("Denoise").default_open(image.denoise.settings.enabled).show(ui, |ui| {
             super::denoise_panel::denoise_panel_ui(ui, image, cmds);
         });
-        egui::CollapsingHeader::new("Calcifications").default_open(image.calc.enabled).show(ui, |ui| {
+        // Opens by itself when the overlay is switched on (toolbar, shortcut C), so its threshold and list are at hand.
+        let calc_seen = ui.make_persistent_id(("calc_seen_enabled", image.id));
+        let was_enabled = ui.data_mut(|d| d.get_temp::<bool>(calc_seen));
+        ui.data_mut(|d| d.insert_temp(calc_seen, image.calc.enabled));
+        let reveal = image.calc.enabled && was_enabled == Some(false);
+        let calc_header = egui::CollapsingHeader::new("Calcifications").open(reveal.then_some(true));
+        calc_header.default_open(image.calc.enabled).show(ui, |ui| {
             super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });
         // Opens by itself when a new readout arrives (the header remembers the user's choice otherwise).

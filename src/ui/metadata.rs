@@ -16,6 +16,7 @@ pub fn metadata_ui(ui: &mut egui::Ui, image: &OpenImage, show_phi: bool) {
         ("Photometric", m.photometric.clone()),
         ("Transfer syntax", format!("{} {}", opt(m.transfer_syntax_name.as_deref()), opt(m.transfer_syntax_uid.as_deref()))),
         ("Modality", opt(m.modality.as_deref())),
+        ("Source", m.image_source().label().to_owned()),
         ("Laterality", opt(a.laterality.map(crate::dicom::Laterality::code))),
         ("View", opt(a.view_position.as_deref())),
         ("Patient orientation", opt(a.patient_orientation.as_ref().map(|(r, c)| format!("{r}\\{c}")))),

@@ -259,7 +259,7 @@ fn patches(
         let scaling = InputScaling::from_image(&perturbed, &img.mask, false);
         for (j, k) in wanted {
             let t = img.tiles[k].0;
-            out[j] = scaling.patch(&perturbed, t.x, t.y, PATCH_SIZE);
+            out[j] = scaling.masked_patch(&perturbed, &img.mask, t.x, t.y, PATCH_SIZE);
         }
     }
     Ok(out)
@@ -416,7 +416,7 @@ pub fn tile_scores(
     for img in &set.images {
         let grid = tiles(img.image.image.width, img.image.image.height, PATCH_SIZE, stride, Some(&img.mask), MIN_BREAST);
         let scaling = InputScaling::from_image(&img.image.image, &img.mask, false);
-        let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.patch(&img.image.image, t.x, t.y, PATCH_SIZE)).collect();
+        let p: Vec<Vec<f32>> = grid.iter().map(|t| scaling.masked_patch(&img.image.image, &img.mask, t.x, t.y, PATCH_SIZE)).collect();
         if cancelled() {
             return Err(ModelError::Cancelled);
         }

@@ -76,8 +76,12 @@ fn hard_tiles(net: &CalcNet, image: &EvalImage, params: &HardNegatives, device: 
     let grid = tiles(img.width, img.height, PATCH_SIZE, PATCH_SIZE / 2, Some(&mask), MIN_BREAST);
     let labels = label_tiles(image, &grid);
     let scaling = InputScaling::from_image(img, &mask, false);
-    let negatives: Vec<Vec<f32>> =
-        grid.iter().zip(&labels).filter(|(_, l)| **l == Some(false)).map(|(t, _)| scaling.patch(img, t.x, t.y, PATCH_SIZE)).collect();
+    let negatives: Vec<Vec<f32>> = grid
+        .iter()
+        .zip(&labels)
+        .filter(|(_, l)| **l == Some(false))
+        .map(|(t, _)| scaling.masked_patch(img, &mask, t.x, t.y, PATCH_SIZE))
+        .collect();
     let scored = score(net, &negatives, &vec![false; negatives.len()], None, device)?;
     let mut order: Vec<usize> = (0..negatives.len()).filter(|&i| scored[i] >= params.threshold).collect();
     order.sort_by(|&a, &b| scored[b].total_cmp(&scored[a]));

@@ -159,7 +159,7 @@ fn image_patches(params: &CalcDataParams, index: usize) -> Result<CalcDataset, C
         x: tile.x,
         y: tile.y,
     };
-    let patch = |tile: &Tile| scene.scaling.patch(&scene.image, tile.x, tile.y, tile.size);
+    let patch = |tile: &Tile| scene.scaling.masked_patch(&scene.image, &scene.mask, tile.x, tile.y, tile.size);
     // Near-threshold positives first (as many as the image has), then the usual ones up to the count. With a fraction
     // of 0 the random stream is the one of data sets made before the option existed.
     let near_wanted = (params.positives_per_image as f64 * params.near_threshold_fraction).round() as usize;

@@ -41,8 +41,9 @@ fn tiny_run_is_fast_deterministic_balanced_and_correctly_labelled() {
         let scaling = InputScaling::from_image(&scene.image, &scene.mask, false);
         for (i, info) in a.info.iter().enumerate().filter(|(_, info)| info.image_index == index) {
             let tile = Tile { x: info.x, y: info.y, size: params.patch_size };
-            // Normalised exactly as inference does it.
-            let expected: Vec<f32> = scaling.patch(&scene.image, tile.x, tile.y, tile.size);
+            // Normalised exactly as inference does it; outside the breast a simulated image is background already.
+            let expected: Vec<f32> = scaling.masked_patch(&scene.image, &scene.mask, tile.x, tile.y, tile.size);
+            assert_eq!(expected, scaling.patch(&scene.image, tile.x, tile.y, tile.size), "patch {i}: the mask blanked tissue");
             let got = a.patch_f32(i);
             assert!(expected.iter().zip(&got).all(|(e, g)| (e - g).abs() <= 2e-3 * e.abs().max(1.0)), "patch {i} differs");
             let (x0, y0, x1, y1) = (tile.x as f64, tile.y as f64, (tile.x + tile.size) as f64, (tile.y + tile.size) as f64);
