@@ -447,8 +447,8 @@ fn analyze_calc_marks_the_sample_clusters_and_little_else() {
 }
 
 /// By default (`auto`) each image gets the model for its source: the film model for a CBIS-DDSM film (a secondary
-/// capture of a mammogram without pixel spacing), the default model for the digital sample; each image names its
-/// model and the report's top-level model is `null` when they differ. On the film, the film model makes fewer marks
+/// capture of a mammogram without pixel spacing, which gets 0.05 mm), the default model for the digital sample; each
+/// image names its model and the report's top-level model is `null` when they differ. On the film, the film model makes fewer marks
 /// than the default one (the model card's real-film table).
 #[test]
 fn analyze_calc_picks_the_model_from_the_image_source() {
@@ -457,7 +457,7 @@ fn analyze_calc_picks_the_model_from_the_image_source() {
     let run = |files: &[&Path], model: Option<&str>| {
         let mut args = vec![OsStr::new("analyze"), OsStr::new("calc")];
         args.extend(files.iter().map(|f| f.as_os_str()));
-        args.extend([OsStr::new("--spacing-mm"), OsStr::new("0.05"), OsStr::new("--json")]);
+        args.push(OsStr::new("--json"));
         args.extend(model.map(|m| [OsStr::new("--model"), OsStr::new(m)]).into_iter().flatten());
         let out = mammoscope(&args);
         assert_ok(&out);
@@ -472,10 +472,14 @@ fn analyze_calc_picks_the_model_from_the_image_source() {
     assert_ne!(d["weights_sha256"], f["weights_sha256"]);
     assert!(f["detection_threshold"].as_f64().unwrap() > 0.0);
     assert!(note.contains("is digitised film") && note.contains("compact-film"), "{note}");
+    // Film without a pixel spacing gets a film digitiser's 0.05 mm, and says so.
+    assert!(note.contains("0.05 mm assumed"), "{note}");
+    assert_eq!((f["pixel_spacing_mm"].as_f64(), f["spacing_assumed"].as_bool()), (Some(0.05), Some(true)));
+    assert_eq!((d["pixel_spacing_mm"].as_f64(), d["spacing_assumed"].as_bool()), (Some(0.1), Some(false)));
     let film_marks = f["marks_at_detection_threshold"].as_u64().unwrap();
 
     let (note, v) = run(&[&film], Some("compact-robust"));
-    assert!(!note.contains("note:"), "{note}");
+    assert!(!note.contains("compact-film"), "a chosen model gets no model note: {note}");
     assert_eq!((v["model_choice"].as_str(), v["model"].as_str()), (Some("compact-robust"), Some("compact-robust")));
     let default_marks = v["images"][0]["marks_at_detection_threshold"].as_u64().unwrap();
     assert!(film_marks < default_marks, "film model {film_marks} marks, default {default_marks}");
@@ -501,6 +505,11 @@ fn analyze_calc_refuses_bad_input_and_unknown_models() {
         garbage.as_os_str(),
     ]);
     assert_one_line_error(&out);
+    // A research image without a pixel spacing (not known to be film) needs one.
+    let png = dir.path().join("crop.png");
+    image::GrayImage::from_fn(64, 64, |x, _| image::Luma([u8::try_from(x).unwrap()])).save(&png).unwrap();
+    let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), png.as_os_str()]);
+    assert!(assert_one_line_error(&out).contains("has no pixel spacing; pass --spacing-mm"));
 }
 
 #[test]

@@ -84,9 +84,8 @@ impl PerturbState {
 
 /// Nominal spacing used when the file states none (research images, other secondary captures); the panel says so.
 pub const ASSUMED_SPACING_MM: f64 = 0.1;
-/// Nominal spacing of digitised film that states none: film digitisers for mammography scan at 40–50 µm (CBIS-DDSM's
-/// at 42–50 µm), and the calcification models' film numbers assume 0.05 mm.
-pub const FILM_ASSUMED_SPACING_MM: f64 = 0.05;
+/// Nominal spacing of digitised film that states none.
+pub use crate::dicom::source::FILM_ASSUMED_SPACING_MM;
 
 /// Perturb `original` (whose pixels are `downsample` × the spacing `spacing_mm` of the full image) and prepare
 /// everything the viewer draws. Runs on the UI thread for previews and in a background job at full resolution.

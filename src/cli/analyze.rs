@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::dicom::source::ImageSource;
+use crate::dicom::source::{FILM_ASSUMED_SPACING_MM, ImageSource};
 use crate::dicom::{self, OpenOptions};
 use crate::models::catalog::{self, CALC_MODELS, CalcModelChoice};
 use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore};
@@ -48,7 +48,8 @@ pub struct ModelArgs {
     /// 112 for `analyze calc`; 224 for `analyze robustness`, whose max and mean over the breast need no overlap.
     #[arg(long, value_name = "PX", value_parser = clap::value_parser!(u32).range(28..=224))]
     pub stride: Option<u32>,
-    /// Pixel spacing in mm for files that carry none (digitised film such as CBIS-DDSM, research images).
+    /// Pixel spacing in mm for files that carry none (research images; digitised film such as CBIS-DDSM gets 0.05 mm
+    /// unless given).
     #[arg(long, value_name = "MM")]
     pub spacing_mm: Option<f64>,
 }
@@ -257,10 +258,22 @@ struct Opened {
 fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let loaded = dicom::open(file, &OpenOptions { user_spacing_mm: spacing_mm })?;
     let image = super::frame(&loaded, 0)?.clone();
-    let Some(spacing) = loaded.meta.spacing_mm_or(spacing_mm) else {
-        bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display());
-    };
     let meta = &loaded.meta;
+    let film = meta.image_source() == ImageSource::DigitisedFilm;
+    let spacing = match meta.spacing_mm_or(spacing_mm) {
+        Some(spacing) => spacing,
+        None if film => {
+            eprintln!(
+                "note: {} is digitised film without a pixel spacing: {FILM_ASSUMED_SPACING_MM} mm assumed (a film \
+                 digitiser's usual; --spacing-mm to change it)",
+                file.display()
+            );
+            [FILM_ASSUMED_SPACING_MM; 2]
+        }
+        None => {
+            bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display())
+        }
+    };
     Ok(Opened {
         image,
         spacing,

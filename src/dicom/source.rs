@@ -14,6 +14,11 @@ use serde::Serialize;
 use super::meta::ImageMeta;
 use crate::imaging::spacing::SpacingSource;
 
+/// Nominal spacing of digitised film that states none: film digitisers for mammography scan at 40–50 µm (CBIS-DDSM's
+/// at 42–50 µm), and the calcification models' film numbers assume 0.05 mm. The viewer and `analyze calc` use it,
+/// and say so.
+pub const FILM_ASSUMED_SPACING_MM: f64 = 0.05;
+
 /// Where an image's pixels came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
