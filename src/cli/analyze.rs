@@ -105,7 +105,7 @@ fn wanted(args: &ModelArgs) -> anyhow::Result<Wanted> {
 }
 
 /// The detectors `args` ask for, loaded on first use.
-pub struct Detectors {
+struct Detectors {
     wanted: Wanted,
     device: candle_core::Device,
     /// (catalogue index, or `None` for a weights file; the detector; its name).
@@ -113,17 +113,17 @@ pub struct Detectors {
 }
 
 impl Detectors {
-    pub fn new(args: &ModelArgs) -> anyhow::Result<Self> {
+    fn new(args: &ModelArgs) -> anyhow::Result<Self> {
         Ok(Self { wanted: wanted(args)?, device: best_device()?, loaded: Vec::new() })
     }
 
     /// True when the model follows each image's source.
-    pub fn auto(&self) -> bool {
+    fn auto(&self) -> bool {
         matches!(self.wanted, Wanted::Shipped(CalcModelChoice::Auto))
     }
 
     /// "auto", the shipped model's id, or the weights file.
-    pub fn choice_label(&self) -> String {
+    fn choice_label(&self) -> String {
         match &self.wanted {
             Wanted::File(p) => p.display().to_string(),
             Wanted::Shipped(CalcModelChoice::Auto) => "auto".to_owned(),
@@ -132,7 +132,7 @@ impl Detectors {
     }
 
     /// The detector and its name for an image from `source`.
-    pub fn for_source(&mut self, source: ImageSource) -> anyhow::Result<(&CalcDetector, &str)> {
+    fn for_source(&mut self, source: ImageSource) -> anyhow::Result<(&CalcDetector, &str)> {
         let (key, path, name) = match &self.wanted {
             Wanted::File(p) => (None, p.clone(), p.display().to_string()),
             Wanted::Shipped(choice) => {
@@ -245,9 +245,9 @@ struct CalcReport {
 /// An opened image for the detector.
 struct Opened {
     image: crate::imaging::Image,
-    /// `[row, col]` in mm: the file's, else the `--spacing-mm` given.
+    /// `[row, col]` in mm: the file's, else the `--spacing-mm` given, else [`FILM_ASSUMED_SPACING_MM`] for film.
     spacing: [f64; 2],
-    /// The file carries no spacing (`--spacing-mm` was used).
+    /// The file carries no spacing (`--spacing-mm` or the film default was used).
     assumed: bool,
     invert: bool,
     uid: Option<String>,
@@ -259,10 +259,10 @@ fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let loaded = dicom::open(file, &OpenOptions { user_spacing_mm: spacing_mm })?;
     let image = super::frame(&loaded, 0)?.clone();
     let meta = &loaded.meta;
-    let film = meta.image_source() == ImageSource::DigitisedFilm;
+    let source = meta.image_source();
     let spacing = match meta.spacing_mm_or(spacing_mm) {
         Some(spacing) => spacing,
-        None if film => {
+        None if source == ImageSource::DigitisedFilm => {
             eprintln!(
                 "note: {} is digitised film without a pixel spacing: {FILM_ASSUMED_SPACING_MM} mm assumed (a film \
                  digitiser's usual; --spacing-mm to change it)",
@@ -280,7 +280,7 @@ fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
         assumed: meta.spacing_mm_or(None).is_none(),
         invert: meta.is_monochrome1(),
         uid: meta.sop_instance_uid.clone(),
-        source: meta.image_source(),
+        source,
     })
 }
 

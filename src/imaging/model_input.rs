@@ -190,6 +190,6 @@ mod tests {
         assert!(masked.iter().all(|&v| v == BACKGROUND));
         // Inside the breast, and outside the image, it is the plain patch.
         assert_eq!(s.masked_patch(&image, &mask, 0, 0, 64), s.patch(&image, 0, 0, 64));
-        assert!(s.masked_patch(&image, &mask, 190, 95, 16).iter().enumerate().all(|(i, &v)| i % 16 < 10 || v == BACKGROUND));
+        assert_eq!(s.masked_patch(&image, &mask, 190, 95, 16), s.patch(&image, 190, 95, 16));
     }
 }

@@ -70,11 +70,6 @@ impl CalcModelChoice {
     }
 }
 
-/// The shipped model with this id.
-pub fn calc_model(id: &str) -> Option<ShippedModel> {
-    CALC_MODELS.iter().copied().find(|m| m.id == id)
-}
-
 /// The folder holding the shipped weights, if any candidate exists.
 pub fn models_dir() -> Option<PathBuf> {
     let mut candidates = Vec::new();
