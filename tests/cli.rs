@@ -485,6 +485,38 @@ fn analyze_calc_picks_the_model_from_the_image_source() {
     assert!(film_marks < default_marks, "film model {film_marks} marks, default {default_marks}");
 }
 
+/// `analyze calc` on a For Processing file (linear raw values) scores its log attenuation: the large cluster of the
+/// simulated view is in a patch at or above the detection threshold (the models test shows the raw values lose it).
+#[test]
+fn analyze_calc_scores_for_processing_files() {
+    use mammoscope::dicom::write::{MammogramObject, PresentationIntent, write_mammogram};
+    use mammoscope::synth::mammogram::{screening_exam, simulate};
+
+    let view = screening_exam(1, 0.1, None).into_iter().find(|v| v.stem == "L_MLO").unwrap();
+    let sim = simulate(&view.params).unwrap();
+    let cluster = sim.truth.clusters.iter().find(|c| c.specks >= 9).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.dcm");
+    write_mammogram(&path, &MammogramObject { intent: PresentationIntent::ForProcessing, ..MammogramObject::simulated(&sim.raw, 1, 0) })
+        .unwrap();
+    let out = mammoscope(&[OsStr::new("analyze"), OsStr::new("calc"), path.as_os_str(), OsStr::new("--json")]);
+    assert_ok(&out);
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let threshold = v["detection_threshold"].as_f64().unwrap();
+    let [cx, cy] = cluster.center_px;
+    let at_cluster = v["images"][0]["patches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| {
+            let (x, y, w) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap(), p["w"].as_f64().unwrap());
+            cx >= x && cy >= y && cx < x + w && cy < y + w
+        })
+        .map(|p| p["prob"].as_f64().unwrap())
+        .fold(0.0, f64::max);
+    assert!(at_cluster >= threshold, "the cluster scores {at_cluster} < {threshold}");
+}
+
 #[test]
 fn analyze_calc_refuses_bad_input_and_unknown_models() {
     let dir = tempfile::tempdir().unwrap();

@@ -174,3 +174,43 @@ fn what_lies_outside_the_breast_does_not_change_the_scores() {
     let changed = clean.iter().zip(&detect(&inside)).filter(|(a, b)| (a.prob - b.prob).abs() > 1e-3).count();
     assert!(changed > 0, "specks inside the breast change nothing");
 }
+
+/// A For Processing image (raw values, linear in the X-ray intensity: dense tissue dark, air brightest) is read from
+/// its header as linear and scored on its log attenuation: the simulated view's 25-speck cluster is found as on the
+/// For Presentation image, with about as few marks elsewhere. Scored as it is, the raw image loses the cluster.
+#[test]
+fn for_processing_images_are_scored_on_their_log_attenuation() {
+    use mammoscope::dicom::write::{MammogramObject, PresentationIntent, write_mammogram};
+    use mammoscope::models::detector::ValueKind;
+    use mammoscope::synth::mammogram::{screening_exam, simulate};
+
+    let view = screening_exam(1, 0.1, None).into_iter().find(|v| v.stem == "L_MLO").unwrap();
+    let sim = simulate(&view.params).unwrap();
+    let cluster = sim.truth.clusters.iter().find(|c| c.specks >= 9).expect("a large cluster in seed 1's L MLO");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("raw.dcm");
+    write_mammogram(&path, &MammogramObject { intent: PresentationIntent::ForProcessing, ..MammogramObject::simulated(&sim.raw, 1, 0) })
+        .unwrap();
+    let loaded = dicom::open(&path, &OpenOptions::default()).unwrap();
+    assert_eq!(ValueKind::of(&loaded.meta), ValueKind::LinearRaw);
+
+    let detector = CalcDetector::load(&calc_model_path(CALC_MODELS[0]).unwrap(), &Device::Cpu).unwrap();
+    let threshold = detector.default_threshold();
+    let detect = |image: &mammoscope::imaging::Image, invert: bool| {
+        let d = detector.detect(image, 0.1, invert, &DetectorOptions::default(), &|_, _| {}, &|| false).unwrap();
+        let at_cluster =
+            d.patches.iter().filter(|p| p.contains(cluster.center_px[0], cluster.center_px[1])).map(|p| p.prob).fold(0.0, f32::max);
+        (at_cluster, d.marks(threshold).len())
+    };
+    let (presentation_p, presentation_marks) = detect(&sim.image, false);
+    assert!(presentation_p >= threshold);
+    let (view_image, invert) = ValueKind::of(&loaded.meta).model_view(&loaded.frames[0]);
+    let (raw_p, raw_marks) = detect(&view_image, invert);
+    assert!(raw_p >= threshold, "the cluster scores {raw_p} on the log attenuation");
+    assert!(
+        raw_marks <= presentation_marks + 3,
+        "{raw_marks} marks on the log attenuation, {presentation_marks} on the For Presentation image"
+    );
+    let (as_is_p, _) = detect(&loaded.frames[0], loaded.meta.is_monochrome1());
+    assert!(as_is_p < threshold, "scored as it is, the raw image's cluster scores {as_is_p}");
+}

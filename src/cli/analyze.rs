@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::dicom::source::{FILM_ASSUMED_SPACING_MM, ImageSource};
 use crate::dicom::{self, OpenOptions};
 use crate::models::catalog::{self, CALC_MODELS, CalcModelChoice};
-use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore};
+use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore, ValueKind};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::robustness::{self, RobustnessCurve, SweepRegion};
@@ -257,7 +257,7 @@ struct Opened {
 /// Opens `file` for the detector.
 fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let loaded = dicom::open(file, &OpenOptions { user_spacing_mm: spacing_mm })?;
-    let image = super::frame(&loaded, 0)?.clone();
+    let frame = super::frame(&loaded, 0)?;
     let meta = &loaded.meta;
     let source = meta.image_source();
     let spacing = match meta.spacing_mm_or(spacing_mm) {
@@ -274,14 +274,10 @@ fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
             bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display())
         }
     };
-    Ok(Opened {
-        image,
-        spacing,
-        assumed: meta.spacing_mm_or(None).is_none(),
-        invert: meta.is_monochrome1(),
-        uid: meta.sop_instance_uid.clone(),
-        source,
-    })
+    // A linear For Processing image is scored on its log attenuation (brighter = denser, as the models expect).
+    let (view, invert) = ValueKind::of(meta).model_view(frame);
+    let image = view.into_owned();
+    Ok(Opened { image, spacing, assumed: meta.spacing_mm_or(None).is_none(), invert, uid: meta.sop_instance_uid.clone(), source })
 }
 
 fn bar(len: usize, prefix: String) -> ProgressBar {

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::dicom::{self, OpenOptions};
 use crate::models::checkpoint::build_from_file;
-use crate::models::detector::{CalcDetector, DetectorOptions, thresholds};
+use crate::models::detector::{CalcDetector, DetectorOptions, ValueKind, thresholds};
 use crate::models::device::best_device;
 use crate::models::preset::PATCH_SIZE;
 use crate::models::training::evaluate::{
@@ -293,7 +293,8 @@ fn real_results(
         let loaded = dicom::open(&file, &OpenOptions { user_spacing_mm: Some(spacing_mm) })?;
         let Some(image) = loaded.frames.first() else { continue };
         let spacing = loaded.meta.spacing_mm_or(Some(spacing_mm)).map_or(spacing_mm, |s| s[0].max(s[1]));
-        let d = detector.detect(image, spacing, loaded.meta.is_monochrome1(), &DetectorOptions::default(), &|_, _| {}, &|| false)?;
+        let (view, invert) = ValueKind::of(&loaded.meta).model_view(image);
+        let d = detector.detect(&view, spacing, invert, &DetectorOptions::default(), &|_, _| {}, &|| false)?;
         let name = file.strip_prefix(dir).unwrap_or(&file).display().to_string();
         thumbnails.push(thumbnail(image, loaded.meta.is_monochrome1(), &d.patches, detector.default_threshold(), &name, 420));
         out.push(RealResult {

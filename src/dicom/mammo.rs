@@ -42,6 +42,8 @@ pub(crate) fn attributes(obj: &Dataset) -> MammoAttributes {
         anode_filter,
         conversion_type: string(obj, tags::CONVERSION_TYPE),
         detector_type: string(obj, tags::DETECTOR_TYPE),
+        pixel_intensity_relationship: string(obj, tags::PIXEL_INTENSITY_RELATIONSHIP),
+        pixel_intensity_sign: float(obj, tags::PIXEL_INTENSITY_RELATIONSHIP_SIGN),
     }
 }
 

@@ -88,6 +88,11 @@ pub struct MammoAttributes {
     pub conversion_type: Option<String>,
     /// Detector Type (0018,7004) of digital detectors, e.g. "SCINTILLATOR", "DIRECT".
     pub detector_type: Option<String>,
+    /// Pixel Intensity Relationship (0028,1040): "LIN" (values proportional to the X-ray intensity, For Processing
+    /// images) or "LOG".
+    pub pixel_intensity_relationship: Option<String>,
+    /// Pixel Intensity Relationship Sign (0028,1041): +1 when lower values mean less X-ray intensity, −1 the reverse.
+    pub pixel_intensity_sign: Option<f64>,
 }
 
 /// Patient identifiers. Never logged; shown only on request (`info --phi`, the metadata panel's toggle).
@@ -141,6 +146,17 @@ impl ImageMeta {
     #[must_use]
     pub fn is_monochrome1(&self) -> bool {
         self.photometric.trim() == "MONOCHROME1"
+    }
+
+    /// True for a For Processing image whose values are linear in the X-ray intensity (Pixel Intensity Relationship
+    /// LIN or absent, sign +1 or absent): dense tissue is *darker* there and the background brightest, whatever the
+    /// Photometric Interpretation, so a model that expects "brighter = denser" must see its log attenuation.
+    #[must_use]
+    pub fn is_linear_raw(&self) -> bool {
+        let processing = self.mammo.presentation_intent.as_deref().is_some_and(|p| p.trim() == "FOR PROCESSING");
+        let linear = self.mammo.pixel_intensity_relationship.as_deref().is_none_or(|r| r.trim() == "LIN");
+        let sign = self.mammo.pixel_intensity_sign.is_none_or(|s| s > 0.0);
+        processing && linear && sign
     }
 
     /// `[row_mm, col_mm]` from the file, else `fallback_mm` (a user-given spacing, used when it is positive and

@@ -12,7 +12,7 @@ use crate::app::calc::{DetectionInput, DetectionResult};
 use crate::imaging::Image;
 use crate::jobs::{self, Job, Message};
 use crate::models::catalog::{CALC_MODELS, calc_model_path};
-use crate::models::detector::{CalcDetector, DetectorOptions};
+use crate::models::detector::{CalcDetector, DetectorOptions, ValueKind};
 use crate::models::device::best_device;
 use crate::models::error::ModelError;
 use crate::models::preset::PATCH_SIZE;
@@ -86,15 +86,17 @@ impl CalcJobs {
             }
             let (spacing, _) = img.spacing_for_filters();
             let spacing = spacing[0].max(spacing[1]);
-            let invert = img.meta.is_monochrome1();
+            let kind = ValueKind::of(&img.meta);
             let cache = self.detectors.clone();
             let started = Instant::now();
             let spawned = jobs::spawn("calcifications", egui_ctx.clone(), move |r: &jobs::Reporter<DetectionResult>| {
                 r.step(0, 1, "loading the calcification model");
                 let detector = detector(&cache, model)?;
                 let options = DetectorOptions { stride, ..DetectorOptions::default() };
+                // The perturbed image of a For Processing file is perturbed in its linear values, then logged.
+                let (view, invert) = kind.model_view(&source);
                 let detection = detector.detect(
-                    &source,
+                    &view,
                     spacing,
                     invert,
                     &options,
@@ -136,7 +138,7 @@ impl CalcJobs {
             }
             let frame = img.current_frame().clone();
             let (spacing, _) = img.spacing_for_filters();
-            let invert = img.meta.is_monochrome1();
+            let kind = ValueKind::of(&img.meta);
             let region = img.calc.robustness.patch.map_or(SweepRegion::Breast, |p| SweepRegion::Rect([p.x, p.y, p.w, p.h]));
             // Max and mean over the whole breast need no overlap: the paper's grid, 4× fewer patches. A selected
             // patch is swept at the overlay's stride, so the sweep scores that patch itself.
@@ -145,9 +147,11 @@ impl CalcJobs {
             let spawned = jobs::spawn("robustness", egui_ctx.clone(), move |r: &jobs::Reporter<RobustnessCurve>| {
                 let detector = detector(&cache, model)?;
                 let options = DetectorOptions { stride, ..DetectorOptions::default() };
+                // A For Processing image is swept on its log attenuation (σ is relative to the image's range).
+                let (view, invert) = kind.model_view(&frame);
                 let curve = robustness::sweep(
                     &detector,
-                    &frame,
+                    &view,
                     spacing,
                     invert,
                     &region,

@@ -30,6 +30,15 @@ pub const STATS_MARGIN_CELLS: usize = 2;
 /// At most this many breast pixels are sampled for the percentiles.
 const MAX_SAMPLES: usize = 1 << 18;
 
+/// The log attenuation `−ln(max(v, 1))` of an image whose values are linear in the X-ray intensity (a For Processing
+/// image): dense tissue and calcifications become the high values, air the lowest, as in a For Presentation image
+/// (whose processing starts with this log). The detector's offset is left in; the breast percentiles absorb the rest.
+pub fn log_attenuation(image: &Image) -> Image {
+    let mut out = image.clone();
+    out.data.iter_mut().for_each(|v| *v = -v.max(1.0).ln());
+    out
+}
+
 /// A linear map of modality values: `lo` maps to 0 (fat) and `hi` to 1 (dense tissue).
 ///
 /// With `invert`, `lo > hi` (denser is darker in the modality values), and the same formula applies.

@@ -2,13 +2,15 @@
 //! normalise, tile (the paper: non-overlapping 224 px patches; a stride option), skip background tiles, and run
 //! the patches through the network in batches. Patch boxes come back in the source image's pixels.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
 
+use crate::dicom::ImageMeta;
 use crate::imaging::Image;
 use crate::imaging::breast_mask::BreastMask;
-use crate::imaging::model_input::InputScaling;
+use crate::imaging::model_input::{InputScaling, log_attenuation};
 use crate::imaging::resample::{MODEL_SPACING_MM, resample};
 use crate::imaging::tiling::{SAME_FINDING_MM, Tile, boxes_overlap, same_finding, suppress_overlaps, tiles};
 use crate::models::calc_net::CalcNet;
@@ -156,6 +158,39 @@ pub fn prepare(image: &Image, spacing_mm: f64, invert: bool) -> Result<Prepared,
     let mask = BreastMask::from_image(&image, MODEL_SPACING_MM);
     let scaling = InputScaling::from_image(&image, &mask, false);
     Ok(Prepared { image, mask, scaling, scale: resampled.scale, invert, source_size })
+}
+
+/// How a file's values relate to tissue density, from its header: what the detector must do to see "brighter =
+/// denser".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    /// Brighter is denser (MONOCHROME2 For Presentation, simulated images).
+    Density,
+    /// Darker is denser (MONOCHROME1): mirrored.
+    Mirrored,
+    /// Linear in the X-ray intensity (For Processing, [`ImageMeta::is_linear_raw`]): its log attenuation.
+    LinearRaw,
+}
+
+impl ValueKind {
+    pub fn of(meta: &ImageMeta) -> Self {
+        if meta.is_linear_raw() {
+            Self::LinearRaw
+        } else if meta.is_monochrome1() {
+            Self::Mirrored
+        } else {
+            Self::Density
+        }
+    }
+
+    /// The image the detector sees and whether to mirror its values (`invert` of [`CalcDetector::detect`]).
+    pub fn model_view(self, image: &Image) -> (Cow<'_, Image>, bool) {
+        match self {
+            Self::LinearRaw => (Cow::Owned(log_attenuation(image)), false),
+            Self::Mirrored => (Cow::Borrowed(image), true),
+            Self::Density => (Cow::Borrowed(image), false),
+        }
+    }
 }
 
 /// MONOCHROME1: mirrors the values within their range so the mask and the network see "brighter = denser".
