@@ -132,4 +132,20 @@ mod tests {
         let png = ImageMeta { format: "PNG".into(), ..ImageMeta::default() };
         assert_eq!(png.image_source(), ImageSource::Unknown);
     }
+
+    #[test]
+    fn linear_raw_needs_for_processing_and_a_linear_relationship() {
+        let with = |intent: &str, relationship: Option<&str>, sign: Option<f64>| {
+            let mut m = meta("1.2.840.10008.5.1.4.1.1.1.2.1", "MG");
+            m.mammo.presentation_intent = Some(intent.into());
+            m.mammo.pixel_intensity_relationship = relationship.map(Into::into);
+            m.mammo.pixel_intensity_sign = sign;
+            m.is_linear_raw()
+        };
+        assert!(with("FOR PROCESSING", Some("LIN"), Some(1.0)));
+        assert!(with("FOR PROCESSING ", None, None), "absent attributes: For Processing is linear");
+        assert!(!with("FOR PROCESSING", Some("LOG"), Some(1.0)));
+        assert!(!with("FOR PROCESSING", Some("LIN"), Some(-1.0)), "higher values mean less intensity: not the usual raw");
+        assert!(!with("FOR PRESENTATION", Some("LIN"), Some(1.0)));
+    }
 }
