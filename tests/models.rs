@@ -23,8 +23,8 @@ const TEST_SEED: u64 = 31_337;
 /// 240 further images at 0.98 (plain) and 1.03 (robust) (`assets/models/CALC_MODEL_CARD.md`). Here, on 16 images
 /// with 12 clusters (2 of them with three or more visible specks), both find 9, at 1.4–1.6 false marks. Every cluster
 /// with three or more visible specks is found on every set; the misses are one- or two-speck clusters. The two film
-/// models, trained with film artefacts, find fewer (80–85 % of the 163 at about one false mark). Issue 4 stays open
-/// until the shipped models pass. Run with `--ignored`.
+/// models, trained with film artefacts, find fewer (80–85 % of the 163 at about one false mark). Issue 4 is blocked
+/// on this: a larger network trained from scratch needs a GPU. Run with `--ignored`.
 #[test]
 #[ignore = "the shipped calcification models do not meet the 90% / ≤ 1 false mark bar reliably yet (model card)"]
 fn shipped_models_find_the_clusters_with_few_false_patches() {
