@@ -177,11 +177,7 @@ impl OpenImage {
     /// Pixel spacing `[row_mm, col_mm]` for the filters and models, and whether it is the nominal fallback (0.05 mm for
     /// digitised film, 0.1 mm for other images).
     pub fn spacing_for_filters(&self) -> ([f64; 2], bool) {
-        let a = if self.meta.image_source() == crate::dicom::source::ImageSource::DigitisedFilm {
-            super::perturbation::FILM_ASSUMED_SPACING_MM
-        } else {
-            super::perturbation::ASSUMED_SPACING_MM
-        };
+        let a = self.meta.nominal_spacing_mm().unwrap_or(super::perturbation::ASSUMED_SPACING_MM);
         (self.meta.spacing_mm_or(Some(a)).unwrap_or([a, a]), self.meta.spacing.is_none())
     }
 

@@ -82,10 +82,9 @@ impl PerturbState {
     }
 }
 
-/// Nominal spacing used when the file states none (research images, other secondary captures); the panel says so.
+/// Nominal spacing used when the file states none and is not digitised film (research images, other secondary
+/// captures; film: [`crate::dicom::ImageMeta::nominal_spacing_mm`]); the panel says so.
 pub const ASSUMED_SPACING_MM: f64 = 0.1;
-/// Nominal spacing of digitised film that states none.
-pub use crate::dicom::source::FILM_ASSUMED_SPACING_MM;
 
 /// Perturb `original` (whose pixels are `downsample` × the spacing `spacing_mm` of the full image) and prepare
 /// everything the viewer draws. Runs on the UI thread for previews and in a background job at full resolution.

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::dicom::source::{FILM_ASSUMED_SPACING_MM, ImageSource};
+use crate::dicom::source::ImageSource;
 use crate::dicom::{self, OpenOptions};
 use crate::models::catalog::{self, CALC_MODELS, CalcModelChoice};
 use crate::models::detector::{CalcDetector, DEFAULT_STRIDE, DetectorOptions, PatchScore, ValueKind};
@@ -245,7 +245,8 @@ struct CalcReport {
 /// An opened image for the detector.
 struct Opened {
     image: crate::imaging::Image,
-    /// `[row, col]` in mm: the file's, else the `--spacing-mm` given, else [`FILM_ASSUMED_SPACING_MM`] for film.
+    /// `[row, col]` in mm: the file's, else the `--spacing-mm` given, else the film default
+    /// ([`crate::dicom::ImageMeta::nominal_spacing_mm`]).
     spacing: [f64; 2],
     /// The file carries no spacing (`--spacing-mm` or the film default was used).
     assumed: bool,
@@ -260,24 +261,24 @@ fn open(file: &Path, spacing_mm: Option<f64>) -> anyhow::Result<Opened> {
     let frame = super::frame(&loaded, 0)?;
     let meta = &loaded.meta;
     let source = meta.image_source();
-    let spacing = match meta.spacing_mm_or(spacing_mm) {
-        Some(spacing) => spacing,
-        None if source == ImageSource::DigitisedFilm => {
+    let spacing = match (meta.spacing_mm_or(spacing_mm), meta.nominal_spacing_mm()) {
+        (Some(spacing), _) => spacing,
+        (None, Some(film_mm)) => {
             eprintln!(
-                "note: {} is digitised film without a pixel spacing: {FILM_ASSUMED_SPACING_MM} mm assumed (a film \
-                 digitiser's usual; --spacing-mm to change it)",
+                "note: {} is digitised film without a pixel spacing: {film_mm} mm assumed (a film digitiser's usual; \
+                 --spacing-mm to change it)",
                 file.display()
             );
-            [FILM_ASSUMED_SPACING_MM; 2]
+            [film_mm; 2]
         }
-        None => {
+        (None, None) => {
             bail!("{} has no pixel spacing; pass --spacing-mm (the model works at a fixed physical scale of 0.07 mm/px)", file.display())
         }
     };
     // A linear For Processing image is scored on its log attenuation (brighter = denser, as the models expect).
     let (view, invert) = ValueKind::of(meta).model_view(frame);
     let image = view.into_owned();
-    Ok(Opened { image, spacing, assumed: meta.spacing_mm_or(None).is_none(), invert, uid: meta.sop_instance_uid.clone(), source })
+    Ok(Opened { image, spacing, assumed: meta.spacing.is_none(), invert, uid: meta.sop_instance_uid.clone(), source })
 }
 
 fn bar(len: usize, prefix: String) -> ProgressBar {

@@ -61,6 +61,12 @@ const DIGITAL_SOP_CLASSES: [&str; 10] = [
 const SECONDARY_CAPTURE_PREFIX: &str = "1.2.840.10008.5.1.4.1.1.7";
 
 impl ImageMeta {
+    /// The spacing to assume when the file states none: [`FILM_ASSUMED_SPACING_MM`] for digitised film, else `None`
+    /// (the caller's own default, or a refusal).
+    pub fn nominal_spacing_mm(&self) -> Option<f64> {
+        (self.image_source() == ImageSource::DigitisedFilm).then_some(FILM_ASSUMED_SPACING_MM)
+    }
+
     /// Where the pixels came from (see the module documentation for the rule).
     pub fn image_source(&self) -> ImageSource {
         let spacings = || self.spacing.iter().chain(&self.spacing_alternatives).map(|s| s.source);

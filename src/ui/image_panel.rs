@@ -28,19 +28,15 @@ pub fn image_panel_ui(ui: &mut egui::Ui, state: &AppState, image: &OpenImage, vi
             super::denoise_panel::denoise_panel_ui(ui, image, cmds);
         });
         // Opens by itself when the overlay is switched on (toolbar, shortcut C), so its threshold and list are at hand.
-        let calc_seen = ui.make_persistent_id(("calc_seen_enabled", image.id));
-        let was_enabled = ui.data_mut(|d| d.get_temp::<bool>(calc_seen));
-        ui.data_mut(|d| d.insert_temp(calc_seen, image.calc.enabled));
+        let was_enabled = swap_seen(ui, ("calc_seen_enabled", image.id), image.calc.enabled);
         let reveal = image.calc.enabled && was_enabled == Some(false);
         let calc_header = egui::CollapsingHeader::new("Calcifications").open(reveal.then_some(true));
         calc_header.default_open(image.calc.enabled).show(ui, |ui| {
             super::calc_panel::calc_panel_ui(ui, state, image, view, cmds);
         });
         // Opens by itself when a new readout arrives (the header remembers the user's choice otherwise).
-        let seen_id = ui.make_persistent_id("cdmam_seen_result");
         let current = state.cdmam.result.as_ref().map(|r| std::sync::Arc::as_ptr(&r.readout) as usize);
-        let reveal = current.is_some() && ui.data_mut(|d| d.get_temp::<Option<usize>>(seen_id)) != Some(current);
-        ui.data_mut(|d| d.insert_temp(seen_id, current));
+        let reveal = current.is_some() && swap_seen(ui, "cdmam_seen_result", current) != Some(current);
         egui::CollapsingHeader::new("CDMAM QA").open(reveal.then_some(true)).default_open(state.cdmam.running).show(ui, |ui| {
             super::cdmam_panel::cdmam_panel_ui(ui, state, cmds);
         });
@@ -168,4 +164,15 @@ fn measurements_list_ui(ui: &mut egui::Ui, image: &OpenImage, cmds: &mut Vec<Com
     if ui.small_button("Clear measurements").clicked() {
         cmds.push(Command::ClearMeasurements { image: image.id });
     }
+}
+
+/// Stores `value` as what the panel saw this frame under `key` and returns what it saw the frame before (`None` the
+/// first time): a header opens by itself when what it shows changes.
+fn swap_seen<T: Clone + Send + Sync + 'static>(ui: &egui::Ui, key: impl std::hash::Hash + std::fmt::Debug, value: T) -> Option<T> {
+    let id = ui.make_persistent_id(key);
+    ui.data_mut(|d| {
+        let previous = d.get_temp::<T>(id);
+        d.insert_temp(id, value);
+        previous
+    })
 }
